@@ -1,0 +1,384 @@
+/*
+ * Loops: a libevent event_base on a thread of its own, plus the queue of functions posted to it
+ * from other threads. A burst of posts wakes the loop once: only the post that finds the queue
+ * empty activates the wake event, and the loop takes the whole queue at each wake.
+ */
+#include "internal.h"
+#include "trace.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct posted_task {
+    struct posted_task *next;
+    xtio_loop_fn fn;
+    void *arg;
+};
+
+enum loop_state { LOOP_CREATED, LOOP_RUNNING, LOOP_EXITED };
+
+struct xtio_loop {
+    uint32_t id;
+    char name[16];
+    struct event_base *base; /* owned */
+    struct event *wake;      /* owned; activated from any thread */
+    pthread_t thread;
+    atomic_int tid;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* signals state changes and finished xtio_loop_call()s */
+    /* Under mu: */
+    enum loop_state state;
+    bool joined;
+    bool stopping;
+    bool wake_pending;
+    struct posted_task *tasks, **tasks_tail;
+
+    xtio_conn *conns; /* loop thread only: open connections (see conn.c) */
+    struct xtio__mode_counters counters[XTIO_MODE_COUNT];
+    atomic_uint_fast64_t conns_opened, conns_closed;
+};
+
+static atomic_uint_fast32_t next_loop_id = 1;
+static atomic_uint_fast64_t next_handoff_id = 1;
+
+pid_t xtio__gettid(void)
+{
+    return gettid();
+}
+
+uint64_t xtio__now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t xtio__next_handoff_id(void)
+{
+    return atomic_fetch_add_explicit(&next_handoff_id, 1, memory_order_relaxed);
+}
+
+static int libevent_threads_status;
+
+/* libevent must know about pthreads before the first event_base exists, so that wake-ups from
+ * other threads and the locked output buffers of XTIO_MODE_DIRECT are safe. */
+static void init_libevent_threads(void)
+{
+    libevent_threads_status = evthread_use_pthreads() == 0 ? 0 : -ENOMEM;
+}
+
+static void run_posted_tasks(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    xtio_loop *loop = arg;
+
+    pthread_mutex_lock(&loop->mu);
+    struct posted_task *task = loop->tasks;
+    loop->tasks = NULL;
+    loop->tasks_tail = &loop->tasks;
+    loop->wake_pending = false;
+    pthread_mutex_unlock(&loop->mu);
+
+    while (task) {
+        struct posted_task *next = task->next;
+        task->fn(task->arg);
+        free(task);
+        task = next;
+    }
+
+    pthread_mutex_lock(&loop->mu);
+    /* Posts are refused once stopping is set, so an empty queue now means all accepted work ran. */
+    bool finished = loop->stopping && loop->tasks == NULL;
+    pthread_mutex_unlock(&loop->mu);
+    if (finished)
+        event_base_loopbreak(loop->base);
+}
+
+static void *loop_thread_main(void *arg)
+{
+    xtio_loop *loop = arg;
+
+    pthread_setname_np(pthread_self(), loop->name);
+    atomic_store(&loop->tid, xtio__gettid());
+    XTIO_TRACE(loop_start, loop->id);
+
+    pthread_mutex_lock(&loop->mu);
+    loop->state = LOOP_RUNNING;
+    pthread_cond_broadcast(&loop->cv);
+    pthread_mutex_unlock(&loop->mu);
+
+    event_base_loop(loop->base, EVLOOP_NO_EXIT_ON_EMPTY);
+
+    xtio__conn_close_all(&loop->conns);
+    XTIO_TRACE(loop_stop, loop->id);
+
+    pthread_mutex_lock(&loop->mu);
+    loop->state = LOOP_EXITED;
+    pthread_cond_broadcast(&loop->cv);
+    pthread_mutex_unlock(&loop->mu);
+    return NULL;
+}
+
+int xtio_loop_create(xtio_loop **out, const char *name)
+{
+    static pthread_once_t libevent_threads_once = PTHREAD_ONCE_INIT;
+
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    pthread_once(&libevent_threads_once, init_libevent_threads);
+    if (libevent_threads_status)
+        return libevent_threads_status;
+
+    xtio_loop *loop = calloc(1, sizeof(*loop));
+    if (!loop)
+        return -ENOMEM;
+    loop->id = (uint32_t)atomic_fetch_add(&next_loop_id, 1);
+    if (name)
+        snprintf(loop->name, sizeof(loop->name), "%s", name);
+    else
+        snprintf(loop->name, sizeof(loop->name), "xtio-loop-%u", (unsigned)loop->id);
+    loop->tasks_tail = &loop->tasks;
+    pthread_mutex_init(&loop->mu, NULL);
+    pthread_cond_init(&loop->cv, NULL);
+
+    loop->base = event_base_new();
+    if (loop->base)
+        loop->wake = event_new(loop->base, -1, 0, run_posted_tasks, loop);
+    if (!loop->base || !loop->wake) {
+        xtio_loop_destroy(loop);
+        return -ENOMEM;
+    }
+    *out = loop;
+    return 0;
+}
+
+int xtio_loop_start(xtio_loop *loop)
+{
+    if (!loop || xtio_loop_is_current(loop))
+        return -EINVAL;
+    pthread_mutex_lock(&loop->mu);
+    if (loop->state != LOOP_CREATED || loop->joined) {
+        pthread_mutex_unlock(&loop->mu);
+        return -EALREADY;
+    }
+    int err = pthread_create(&loop->thread, NULL, loop_thread_main, loop);
+    if (err) {
+        pthread_mutex_unlock(&loop->mu);
+        return -err;
+    }
+    while (loop->state == LOOP_CREATED)
+        pthread_cond_wait(&loop->cv, &loop->mu);
+    pthread_mutex_unlock(&loop->mu);
+    return 0;
+}
+
+/* Wakes the loop unless a wake-up is already on its way. Caller holds loop->mu. */
+static void wake_locked(xtio_loop *loop)
+{
+    if (!loop->wake_pending) {
+        loop->wake_pending = true;
+        event_active(loop->wake, EV_READ, 0);
+    }
+}
+
+void xtio_loop_stop(xtio_loop *loop)
+{
+    if (!loop)
+        return;
+    pthread_mutex_lock(&loop->mu);
+    if (!loop->stopping) {
+        loop->stopping = true;
+        wake_locked(loop);
+    }
+    pthread_mutex_unlock(&loop->mu);
+}
+
+int xtio_loop_join(xtio_loop *loop)
+{
+    if (!loop || xtio_loop_is_current(loop))
+        return -EINVAL;
+    pthread_mutex_lock(&loop->mu);
+    if (loop->state == LOOP_CREATED || loop->joined) {
+        pthread_mutex_unlock(&loop->mu);
+        return loop->joined ? 0 : -EINVAL;
+    }
+    loop->joined = true;
+    pthread_mutex_unlock(&loop->mu);
+    int err = pthread_join(loop->thread, NULL);
+    return -err;
+}
+
+void xtio_loop_destroy(xtio_loop *loop)
+{
+    if (!loop)
+        return;
+    xtio_loop_stop(loop);
+    xtio_loop_join(loop);
+    /* A loop that never ran still owns what was posted to it; nothing will run it now. */
+    struct posted_task *task = loop->tasks;
+    while (task) {
+        struct posted_task *next = task->next;
+        free(task);
+        task = next;
+    }
+    if (loop->wake)
+        event_free(loop->wake);
+    if (loop->base)
+        event_base_free(loop->base);
+    pthread_cond_destroy(&loop->cv);
+    pthread_mutex_destroy(&loop->mu);
+    free(loop);
+}
+
+pid_t xtio_loop_tid(const xtio_loop *loop)
+{
+    return loop ? atomic_load(&((xtio_loop *)loop)->tid) : 0;
+}
+
+uint32_t xtio_loop_id(const xtio_loop *loop)
+{
+    return loop ? loop->id : 0;
+}
+
+bool xtio_loop_is_current(const xtio_loop *loop)
+{
+    return loop && atomic_load(&((xtio_loop *)loop)->tid) == xtio__gettid();
+}
+
+void *xtio_loop_event_base(xtio_loop *loop)
+{
+    return loop ? loop->base : NULL;
+}
+
+int xtio_loop_post(xtio_loop *loop, xtio_loop_fn fn, void *arg)
+{
+    if (!loop || !fn)
+        return -EINVAL;
+    struct posted_task *task = malloc(sizeof(*task));
+    if (!task)
+        return -ENOMEM;
+    *task = (struct posted_task){.fn = fn, .arg = arg};
+
+    pthread_mutex_lock(&loop->mu);
+    if (loop->stopping) {
+        pthread_mutex_unlock(&loop->mu);
+        free(task);
+        return -ESHUTDOWN;
+    }
+    *loop->tasks_tail = task;
+    loop->tasks_tail = &task->next;
+    wake_locked(loop);
+    pthread_mutex_unlock(&loop->mu);
+    return 0;
+}
+
+struct waited_call {
+    xtio_loop *loop;
+    xtio_loop_fn fn;
+    void *arg;
+    bool done; /* under loop->mu */
+};
+
+static void run_waited_call(void *arg)
+{
+    struct waited_call *call = arg;
+    call->fn(call->arg);
+    pthread_mutex_lock(&call->loop->mu);
+    call->done = true;
+    pthread_cond_broadcast(&call->loop->cv);
+    pthread_mutex_unlock(&call->loop->mu);
+}
+
+int xtio_loop_call(xtio_loop *loop, xtio_loop_fn fn, void *arg)
+{
+    if (!loop || !fn)
+        return -EINVAL;
+    if (xtio_loop_is_current(loop)) {
+        fn(arg);
+        return 0;
+    }
+    pthread_mutex_lock(&loop->mu);
+    bool never_started = loop->state == LOOP_CREATED;
+    pthread_mutex_unlock(&loop->mu);
+    if (never_started)
+        return -EINVAL; /* nothing would ever run it: waiting would hang */
+
+    struct waited_call call = {.loop = loop, .fn = fn, .arg = arg};
+    int err = xtio_loop_post(loop, run_waited_call, &call);
+    if (err)
+        return err;
+    pthread_mutex_lock(&loop->mu);
+    /* Accepted posts always run: a stopping loop runs them before it exits. */
+    while (!call.done)
+        pthread_cond_wait(&loop->cv, &loop->mu);
+    pthread_mutex_unlock(&loop->mu);
+    return 0;
+}
+
+void xtio_loop_get_stats(const xtio_loop *loop, struct xtio_loop_stats *stats)
+{
+    if (!stats)
+        return;
+    memset(stats, 0, sizeof(*stats));
+    if (!loop)
+        return;
+    xtio_loop *l = (xtio_loop *)loop;
+    for (int m = 0; m < XTIO_MODE_COUNT; m++) {
+        struct xtio__mode_counters *c = &l->counters[m];
+        struct xtio_mode_stats *s = &stats->mode[m];
+        s->handoffs = atomic_load_explicit(&c->handoffs, memory_order_relaxed);
+        s->bytes = atomic_load_explicit(&c->bytes, memory_order_relaxed);
+        s->records = atomic_load_explicit(&c->records, memory_order_relaxed);
+        s->drops = atomic_load_explicit(&c->drops, memory_order_relaxed);
+        s->drop_bytes = atomic_load_explicit(&c->drop_bytes, memory_order_relaxed);
+        s->backpressure_waits = atomic_load_explicit(&c->backpressure_waits, memory_order_relaxed);
+    }
+    stats->conns_opened = atomic_load_explicit(&l->conns_opened, memory_order_relaxed);
+    stats->conns_closed = atomic_load_explicit(&l->conns_closed, memory_order_relaxed);
+}
+
+struct xtio__mode_counters *xtio__loop_counters(xtio_loop *loop, enum xtio_mode mode)
+{
+    return &loop->counters[mode];
+}
+
+void xtio__loop_count_conn(xtio_loop *loop, bool opened)
+{
+    atomic_fetch_add_explicit(opened ? &loop->conns_opened : &loop->conns_closed, 1,
+                              memory_order_relaxed);
+}
+
+xtio_conn **xtio__loop_conn_list(xtio_loop *loop)
+{
+    return &loop->conns;
+}
+
+const char *xtio_mode_name(enum xtio_mode mode)
+{
+    static const char *const names[XTIO_MODE_COUNT] = {"inline", "sync", "async", "batch",
+                                                       "direct"};
+    return (unsigned)mode < XTIO_MODE_COUNT ? names[mode] : NULL;
+}
+
+int xtio_mode_parse(const char *name, enum xtio_mode *mode)
+{
+    if (!name || !mode)
+        return -EINVAL;
+    for (int m = 0; m < XTIO_MODE_COUNT; m++) {
+        if (strcmp(name, xtio_mode_name((enum xtio_mode)m)) == 0) {
+            *mode = (enum xtio_mode)m;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
