@@ -18,6 +18,10 @@
 /* Emitted in loop_start and conn_open so that a reader can refuse a schema it does not know. */
 #define XTIO_TP_SCHEMA_VERSION 1
 
+/* The LTTng macros below read best laid out as LTTng's own providers are, not as clang-format
+ * would lay them out. */
+// clang-format off
+
 /* Labels and values mirror enum xtio_mode in <xtio/xtio.h>. */
 LTTNG_UST_TRACEPOINT_ENUM(xtio, mode,
     LTTNG_UST_TP_ENUM_VALUES(
@@ -119,6 +123,8 @@ LTTNG_UST_TRACEPOINT_EVENT(xtio, backpressure,
         lttng_ust_field_integer(uint64_t, conn_id, conn_id)
         lttng_ust_field_integer(uint64_t, queued_bytes, queued_bytes)
         lttng_ust_field_integer(uint64_t, waited_ns, waited_ns)))
+
+// clang-format on
 
 #endif /* XTIO_TP_H */
 

@@ -40,7 +40,7 @@ struct handoff {
     enum xtio_mode mode;
     uint32_t records;
     size_t len;
-    struct evbuffer *chunk; /* owned; NULL when the bytes are in data[] */
+    struct evbuffer *chunk;   /* owned; NULL when the bytes are in data[] */
     struct sync_wait *waiter; /* weak; set for sync handoffs */
     unsigned char data[];
 };
@@ -536,8 +536,11 @@ static int send_off_loop(xtio_conn *conn, enum xtio_mode mode, const void *data,
             evbuffer_free(chunk);
         return -ENOMEM;
     }
-    *handoff = (struct handoff){.id = xtio__next_handoff_id(), .mode = mode, .records = records,
-                                .len = len, .chunk = chunk};
+    *handoff = (struct handoff){.id = xtio__next_handoff_id(),
+                                .mode = mode,
+                                .records = records,
+                                .len = len,
+                                .chunk = chunk};
     if (!chunk && len)
         memcpy(handoff->data, data, len);
 
@@ -616,8 +619,8 @@ int xtio_conn_send(xtio_conn *conn, enum xtio_mode mode, const void *data, size_
 {
     if (!conn || (!data && len) || len > UINT32_MAX || (unsigned)mode >= XTIO_MODE_COUNT)
         return -EINVAL;
-    bool handoff_mode = mode == XTIO_MODE_SYNC || mode == XTIO_MODE_ASYNC ||
-                        mode == XTIO_MODE_DIRECT;
+    bool handoff_mode =
+        mode == XTIO_MODE_SYNC || mode == XTIO_MODE_ASYNC || mode == XTIO_MODE_DIRECT;
     if (!handoff_mode && !on_owner_thread(conn))
         return -EINVAL;
     return send_any(conn, mode, data, len, NULL, 1, 0);
