@@ -56,7 +56,9 @@ struct xtio_conn {
     size_t max_pending;
 
     pthread_mutex_t mu;
-    pthread_cond_t sync_done; /* a sync handoff was written or dropped */
+    /* Broadcast when a sync handoff is written or dropped, and when the queue empties while a
+     * direct writer waits for it. */
+    pthread_cond_t queue_progress;
     /* Under mu (state is atomic so that readers without the lock see a coherent value): */
     _Atomic enum conn_state state;
     struct bufferevent *bev; /* owned until close */
@@ -65,6 +67,7 @@ struct xtio_conn {
     bool drain_posted;
     uint64_t next_seq;
     uint64_t bytes_written; /* the stream offset of the next handoff */
+    unsigned direct_waiters;
 
     /* Backpressure: bytes accepted but not yet in the kernel, and the producers waiting. */
     atomic_size_t queued_bytes; /* in the queue (changed under mu) */
@@ -112,7 +115,7 @@ void xtio_conn_unref(xtio_conn *conn)
         close(conn->fd);
     pthread_cond_destroy(&conn->flow_cv);
     pthread_mutex_destroy(&conn->flow_mu);
-    pthread_cond_destroy(&conn->sync_done);
+    pthread_cond_destroy(&conn->queue_progress);
     pthread_mutex_destroy(&conn->mu);
     free(conn);
 }
@@ -188,8 +191,8 @@ static int write_queue_locked(xtio_conn *conn)
     }
     if (!conn->head)
         conn->tail = &conn->head;
-    if (released_sync)
-        pthread_cond_broadcast(&conn->sync_done);
+    if (released_sync || (conn->direct_waiters && !conn->head))
+        pthread_cond_broadcast(&conn->queue_progress);
     return rc;
 }
 
@@ -221,7 +224,7 @@ static void close_now(xtio_conn *conn, enum xtio_close_reason reason)
     conn->tail = &conn->head;
     conn->depth = 0;
     atomic_store(&conn->queued_bytes, 0);
-    pthread_cond_broadcast(&conn->sync_done);
+    pthread_cond_broadcast(&conn->queue_progress);
     XTIO_TRACE(conn_close, conn->id, conn->owner_tid, dropped, dropped_bytes, (int)reason);
 
     evbuffer_remove_cb_entry(bufferevent_get_output(conn->bev), conn->output_cb);
@@ -438,7 +441,7 @@ int xtio_conn_open(xtio_conn **out, xtio_loop *loop, int fd,
             conn->max_pending = options->max_pending;
     }
     pthread_mutex_init(&conn->mu, NULL);
-    pthread_cond_init(&conn->sync_done, NULL);
+    pthread_cond_init(&conn->queue_progress, NULL);
     pthread_mutex_init(&conn->flow_mu, NULL);
     pthread_cond_init(&conn->flow_cv, NULL);
 
@@ -527,8 +530,42 @@ static int send_on_loop(xtio_conn *conn, const void *data, size_t len, struct ev
     return rc;
 }
 
-static int send_off_loop(xtio_conn *conn, enum xtio_mode mode, const void *data, size_t len,
-                         struct evbuffer *chunk, uint32_t records, uint64_t spool_ns)
+/* Caller holds mu and the connection is open, so the loop (and its counters) are alive. */
+static void count_backpressure_wait(xtio_conn *conn, enum xtio_mode mode)
+{
+    struct xtio__mode_counters *counters = xtio__loop_counters(conn->loop, mode);
+    atomic_fetch_add_explicit(&counters->backpressure_waits, 1, memory_order_relaxed);
+}
+
+/* The unsafe pattern, on purpose: this thread writes into the loop's output itself. It first
+ * waits for the handoffs queued before it, so that order holds and their bytes are still written
+ * by the loop: the trace must blame the direct writes only. */
+static int send_direct(xtio_conn *conn, const void *data, size_t len, bool waited)
+{
+    pthread_mutex_lock(&conn->mu);
+    conn->direct_waiters++;
+    while (conn->head && atomic_load(&conn->state) == CONN_OPEN)
+        pthread_cond_wait(&conn->queue_progress, &conn->mu);
+    conn->direct_waiters--;
+    int rc = -EPIPE;
+    if (atomic_load(&conn->state) == CONN_OPEN) {
+        if (waited)
+            count_backpressure_wait(conn, XTIO_MODE_DIRECT);
+        uint64_t handoff_id = xtio__next_handoff_id();
+        uint64_t seq = conn->next_seq++;
+        XTIO_TRACE(handoff_enqueue, handoff_id, conn->id, seq, (int)XTIO_MODE_DIRECT, (uint32_t)len,
+                   1u, 0u, conn->owner_tid, (uint64_t)0);
+        rc = write_locked(conn, handoff_id, seq, XTIO_MODE_DIRECT, data, len, NULL, 1);
+    }
+    pthread_mutex_unlock(&conn->mu);
+    if (rc == -ENOMEM)
+        xtio_conn_close(conn);
+    return rc;
+}
+
+/* Queues a sync, async or batch handoff for the loop to write; sync waits until it is written. */
+static int send_queued(xtio_conn *conn, enum xtio_mode mode, const void *data, size_t len,
+                       struct evbuffer *chunk, uint32_t records, uint64_t spool_ns, bool waited)
 {
     struct handoff *handoff = malloc(sizeof(*handoff) + (chunk ? 0 : len));
     if (!handoff) {
@@ -543,43 +580,27 @@ static int send_off_loop(xtio_conn *conn, enum xtio_mode mode, const void *data,
                                 .chunk = chunk};
     if (!chunk && len)
         memcpy(handoff->data, data, len);
-
-    bool waited = wait_for_room(conn, len);
+    /* Kept apart: the loop frees the handoff as soon as it is written, even while we wait. */
+    uint64_t handoff_id = handoff->id;
     struct sync_wait wait = {.done = false};
-    int rc = 0;
+    if (mode == XTIO_MODE_SYNC)
+        handoff->waiter = &wait;
+
     pthread_mutex_lock(&conn->mu);
     if (atomic_load(&conn->state) != CONN_OPEN) {
         pthread_mutex_unlock(&conn->mu);
         free_handoff(handoff);
         return -EPIPE;
     }
-    if (waited) {
-        struct xtio__mode_counters *counters = xtio__loop_counters(conn->loop, mode);
-        atomic_fetch_add_explicit(&counters->backpressure_waits, 1, memory_order_relaxed);
-    }
+    if (waited)
+        count_backpressure_wait(conn, mode);
     handoff->seq = conn->next_seq++;
-    XTIO_TRACE(handoff_enqueue, handoff->id, conn->id, handoff->seq, (int)mode, (uint32_t)len,
-               records, conn->depth + 1, conn->owner_tid, spool_ns);
-
-    if (mode == XTIO_MODE_DIRECT) {
-        /* The unsafe pattern, on purpose: this thread writes into the loop's output itself. */
-        rc = write_queue_locked(conn);
-        if (rc == 0)
-            rc = write_locked(conn, handoff->id, handoff->seq, mode, handoff->data, len, NULL,
-                              records);
-        pthread_mutex_unlock(&conn->mu);
-        free_handoff(handoff);
-        if (rc != 0)
-            xtio_conn_close(conn);
-        return rc;
-    }
-
-    if (mode == XTIO_MODE_SYNC)
-        handoff->waiter = &wait;
     *conn->tail = handoff;
     conn->tail = &handoff->next;
     conn->depth++;
     atomic_fetch_add(&conn->queued_bytes, len);
+    XTIO_TRACE(handoff_enqueue, handoff_id, conn->id, handoff->seq, (int)mode, (uint32_t)len,
+               records, conn->depth, conn->owner_tid, spool_ns);
     if (!conn->drain_posted) {
         /* One drain task per burst: later sends find it already posted. A stopping loop refuses
          * it, and then closes the connection, dropping (and tracing) what is queued. */
@@ -590,12 +611,12 @@ static int send_off_loop(xtio_conn *conn, enum xtio_mode mode, const void *data,
             atomic_fetch_sub(&conn->refs, 1); /* not the last: the caller holds one */
         }
     }
+    int rc = 0;
     if (mode == XTIO_MODE_SYNC) {
         while (!wait.done)
-            pthread_cond_wait(&conn->sync_done, &conn->mu);
+            pthread_cond_wait(&conn->queue_progress, &conn->mu);
         rc = wait.result;
     }
-    uint64_t handoff_id = handoff->id; /* the handoff may be freed once mu is released */
     pthread_mutex_unlock(&conn->mu);
     if (mode == XTIO_MODE_SYNC)
         XTIO_TRACE(sync_wait_end, handoff_id, conn->id, rc == 0);
@@ -612,7 +633,10 @@ static int send_any(xtio_conn *conn, enum xtio_mode mode, const void *data, size
     }
     if (on_owner_thread(conn))
         return send_on_loop(conn, data, len, chunk, records);
-    return send_off_loop(conn, mode, data, len, chunk, records, spool_ns);
+    bool waited = wait_for_room(conn, len);
+    if (mode == XTIO_MODE_DIRECT)
+        return send_direct(conn, data, len, waited);
+    return send_queued(conn, mode, data, len, chunk, records, spool_ns, waited);
 }
 
 int xtio_conn_send(xtio_conn *conn, enum xtio_mode mode, const void *data, size_t len)

@@ -119,6 +119,11 @@ static void *loop_thread_main(void *arg)
     event_base_loop(loop->base, EVLOOP_NO_EXIT_ON_EMPTY);
 
     xtio__conn_close_all(&loop->conns);
+    /* libevent finishes freeing a bufferevent, and closes its socket, in a later pass of the
+     * loop: run those passes now, or peers would see no EOF until the loop is destroyed. */
+    for (int pass = 0; pass < 16 && event_base_get_num_events(loop->base, EVENT_BASE_COUNT_ACTIVE);
+         pass++)
+        event_base_loop(loop->base, EVLOOP_NONBLOCK);
     XTIO_TRACE(loop_stop, loop->id);
 
     pthread_mutex_lock(&loop->mu);

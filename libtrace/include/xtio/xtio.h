@@ -13,6 +13,9 @@
  *     connection's `seq` order), whatever the modes used and however many threads send.
  *
  * Errors are negative errno values (-EINVAL, -ENOMEM, -EPIPE, -ESHUTDOWN, ...); 0 is success.
+ *
+ * As with libevent itself, a write to a socket whose peer has gone raises SIGPIPE: a process using
+ * libxtio must ignore it (signal(SIGPIPE, SIG_IGN)) or the first such write kills it.
  */
 #ifndef XTIO_XTIO_H
 #define XTIO_XTIO_H
