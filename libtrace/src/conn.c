@@ -555,7 +555,18 @@ static int send_direct(xtio_conn *conn, const void *data, size_t len, bool waite
         uint64_t seq = conn->next_seq++;
         XTIO_TRACE(handoff_enqueue, handoff_id, conn->id, seq, (int)XTIO_MODE_DIRECT, (uint32_t)len,
                    1u, 0u, conn->owner_tid, (uint64_t)0);
+        /* Held so that the loop cannot flush these bytes before their handoff_write is traced. */
+        bufferevent_lock(conn->bev);
         rc = write_locked(conn, handoff_id, seq, XTIO_MODE_DIRECT, data, len, NULL, 1);
+        bufferevent_unlock(conn->bev);
+        if (rc != 0) {
+            /* Every enqueue ends in a write or a drop, also when memory ran out. */
+            XTIO_TRACE(handoff_drop, handoff_id, conn->id, seq, (uint32_t)len);
+            struct xtio__mode_counters *counters =
+                xtio__loop_counters(conn->loop, XTIO_MODE_DIRECT);
+            atomic_fetch_add_explicit(&counters->drops, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&counters->drop_bytes, len, memory_order_relaxed);
+        }
     }
     pthread_mutex_unlock(&conn->mu);
     if (rc == -ENOMEM)
