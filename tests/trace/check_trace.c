@@ -1,0 +1,1393 @@
+/*
+ * The reading half of the trace_schema test: loads an LTTng trace of handoff_program with
+ * libbabeltrace2 (source.ctf.fs -> filter.utils.muxer -> a sink class made here) and checks it
+ * against the `xtio` schema (tracepoints/xtio_tp.h, version 1) and against the `key=value`
+ * expectations the program printed.
+ *
+ * Usage: check_trace TRACE_ROOT EXPECTATIONS_FILE
+ *   TRACE_ROOT is searched recursively for CTF traces (directories holding a `metadata` file),
+ *   so an lttng session's --output directory will do.
+ *
+ * The cmocka group setup loads the trace once; each test checks one contract. Only events of the
+ * program's own process (its printed pid) are considered: other processes using libxtio at the
+ * same time (parallel ctest) are recorded by the same session.
+ */
+#include <babeltrace2/babeltrace.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+/* ---- The schema, transcribed from tracepoints/xtio_tp.h -------------------------------------- */
+
+#define SCHEMA_VERSION 1
+#define MAX_FIELDS     9
+
+enum field_kind { UNSIGNED_INT, SIGNED_INT, MODE_ENUM, REASON_ENUM };
+
+struct field_spec {
+    const char *name;
+    enum field_kind kind;
+    unsigned bits;
+};
+
+enum event_id {
+    EV_LOOP_START,
+    EV_LOOP_STOP,
+    EV_CONN_OPEN,
+    EV_CONN_CLOSE,
+    EV_HANDOFF_ENQUEUE,
+    EV_HANDOFF_WRITE,
+    EV_CONN_FLUSH,
+    EV_SYNC_WAIT_END,
+    EV_HANDOFF_DROP,
+    EV_BACKPRESSURE,
+    EV_COUNT
+};
+
+struct event_spec {
+    const char *name; /* without the "xtio:" provider prefix */
+    struct field_spec fields[MAX_FIELDS];
+};
+
+#define U(n, b)                                                                                    \
+    {                                                                                              \
+        n, UNSIGNED_INT, b                                                                         \
+    }
+#define S(n, b)                                                                                    \
+    {                                                                                              \
+        n, SIGNED_INT, b                                                                           \
+    }
+
+static const struct event_spec schema[EV_COUNT] = {
+    [EV_LOOP_START] = {"loop_start", {U("loop_id", 32), U("schema_version", 16)}},
+    [EV_LOOP_STOP] = {"loop_stop", {U("loop_id", 32)}},
+    [EV_CONN_OPEN] = {"conn_open",
+                      {U("conn_id", 64), U("loop_id", 32), S("owner_tid", 32), S("fd", 32),
+                       U("schema_version", 16)}},
+    [EV_CONN_CLOSE] = {"conn_close",
+                       {U("conn_id", 64),
+                        S("owner_tid", 32),
+                        U("pending", 32),
+                        U("pending_bytes", 64),
+                        {"reason", REASON_ENUM, 32}}},
+    [EV_HANDOFF_ENQUEUE] = {"handoff_enqueue",
+                            {U("handoff_id", 64),
+                             U("conn_id", 64),
+                             U("seq", 64),
+                             {"mode", MODE_ENUM, 32},
+                             U("bytes", 32),
+                             U("records", 32),
+                             U("queue_depth", 32),
+                             S("owner_tid", 32),
+                             U("spool_ns", 64)}},
+    [EV_HANDOFF_WRITE] = {"handoff_write",
+                          {U("handoff_id", 64),
+                           U("conn_id", 64),
+                           U("seq", 64),
+                           {"mode", MODE_ENUM, 32},
+                           U("bytes", 32),
+                           S("owner_tid", 32),
+                           U("offset", 64)}},
+    [EV_CONN_FLUSH] = {"conn_flush", {U("conn_id", 64), U("bytes_flushed_total", 64)}},
+    [EV_SYNC_WAIT_END] = {"sync_wait_end",
+                          {U("handoff_id", 64), U("conn_id", 64), U("written", 8)}},
+    [EV_HANDOFF_DROP] = {"handoff_drop",
+                         {U("handoff_id", 64), U("conn_id", 64), U("seq", 64), U("bytes", 32)}},
+    [EV_BACKPRESSURE] = {"backpressure",
+                         {U("conn_id", 64), U("queued_bytes", 64), U("waited_ns", 64)}},
+};
+
+/* Labels by value, as enum xtio_mode and enum xtio_close_reason define them. */
+static const char *const mode_labels[] = {"inline", "sync", "async", "batch", "direct"};
+#define MODE_COUNT 5
+enum { MODE_INLINE, MODE_SYNC, MODE_ASYNC, MODE_BATCH, MODE_DIRECT };
+static const char *const reason_labels[] = {"local", "peer", "error", "loop_stop"};
+#define REASON_COUNT 4
+
+/* ---- What the trace holds, once loaded ------------------------------------------------------- */
+
+struct event {
+    enum event_id id;
+    int64_t ts_ns;
+    int64_t vtid, vpid;
+    char procname[32];
+    /* By the index of the field in the schema; signed values are stored as their uint64_t cast. */
+    uint64_t value[MAX_FIELDS];
+    char label[16]; /* of the event's enumeration field, "" when it has none or it did not map */
+};
+
+#define MAX_REPORTED 25
+
+/* Violations found by one test: the first few are printed, all are counted. */
+struct problems {
+    size_t count;
+    /* Found while loading, before any test runs: kept until a test replays them. */
+    bool deferred;
+    char saved[MAX_REPORTED][256];
+};
+
+static void problem(struct problems *p, const char *fmt, ...)
+{
+    if (p->count++ < MAX_REPORTED) {
+        char msg[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (p->deferred)
+            memcpy(p->saved[p->count - 1], msg, sizeof(msg));
+        else
+            print_error("  %s\n", msg);
+    } else if (p->count == MAX_REPORTED + 1 && !p->deferred) {
+        print_error("  (further problems not shown)\n");
+    }
+}
+
+static void replay_problems(const struct problems *p)
+{
+    for (size_t i = 0; i < p->count && i < MAX_REPORTED; i++)
+        print_error("  %s\n", p->saved[i]);
+    if (p->count > MAX_REPORTED)
+        print_error("  (further problems not shown)\n");
+}
+
+static void fail_on_problems(const struct problems *p, const char *what)
+{
+    if (p->count)
+        fail_msg("%zu problem(s): %s", p->count, what);
+}
+
+struct trace {
+    const char *root;
+    /* From the program's output. */
+    char *keys[64], *values[64];
+    size_t nkeys;
+    int64_t pid;
+
+    struct event *events; /* owned; the program's events, in trace (timestamp) order */
+    size_t count, capacity;
+    uint64_t foreign_events; /* from other processes, ignored */
+    uint64_t discarded_events, discarded_packets;
+    uint64_t untimed_events; /* without a usable timestamp */
+    bool ended;
+    bool out_of_memory;
+    /* Shape problems found while decoding, reported by test_schema_shape. */
+    struct problems shape;
+    bool shape_reported[EV_COUNT];
+    bool context_reported;
+    bool unknown_reported;
+};
+
+static struct trace the_trace;
+
+/* ---- Expectations ---------------------------------------------------------------------------- */
+
+static const char *printed_string(const struct trace *t, const char *key)
+{
+    for (size_t i = 0; i < t->nkeys; i++) {
+        if (strcmp(t->keys[i], key) == 0)
+            return t->values[i];
+    }
+    return NULL;
+}
+
+/* A number the program printed; fails the current test when it did not print it. */
+static uint64_t printed_u64(const struct trace *t, const char *key)
+{
+    const char *s = printed_string(t, key);
+    if (!s)
+        fail_msg("handoff_program printed no \"%s=\" line: the program and the checker disagree "
+                 "on what is printed; keep them in step",
+                 key);
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || end == s)
+        fail_msg("handoff_program printed \"%s=%s\", which is not a number", key, s);
+    return v;
+}
+
+static int load_expectations(struct trace *t, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "check_trace: cannot open the program's output %s: %s\n", path,
+                strerror(errno));
+        return -1;
+    }
+    char line[256];
+    int rc = 0;
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0])
+            continue;
+        char *eq = strchr(line, '=');
+        if (!eq || eq == line || t->nkeys == sizeof(t->keys) / sizeof(t->keys[0])) {
+            fprintf(stderr, "check_trace: %s: \"%s\" is not a key=value line (or too many)\n", path,
+                    line);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        t->keys[t->nkeys] = strdup(line);
+        t->values[t->nkeys] = strdup(eq + 1);
+        if (!t->keys[t->nkeys] || !t->values[t->nkeys]) {
+            fprintf(stderr, "check_trace: out of memory reading %s\n", path);
+            free(t->keys[t->nkeys]);
+            free(t->values[t->nkeys]);
+            rc = -1;
+            break;
+        }
+        t->nkeys++;
+    }
+    fclose(f);
+    if (rc == 0 && !printed_string(t, "pid")) {
+        fprintf(stderr, "check_trace: %s has no pid= line: did handoff_program finish?\n", path);
+        rc = -1;
+    }
+    if (rc == 0)
+        t->pid = strtoll(printed_string(t, "pid"), NULL, 10);
+    return rc;
+}
+
+/* ---- Decoding events ------------------------------------------------------------------------- */
+
+static int find_field(enum event_id id, const char *name)
+{
+    for (int i = 0; i < MAX_FIELDS && schema[id].fields[i].name; i++) {
+        if (strcmp(schema[id].fields[i].name, name) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static const char *kind_name(enum field_kind kind)
+{
+    switch (kind) {
+    case UNSIGNED_INT:
+        return "unsigned integer";
+    case SIGNED_INT:
+        return "signed integer";
+    default:
+        return "signed enumeration";
+    }
+}
+
+static const char *class_type_name(bt_field_class_type type)
+{
+    if (type == BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER)
+        return "unsigned integer";
+    if (type == BT_FIELD_CLASS_TYPE_SIGNED_INTEGER)
+        return "signed integer";
+    if (type == BT_FIELD_CLASS_TYPE_UNSIGNED_ENUMERATION)
+        return "unsigned enumeration";
+    if (type == BT_FIELD_CLASS_TYPE_SIGNED_ENUMERATION)
+        return "signed enumeration";
+    if (bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_STRING))
+        return "string";
+    return "non-integer";
+}
+
+static void decode_field(struct trace *t, struct event *ev, int i, const bt_field *field)
+{
+    const struct field_spec *spec = &schema[ev->id].fields[i];
+    const char *ev_name = schema[ev->id].name;
+    const bt_field_class *fc = bt_field_borrow_class_const(field);
+    bt_field_class_type type = bt_field_get_class_type(field);
+    bt_field_class_type want = spec->kind == UNSIGNED_INT ? BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER
+                               : spec->kind == SIGNED_INT ? BT_FIELD_CLASS_TYPE_SIGNED_INTEGER
+                                                          : BT_FIELD_CLASS_TYPE_SIGNED_ENUMERATION;
+    bool report = !t->shape_reported[ev->id];
+
+    if (type != want) {
+        if (report)
+            problem(&t->shape, "xtio:%s.%s is a %s, the schema says %s", ev_name, spec->name,
+                    class_type_name(type), kind_name(spec->kind));
+        if (!bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_INTEGER))
+            return;
+    } else if (bt_field_class_integer_get_field_value_range(fc) != spec->bits && report) {
+        problem(&t->shape, "xtio:%s.%s is %" PRIu64 " bits wide, the schema says %u", ev_name,
+                spec->name, bt_field_class_integer_get_field_value_range(fc), spec->bits);
+    }
+
+    if (bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER))
+        ev->value[i] = (uint64_t)bt_field_integer_signed_get_value(field);
+    else
+        ev->value[i] = bt_field_integer_unsigned_get_value(field);
+
+    if (type == BT_FIELD_CLASS_TYPE_SIGNED_ENUMERATION) {
+        bt_field_class_enumeration_mapping_label_array labels;
+        uint64_t nlabels = 0;
+        if (bt_field_enumeration_signed_get_mapping_labels(field, &labels, &nlabels) !=
+            BT_FIELD_ENUMERATION_GET_MAPPING_LABELS_STATUS_OK) {
+            t->out_of_memory = true;
+            return;
+        }
+        if (nlabels == 1)
+            snprintf(ev->label, sizeof(ev->label), "%s", labels[0]);
+        else
+            snprintf(ev->label, sizeof(ev->label), "<%" PRIu64 " labels>", nlabels);
+    }
+}
+
+/* Checks the payload against the schema and keeps its values. The shape of a class never
+ * changes, so each problem is reported for the first event of a class only. */
+static void decode_payload(struct trace *t, struct event *ev, const bt_event *event)
+{
+    const char *ev_name = schema[ev->id].name;
+    const bt_field *payload = bt_event_borrow_payload_field_const(event);
+    bool report = !t->shape_reported[ev->id];
+
+    if (!payload) {
+        if (report)
+            problem(&t->shape, "xtio:%s has no payload", ev_name);
+        t->shape_reported[ev->id] = true;
+        return;
+    }
+    for (int i = 0; i < MAX_FIELDS && schema[ev->id].fields[i].name; i++) {
+        const bt_field *field = bt_field_structure_borrow_member_field_by_name_const(
+            payload, schema[ev->id].fields[i].name);
+        if (!field) {
+            if (report)
+                problem(&t->shape, "xtio:%s has no field \"%s\"", ev_name,
+                        schema[ev->id].fields[i].name);
+            continue;
+        }
+        decode_field(t, ev, i, field);
+    }
+    if (report) {
+        const bt_field_class *pfc = bt_field_borrow_class_const(payload);
+        uint64_t n = bt_field_class_structure_get_member_count(pfc);
+        for (uint64_t i = 0; i < n; i++) {
+            const char *name = bt_field_class_structure_member_get_name(
+                bt_field_class_structure_borrow_member_by_index_const(pfc, i));
+            if (find_field(ev->id, name) < 0)
+                problem(&t->shape, "xtio:%s has a field \"%s\" that the schema does not know",
+                        ev_name, name);
+        }
+    }
+    t->shape_reported[ev->id] = true;
+}
+
+/* vtid, vpid and procname, as `lttng add-context -u -t vtid -t vpid -t procname` adds them.
+ * Returns false when the event cannot be attributed to a process. */
+static bool decode_context(struct trace *t, struct event *ev, const bt_event *event)
+{
+    const bt_field *ctx = bt_event_borrow_common_context_field_const(event);
+    const bt_field *vtid =
+        ctx ? bt_field_structure_borrow_member_field_by_name_const(ctx, "vtid") : NULL;
+    const bt_field *vpid =
+        ctx ? bt_field_structure_borrow_member_field_by_name_const(ctx, "vpid") : NULL;
+    const bt_field *procname =
+        ctx ? bt_field_structure_borrow_member_field_by_name_const(ctx, "procname") : NULL;
+    bool ok = vtid && vpid && procname &&
+              bt_field_get_class_type(vtid) == BT_FIELD_CLASS_TYPE_SIGNED_INTEGER &&
+              bt_field_get_class_type(vpid) == BT_FIELD_CLASS_TYPE_SIGNED_INTEGER &&
+              bt_field_get_class_type(procname) == BT_FIELD_CLASS_TYPE_STRING;
+    if (!ok) {
+        if (!t->context_reported)
+            problem(&t->shape,
+                    "xtio:%s lacks the vtid/vpid (signed integer) and procname (string) contexts: "
+                    "was the session made with `lttng add-context -u -t vtid -t vpid -t procname`?",
+                    schema[ev->id].name);
+        t->context_reported = true;
+        return false;
+    }
+    ev->vtid = bt_field_integer_signed_get_value(vtid);
+    ev->vpid = bt_field_integer_signed_get_value(vpid);
+    snprintf(ev->procname, sizeof(ev->procname), "%s", bt_field_string_get_value(procname));
+    return true;
+}
+
+static void capture_event(struct trace *t, const bt_message *msg)
+{
+    const bt_event *event = bt_message_event_borrow_event_const(msg);
+    const char *name = bt_event_class_get_name(bt_event_borrow_class_const(event));
+    struct event ev = {0};
+
+    if (!name || strncmp(name, "xtio:", 5) != 0) {
+        if (!t->unknown_reported)
+            problem(&t->shape,
+                    "event \"%s\" is not of the xtio provider, yet only xtio:* was "
+                    "enabled",
+                    name ? name : "(unnamed)");
+        t->unknown_reported = true;
+        return;
+    }
+    ev.id = EV_COUNT;
+    for (int i = 0; i < EV_COUNT; i++) {
+        if (strcmp(name + 5, schema[i].name) == 0)
+            ev.id = (enum event_id)i;
+    }
+    if (ev.id == EV_COUNT) {
+        problem(&t->shape, "event \"%s\" is not in schema version %d", name, SCHEMA_VERSION);
+        return;
+    }
+    if (!decode_context(t, &ev, event))
+        return;
+    if (ev.vpid != t->pid) {
+        t->foreign_events++;
+        return;
+    }
+    /* A default clock class is the precondition for borrowing a snapshot. */
+    if (!bt_message_event_borrow_stream_class_default_clock_class_const(msg) ||
+        bt_clock_snapshot_get_ns_from_origin(
+            bt_message_event_borrow_default_clock_snapshot_const(msg), &ev.ts_ns) !=
+            BT_CLOCK_SNAPSHOT_GET_NS_FROM_ORIGIN_STATUS_OK)
+        t->untimed_events++;
+    decode_payload(t, &ev, event);
+
+    if (t->count == t->capacity) {
+        size_t cap = t->capacity ? 2 * t->capacity : 1024;
+        struct event *grown = realloc(t->events, cap * sizeof(*grown));
+        if (!grown) {
+            t->out_of_memory = true;
+            return;
+        }
+        t->events = grown;
+        t->capacity = cap;
+    }
+    t->events[t->count++] = ev;
+}
+
+static void capture_message(struct trace *t, const bt_message *msg)
+{
+    uint64_t n = 0;
+    switch (bt_message_get_type(msg)) {
+    case BT_MESSAGE_TYPE_EVENT:
+        capture_event(t, msg);
+        break;
+    case BT_MESSAGE_TYPE_DISCARDED_EVENTS:
+        if (bt_message_discarded_events_get_count(msg, &n) == BT_PROPERTY_AVAILABILITY_AVAILABLE)
+            t->discarded_events += n;
+        else
+            t->discarded_events += 1; /* an unknown number, at least one */
+        break;
+    case BT_MESSAGE_TYPE_DISCARDED_PACKETS:
+        if (bt_message_discarded_packets_get_count(msg, &n) == BT_PROPERTY_AVAILABILITY_AVAILABLE)
+            t->discarded_packets += n;
+        else
+            t->discarded_packets += 1;
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- The in-process sink component -------------------------------------------------------- */
+
+struct sink_state {
+    struct trace *trace;       /* weak */
+    bt_message_iterator *iter; /* owned */
+};
+
+static bt_component_class_initialize_method_status
+sink_initialize(bt_self_component_sink *self, bt_self_component_sink_configuration *config,
+                const bt_value *params, void *init_data)
+{
+    (void)config;
+    (void)params;
+    bt_self_component_set_data(bt_self_component_sink_as_self_component(self), init_data);
+    if (bt_self_component_sink_add_input_port(self, "in", NULL, NULL) !=
+        BT_SELF_COMPONENT_ADD_PORT_STATUS_OK)
+        return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_ERROR;
+    return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_OK;
+}
+
+static void sink_finalize(bt_self_component_sink *self)
+{
+    struct sink_state *state =
+        bt_self_component_get_data(bt_self_component_sink_as_self_component(self));
+    BT_MESSAGE_ITERATOR_PUT_REF_AND_RESET(state->iter);
+}
+
+static bt_component_class_sink_graph_is_configured_method_status
+sink_graph_is_configured(bt_self_component_sink *self)
+{
+    struct sink_state *state =
+        bt_self_component_get_data(bt_self_component_sink_as_self_component(self));
+    bt_self_component_port_input *port =
+        bt_self_component_sink_borrow_input_port_by_name(self, "in");
+    if (bt_message_iterator_create_from_sink_component(self, port, &state->iter) !=
+        BT_MESSAGE_ITERATOR_CREATE_FROM_SINK_COMPONENT_STATUS_OK)
+        return BT_COMPONENT_CLASS_SINK_GRAPH_IS_CONFIGURED_METHOD_STATUS_ERROR;
+    return BT_COMPONENT_CLASS_SINK_GRAPH_IS_CONFIGURED_METHOD_STATUS_OK;
+}
+
+static bt_component_class_sink_consume_method_status sink_consume(bt_self_component_sink *self)
+{
+    struct sink_state *state =
+        bt_self_component_get_data(bt_self_component_sink_as_self_component(self));
+    bt_message_array_const msgs;
+    uint64_t count = 0;
+
+    switch (bt_message_iterator_next(state->iter, &msgs, &count)) {
+    case BT_MESSAGE_ITERATOR_NEXT_STATUS_OK:
+        break;
+    case BT_MESSAGE_ITERATOR_NEXT_STATUS_END:
+        BT_MESSAGE_ITERATOR_PUT_REF_AND_RESET(state->iter);
+        state->trace->ended = true;
+        return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_END;
+    case BT_MESSAGE_ITERATOR_NEXT_STATUS_AGAIN:
+        return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_AGAIN;
+    case BT_MESSAGE_ITERATOR_NEXT_STATUS_MEMORY_ERROR:
+        return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_MEMORY_ERROR;
+    default:
+        return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
+    }
+    for (uint64_t i = 0; i < count; i++) {
+        capture_message(state->trace, msgs[i]);
+        bt_message_put_ref(msgs[i]);
+    }
+    return state->trace->out_of_memory ? BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_MEMORY_ERROR
+                                       : BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_OK;
+}
+
+/* ---- Building and running the graph ---------------------------------------------------------- */
+
+static void print_bt_error(const char *what)
+{
+    fprintf(stderr, "check_trace: %s\n", what);
+    const bt_error *error = bt_current_thread_take_error();
+    if (!error)
+        return;
+    for (uint64_t i = 0; i < bt_error_get_cause_count(error); i++) {
+        const bt_error_cause *cause = bt_error_borrow_cause_by_index(error, i);
+        fprintf(stderr, "  caused by %s: %s\n", bt_error_cause_get_module_name(cause),
+                bt_error_cause_get_message(cause));
+    }
+    bt_error_release(error);
+}
+
+struct trace_dirs {
+    char *paths[16];
+    size_t count;
+    bool too_many;
+};
+
+static struct trace_dirs *found_dirs; /* nftw() takes no user data */
+
+static int note_trace_dir(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    (void)sb;
+    if (type != FTW_F || strcmp(path + ftw->base, "metadata") != 0)
+        return 0;
+    if (found_dirs->count == sizeof(found_dirs->paths) / sizeof(found_dirs->paths[0])) {
+        found_dirs->too_many = true;
+        return 1;
+    }
+    char *dir = strndup(path, (size_t)ftw->base ? (size_t)ftw->base - 1 : 0);
+    if (!dir)
+        return -1;
+    found_dirs->paths[found_dirs->count++] = dir;
+    return 0;
+}
+
+static int find_trace_dirs(const char *root, struct trace_dirs *dirs)
+{
+    found_dirs = dirs;
+    int rc = nftw(root, note_trace_dir, 16, FTW_PHYS);
+    found_dirs = NULL;
+    if (rc < 0) {
+        fprintf(stderr, "check_trace: cannot walk %s: %s\n", root, strerror(errno));
+        return -1;
+    }
+    if (dirs->too_many) {
+        fprintf(stderr,
+                "check_trace: more than %zu CTF traces under %s: point at one session's "
+                "output\n",
+                sizeof(dirs->paths) / sizeof(dirs->paths[0]), root);
+        return -1;
+    }
+    if (dirs->count == 0) {
+        fprintf(stderr,
+                "check_trace: no CTF trace (directory with a `metadata` file) under %s: "
+                "did the session record anything, and was it stopped before reading?\n",
+                root);
+        return -1;
+    }
+    return 0;
+}
+
+/* Connects every output port of the source to a free input port of the muxer, which adds a new
+ * one after each connection. */
+static int connect_source_to_muxer(bt_graph *graph, const bt_component_source *src,
+                                   const bt_component_filter *mux)
+{
+    for (uint64_t i = 0; i < bt_component_source_get_output_port_count(src); i++) {
+        const bt_port_output *out = bt_component_source_borrow_output_port_by_index_const(src, i);
+        const bt_port_input *in = NULL;
+        for (uint64_t j = 0; j < bt_component_filter_get_input_port_count(mux); j++) {
+            const bt_port_input *candidate =
+                bt_component_filter_borrow_input_port_by_index_const(mux, j);
+            if (!bt_port_is_connected(bt_port_input_as_port_const(candidate))) {
+                in = candidate;
+                break;
+            }
+        }
+        if (!in || bt_graph_connect_ports(graph, out, in, NULL) != BT_GRAPH_CONNECT_PORTS_STATUS_OK)
+            return -1;
+    }
+    return 0;
+}
+
+static int read_trace(struct trace *t)
+{
+    struct trace_dirs dirs = {0};
+    const bt_plugin *ctf = NULL, *utils = NULL;
+    bt_component_class_sink *sink_class = NULL;
+    bt_graph *graph = NULL;
+    bt_value *params = NULL;
+    struct sink_state state = {.trace = t};
+    int rc = -1;
+
+    if (find_trace_dirs(t->root, &dirs))
+        goto end;
+    if (bt_plugin_find("ctf", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, &ctf) !=
+            BT_PLUGIN_FIND_STATUS_OK ||
+        bt_plugin_find("utils", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, &utils) !=
+            BT_PLUGIN_FIND_STATUS_OK) {
+        print_bt_error("cannot find the babeltrace2 `ctf` and `utils` plugins: is the "
+                       "babeltrace2 package (not only libbabeltrace2) installed?");
+        goto end;
+    }
+    const bt_component_class_source *fs_class =
+        bt_plugin_borrow_source_component_class_by_name_const(ctf, "fs");
+    const bt_component_class_filter *muxer_class =
+        bt_plugin_borrow_filter_component_class_by_name_const(utils, "muxer");
+    if (!fs_class || !muxer_class) {
+        fprintf(stderr, "check_trace: the babeltrace2 plugins lack source.ctf.fs or "
+                        "filter.utils.muxer\n");
+        goto end;
+    }
+
+    sink_class = bt_component_class_sink_create("xtio-check", sink_consume);
+    if (!sink_class ||
+        bt_component_class_sink_set_initialize_method(sink_class, sink_initialize) !=
+            BT_COMPONENT_CLASS_SET_METHOD_STATUS_OK ||
+        bt_component_class_sink_set_finalize_method(sink_class, sink_finalize) !=
+            BT_COMPONENT_CLASS_SET_METHOD_STATUS_OK ||
+        bt_component_class_sink_set_graph_is_configured_method(
+            sink_class, sink_graph_is_configured) != BT_COMPONENT_CLASS_SET_METHOD_STATUS_OK) {
+        print_bt_error("cannot create the checking sink component class");
+        goto end;
+    }
+
+    bt_value *inputs = NULL;
+    params = bt_value_map_create();
+    if (!params || bt_value_map_insert_empty_array_entry(params, "inputs", &inputs) !=
+                       BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK) {
+        print_bt_error("out of memory building the source parameters");
+        goto end;
+    }
+    for (size_t i = 0; i < dirs.count; i++) {
+        if (bt_value_array_append_string_element(inputs, dirs.paths[i]) !=
+            BT_VALUE_ARRAY_APPEND_ELEMENT_STATUS_OK) {
+            print_bt_error("out of memory building the source parameters");
+            goto end;
+        }
+    }
+
+    const bt_component_source *src = NULL;
+    const bt_component_filter *mux = NULL;
+    const bt_component_sink *sink = NULL;
+    graph = bt_graph_create(0);
+    if (!graph ||
+        bt_graph_add_source_component(graph, fs_class, "source", params, BT_LOGGING_LEVEL_WARNING,
+                                      &src) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+        char what[512];
+        snprintf(what, sizeof(what), "source.ctf.fs cannot read the CTF trace(s) under %s",
+                 t->root);
+        print_bt_error(what);
+        goto end;
+    }
+    if (bt_graph_add_filter_component(graph, muxer_class, "muxer", NULL, BT_LOGGING_LEVEL_WARNING,
+                                      &mux) != BT_GRAPH_ADD_COMPONENT_STATUS_OK ||
+        bt_graph_add_sink_component_with_initialize_method_data(
+            graph, sink_class, "check", NULL, &state, BT_LOGGING_LEVEL_WARNING, &sink) !=
+            BT_GRAPH_ADD_COMPONENT_STATUS_OK ||
+        connect_source_to_muxer(graph, src, mux) ||
+        bt_graph_connect_ports(graph,
+                               bt_component_filter_borrow_output_port_by_name_const(mux, "out"),
+                               bt_component_sink_borrow_input_port_by_name_const(sink, "in"),
+                               NULL) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
+        print_bt_error("cannot build the source.ctf.fs -> filter.utils.muxer -> sink graph");
+        goto end;
+    }
+
+    /* A finished ctf.fs trace never answers AGAIN for long; the bound only guards a hang. */
+    struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
+    for (int again = 0;; again++) {
+        bt_graph_run_status status = bt_graph_run(graph);
+        if (status == BT_GRAPH_RUN_STATUS_OK)
+            break;
+        if (status != BT_GRAPH_RUN_STATUS_AGAIN || again == 3000) {
+            print_bt_error("reading the trace failed");
+            goto end;
+        }
+        nanosleep(&pause, NULL);
+    }
+    if (!t->ended) {
+        fprintf(stderr, "check_trace: the graph finished without the trace ending\n");
+        goto end;
+    }
+    rc = 0;
+end:
+    bt_graph_put_ref(graph);
+    bt_value_put_ref(params);
+    bt_component_class_sink_put_ref(sink_class);
+    bt_plugin_put_ref(ctf);
+    bt_plugin_put_ref(utils);
+    for (size_t i = 0; i < dirs.count; i++)
+        free(dirs.paths[i]);
+    return rc;
+}
+
+/* ---- Helpers for the tests ------------------------------------------------------------------- */
+
+/* The value of `field` of an event; fails the test if the schema has no such field. */
+static uint64_t val(const struct event *ev, const char *field)
+{
+    int i = find_field(ev->id, field);
+    if (i < 0)
+        fail_msg("checker bug: xtio:%s has no field %s in the schema", schema[ev->id].name, field);
+    return ev->value[i];
+}
+
+static int64_t sval(const struct event *ev, const char *field)
+{
+    return (int64_t)val(ev, field);
+}
+
+static size_t count_of(const struct trace *t, enum event_id id)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->count; i++)
+        n += t->events[i].id == id;
+    return n;
+}
+
+static int mode_of(const struct event *ev)
+{
+    uint64_t m = val(ev, "mode");
+    return m < MODE_COUNT ? (int)m : -1;
+}
+
+static const struct event *loop_start_event(const struct trace *t)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        if (t->events[i].id == EV_LOOP_START)
+            return &t->events[i];
+    }
+    fail_msg("no xtio:loop_start from the program (pid %" PRId64 ")", t->pid);
+    return NULL;
+}
+
+/* ---- Tests ----------------------------------------------------------------------------------- */
+
+static void test_trace_is_complete(void **state)
+{
+    struct trace *t = *state;
+    if (t->count == 0)
+        fail_msg("no xtio event of the program (pid %" PRId64 ") in the trace under %s (%" PRIu64
+                 " of other processes): did it register with the session daemon in time, and do "
+                 "the events carry the vpid context (see test_schema_shape)?",
+                 t->pid, t->root, t->foreign_events);
+    if (t->discarded_events || t->discarded_packets)
+        fail_msg("the tracer discarded %" PRIu64 " event(s) and %" PRIu64 " packet(s): counts "
+                 "cannot be checked; give the channel bigger sub-buffers",
+                 t->discarded_events, t->discarded_packets);
+    if (t->untimed_events)
+        fail_msg("%" PRIu64 " event(s) have no usable default clock snapshot: event order "
+                 "cannot be checked",
+                 t->untimed_events);
+}
+
+static void test_schema_shape(void **state)
+{
+    struct trace *t = *state;
+    replay_problems(&t->shape);
+    fail_on_problems(&t->shape, "the trace does not match the xtio schema (xtio_tp.h)");
+}
+
+static void test_every_event_present(void **state)
+{
+    struct trace *t = *state;
+    struct problems p = {0};
+    for (int id = 0; id < EV_COUNT; id++) {
+        if (count_of(t, (enum event_id)id) == 0)
+            problem(&p, "no xtio:%s event", schema[id].name);
+    }
+    fail_on_problems(&p, "some events of the schema never appeared");
+}
+
+static void test_schema_version(void **state)
+{
+    struct trace *t = *state;
+    struct problems p = {0};
+    for (size_t i = 0; i < t->count; i++) {
+        const struct event *ev = &t->events[i];
+        if ((ev->id == EV_LOOP_START || ev->id == EV_CONN_OPEN) &&
+            val(ev, "schema_version") != SCHEMA_VERSION)
+            problem(&p, "xtio:%s has schema_version %" PRIu64 ", expected %d", schema[ev->id].name,
+                    val(ev, "schema_version"), SCHEMA_VERSION);
+    }
+    fail_on_problems(&p, "wrong schema_version");
+}
+
+static void test_enum_labels(void **state)
+{
+    struct trace *t = *state;
+    struct problems p = {0};
+    bool written_in[MODE_COUNT] = {false};
+
+    for (size_t i = 0; i < t->count; i++) {
+        const struct event *ev = &t->events[i];
+        const char *const *labels;
+        uint64_t nlabels, v;
+        if (ev->id == EV_HANDOFF_ENQUEUE || ev->id == EV_HANDOFF_WRITE) {
+            labels = mode_labels;
+            nlabels = MODE_COUNT;
+            v = val(ev, "mode");
+        } else if (ev->id == EV_CONN_CLOSE) {
+            labels = reason_labels;
+            nlabels = REASON_COUNT;
+            v = val(ev, "reason");
+        } else {
+            continue;
+        }
+        if (v >= nlabels || strcmp(ev->label, labels[v]) != 0)
+            problem(&p,
+                    "xtio:%s has enumeration value %" PRId64 " labelled \"%s\", expected \"%s\"",
+                    schema[ev->id].name, (int64_t)v, ev->label, v < nlabels ? labels[v] : "?");
+        else if (ev->id == EV_HANDOFF_WRITE)
+            written_in[v] = true;
+    }
+    for (int m = 0; m < MODE_COUNT; m++) {
+        if (!written_in[m])
+            problem(&p, "no xtio:handoff_write with mode \"%s\"", mode_labels[m]);
+    }
+    fail_on_problems(&p, "enumeration labels");
+}
+
+static void test_contexts_name_the_threads(void **state)
+{
+    struct trace *t = *state;
+    struct problems p = {0};
+    int64_t loop_tid = (int64_t)printed_u64(t, "loop_tid");
+    int64_t worker_tid = (int64_t)printed_u64(t, "worker_tid");
+    const char *loop_name = printed_string(t, "loop_name");
+    const char *worker_name = printed_string(t, "worker_name");
+    assert_non_null(loop_name);
+    assert_non_null(worker_name);
+
+    for (size_t i = 0; i < t->count; i++) {
+        const struct event *ev = &t->events[i];
+        const char *want = ev->vtid == loop_tid     ? loop_name
+                           : ev->vtid == worker_tid ? worker_name
+                                                    : NULL;
+        if (want && strcmp(ev->procname, want) != 0)
+            problem(&p, "xtio:%s on tid %" PRId64 " has procname \"%s\", expected \"%s\"",
+                    schema[ev->id].name, ev->vtid, ev->procname, want);
+    }
+    fail_on_problems(&p, "procname does not name the emitting thread");
+}
+
+/* Who emits what: the loop thread owns its connections and writes for every mode but direct. */
+static void test_threads_and_owner_tid(void **state)
+{
+    struct trace *t = *state;
+    struct problems p = {0};
+    int64_t loop_tid = loop_start_event(t)->vtid;
+    int64_t printed_loop_tid = (int64_t)printed_u64(t, "loop_tid");
+    int64_t worker_tid = (int64_t)printed_u64(t, "worker_tid");
+
+    if (loop_tid != printed_loop_tid)
+        problem(&p, "xtio:loop_start was emitted on tid %" PRId64 ", xtio_loop_tid() said %" PRId64,
+                loop_tid, printed_loop_tid);
+    if (val(loop_start_event(t), "loop_id") != printed_u64(t, "loop_id"))
+        problem(&p, "xtio:loop_start has loop_id %" PRIu64 ", xtio_loop_id() said %" PRIu64,
+                val(loop_start_event(t), "loop_id"), printed_u64(t, "loop_id"));
+
+    for (size_t i = 0; i < t->count; i++) {
+        const struct event *ev = &t->events[i];
+        const char *name = schema[ev->id].name;
+        bool has_owner = find_field(ev->id, "owner_tid") >= 0;
+        int64_t owner = has_owner ? sval(ev, "owner_tid") : 0;
+        int64_t want_vtid;
+
+        switch (ev->id) {
+        case EV_HANDOFF_ENQUEUE:
+        case EV_SYNC_WAIT_END:
+        case EV_BACKPRESSURE:
+            want_vtid = worker_tid; /* all off-loop producing is done by the worker */
+            break;
+        case EV_HANDOFF_WRITE:
+            want_vtid = mode_of(ev) == MODE_DIRECT ? worker_tid : loop_tid;
+            break;
+        default:
+            want_vtid = loop_tid;
+            break;
+        }
+        if (ev->vtid != want_vtid)
+            problem(&p,
+                    "xtio:%s (seq %" PRIu64 ") was emitted on tid %" PRId64 ", expected the %s "
+                    "thread %" PRId64,
+                    name, find_field(ev->id, "seq") >= 0 ? val(ev, "seq") : 0, ev->vtid,
+                    want_vtid == loop_tid ? "loop" : "worker", want_vtid);
+        if (has_owner && owner != loop_tid)
+            problem(&p,
+                    "xtio:%s has owner_tid %" PRId64 ", but the owning loop runs on tid %" PRId64,
+                    name, owner, loop_tid);
+        if (ev->id == EV_HANDOFF_WRITE && mode_of(ev) == MODE_DIRECT && ev->vtid == owner)
+            problem(&p,
+                    "a direct xtio:handoff_write (seq %" PRIu64 ") has vtid == owner_tid %" PRId64
+                    ": it should show the foreign writer",
+                    val(ev, "seq"), owner);
+        if (ev->id == EV_HANDOFF_WRITE && mode_of(ev) != MODE_DIRECT && ev->vtid != owner)
+            problem(&p,
+                    "a %s xtio:handoff_write (seq %" PRIu64 ") has vtid %" PRId64
+                    " != owner_tid %" PRId64,
+                    ev->label, val(ev, "seq"), ev->vtid, owner);
+        if ((ev->id == EV_CONN_OPEN || ev->id == EV_CONN_CLOSE) && ev->vtid != owner)
+            problem(&p, "xtio:%s has owner_tid %" PRId64 " but was emitted on tid %" PRId64, name,
+                    owner, ev->vtid);
+    }
+    fail_on_problems(&p, "events on the wrong thread or with the wrong owner_tid");
+}
+
+struct handoff_ref {
+    uint64_t id;
+    size_t index;
+};
+
+static int compare_handoff_ref(const void *a, const void *b)
+{
+    const struct handoff_ref *x = a, *y = b;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* One handoff_id: its enqueue (if any) and what became of it. */
+static void check_handoff(const struct trace *t, struct problems *p, const struct handoff_ref *refs,
+                          size_t n)
+{
+    const struct event *enq = NULL, *out = NULL;
+    size_t outcomes = 0, enqueues = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct event *ev = &t->events[refs[i].index];
+        if (ev->id == EV_HANDOFF_ENQUEUE) {
+            enqueues++;
+            enq = ev;
+        } else {
+            outcomes++;
+            out = ev;
+        }
+    }
+    uint64_t id = refs[0].id;
+    if (enqueues > 1 || outcomes > 1) {
+        problem(p,
+                "handoff %" PRIu64 " has %zu enqueue(s) and %zu write/drop events, expected "
+                "at most one of each",
+                id, enqueues, outcomes);
+        return;
+    }
+    if (!out) {
+        problem(p,
+                "handoff %" PRIu64 " (%s, seq %" PRIu64 ") was enqueued but never written "
+                "nor dropped",
+                id, enq->label, val(enq, "seq"));
+        return;
+    }
+    bool inline_write = out->id == EV_HANDOFF_WRITE && mode_of(out) == MODE_INLINE;
+    if (!enq) {
+        if (!inline_write)
+            problem(p, "xtio:%s of handoff %" PRIu64 " has no xtio:handoff_enqueue",
+                    schema[out->id].name, id);
+        return;
+    }
+    if (inline_write) {
+        problem(p, "inline handoff %" PRIu64 " was enqueued: inline writes have no handoff", id);
+        return;
+    }
+    if (out->ts_ns < enq->ts_ns || out < enq)
+        problem(p,
+                "handoff %" PRIu64 ": xtio:%s comes before its xtio:handoff_enqueue (%" PRId64
+                " ns earlier)",
+                id, schema[out->id].name, enq->ts_ns - out->ts_ns);
+    if (val(out, "conn_id") != val(enq, "conn_id") || val(out, "seq") != val(enq, "seq") ||
+        val(out, "bytes") != val(enq, "bytes"))
+        problem(p,
+                "handoff %" PRIu64 ": enqueued as conn %" PRIu64 " seq %" PRIu64 " %" PRIu64
+                " bytes, but xtio:%s says conn %" PRIu64 " seq %" PRIu64 " %" PRIu64 " bytes",
+                id, val(enq, "conn_id"), val(enq, "seq"), val(enq, "bytes"), schema[out->id].name,
+                val(out, "conn_id"), val(out, "seq"), val(out, "bytes"));
+    if (out->id == EV_HANDOFF_WRITE && mode_of(out) != mode_of(enq))
+        problem(p, "handoff %" PRIu64 " was enqueued as %s but written as %s", id, enq->label,
+                out->label);
+}
+
+static void test_each_enqueue_has_one_outcome(void **state)
+{
+    struct trace *t = *state;
+    struct problems p = {0};
+    struct handoff_ref *refs = calloc(t->count ? t->count : 1, sizeof(*refs));
+    assert_non_null(refs);
+    size_t n = 0;
+    for (size_t i = 0; i < t->count; i++) {
+        enum event_id id = t->events[i].id;
+        if (id == EV_HANDOFF_ENQUEUE || id == EV_HANDOFF_WRITE || id == EV_HANDOFF_DROP)
+            refs[n++] = (struct handoff_ref){val(&t->events[i], "handoff_id"), i};
+    }
+    qsort(refs, n, sizeof(*refs), compare_handoff_ref);
+    for (size_t start = 0, end; start < n; start = end) {
+        for (end = start + 1; end < n && refs[end].id == refs[start].id; end++) {
+        }
+        check_handoff(t, &p, refs + start, end - start);
+    }
+    free(refs);
+    fail_on_problems(&p, "handoff_enqueue is not followed by exactly one matching write or drop");
+}
+
+static void test_batch_enqueues(void **state)
+{
+    struct trace *t = *state;
+    struct problems p = {0};
+    uint64_t records = 0;
+    for (size_t i = 0; i < t->count; i++) {
+        const struct event *ev = &t->events[i];
+        if (ev->id != EV_HANDOFF_ENQUEUE)
+            continue;
+        if (mode_of(ev) == MODE_BATCH) {
+            records += val(ev, "records");
+            if (val(ev, "records") < 2 || val(ev, "spool_ns") == 0)
+                problem(&p,
+                        "batch handoff %" PRIu64 " has records=%" PRIu64 " spool_ns=%" PRIu64
+                        ", expected several records spooled for some time",
+                        val(ev, "handoff_id"), val(ev, "records"), val(ev, "spool_ns"));
+        }
+    }
+    if (records != printed_u64(t, "batch_records"))
+        problem(&p, "batch handoffs carry %" PRIu64 " records in all, the program spooled %" PRIu64,
+                records, printed_u64(t, "batch_records"));
+    fail_on_problems(&p, "batch handoffs");
+}
+
+/* Per connection, writes come in seq order and each starts where the previous one ended. */
+static void test_write_seq_and_offset_per_conn(void **state)
+{
+    struct trace *t = *state;
+    struct problems p = {0};
+    /* The program opens two connections; a short table is enough. */
+    struct {
+        uint64_t conn, last_seq, next_offset;
+        bool any;
+    } conns[16] = {{0}};
+    size_t nconns = 0;
+
+    for (size_t i = 0; i < t->count; i++) {
+        const struct event *ev = &t->events[i];
+        if (ev->id != EV_HANDOFF_WRITE)
+            continue;
+        uint64_t conn = val(ev, "conn_id"), seq = val(ev, "seq");
+        size_t c = 0;
+        while (c < nconns && conns[c].conn != conn)
+            c++;
+        if (c == nconns) {
+            assert_true(nconns < sizeof(conns) / sizeof(conns[0]));
+            conns[nconns++].conn = conn;
+        }
+        if (conns[c].any && seq <= conns[c].last_seq)
+            problem(&p,
+                    "conn %" PRIu64 ": xtio:handoff_write seq %" PRIu64
+                    " (%s) follows seq %" PRIu64,
+                    conn, seq, ev->label, conns[c].last_seq);
+        if (val(ev, "offset") != conns[c].next_offset)
+            problem(&p,
+                    "conn %" PRIu64 ": xtio:handoff_write seq %" PRIu64 " has offset %" PRIu64
+                    ", but the writes before it add up to %" PRIu64 " bytes",
+                    conn, seq, val(ev, "offset"), conns[c].next_offset);
+        conns[c].any = true;
+        conns[c].last_seq = seq;
+        conns[c].next_offset = val(ev, "offset") + val(ev, "bytes");
+    }
+    fail_on_problems(&p, "handoff_write seq or offset out of step per connection");
+}
+
+static void test_connections(void **state)
+{
+    struct trace *t = *state;
+    struct problems p = {0};
+    uint64_t conn_a = printed_u64(t, "conn_a"), conn_b = printed_u64(t, "conn_b");
+    uint64_t bytes_a = printed_u64(t, "bytes_a");
+    uint64_t written_a = 0, flushed_a = 0, drop_bytes = 0, drops = 0;
+    uint64_t loop_id = printed_u64(t, "loop_id");
+    bool closed_a = false, closed_b = false;
+
+    for (size_t i = 0; i < t->count; i++) {
+        const struct event *ev = &t->events[i];
+        switch (ev->id) {
+        case EV_CONN_OPEN:
+            if (val(ev, "loop_id") != loop_id)
+                problem(&p,
+                        "xtio:conn_open of conn %" PRIu64 " has loop_id %" PRIu64
+                        ", expected %" PRIu64,
+                        val(ev, "conn_id"), val(ev, "loop_id"), loop_id);
+            if (sval(ev, "fd") < 0)
+                problem(&p, "xtio:conn_open of conn %" PRIu64 " has fd %" PRId64,
+                        val(ev, "conn_id"), sval(ev, "fd"));
+            break;
+        case EV_HANDOFF_WRITE:
+            if (val(ev, "conn_id") == conn_a)
+                written_a += val(ev, "bytes");
+            break;
+        case EV_HANDOFF_DROP:
+            drops++;
+            drop_bytes += val(ev, "bytes");
+            if (val(ev, "conn_id") != conn_b)
+                problem(&p,
+                        "handoff %" PRIu64 " was dropped on conn %" PRIu64 ", only conn B (%" PRIu64
+                        ") drops",
+                        val(ev, "handoff_id"), val(ev, "conn_id"), conn_b);
+            break;
+        case EV_CONN_FLUSH:
+            if (val(ev, "conn_id") != conn_a)
+                break;
+            if (val(ev, "bytes_flushed_total") < flushed_a)
+                problem(&p, "conn A: bytes_flushed_total went back from %" PRIu64 " to %" PRIu64,
+                        flushed_a, val(ev, "bytes_flushed_total"));
+            flushed_a = val(ev, "bytes_flushed_total");
+            break;
+        case EV_CONN_CLOSE: {
+            uint64_t conn = val(ev, "conn_id");
+            bool is_a = conn == conn_a;
+            const char *reason = is_a ? "loop_stop" : "local";
+            uint64_t pending = is_a ? 0 : printed_u64(t, "handoff_drop");
+            uint64_t pending_bytes = is_a ? 0 : printed_u64(t, "drop_bytes");
+            if (is_a)
+                closed_a = true;
+            else if (conn == conn_b)
+                closed_b = true;
+            else {
+                problem(&p, "xtio:conn_close of unknown conn %" PRIu64, conn);
+                break;
+            }
+            if (val(ev, "pending") != pending || val(ev, "pending_bytes") != pending_bytes ||
+                strcmp(ev->label, reason) != 0)
+                problem(&p,
+                        "xtio:conn_close of conn %c: pending=%" PRIu64 " pending_bytes=%" PRIu64
+                        " reason=%s, expected %" PRIu64 ", %" PRIu64 ", %s",
+                        is_a ? 'A' : 'B', val(ev, "pending"), val(ev, "pending_bytes"), ev->label,
+                        pending, pending_bytes, reason);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (!closed_a || !closed_b)
+        problem(&p, "conn %s never closed in the trace", closed_a ? "B" : "A");
+    if (written_a != bytes_a)
+        problem(&p,
+                "xtio:handoff_write on conn A add up to %" PRIu64
+                " bytes, the program sent %" PRIu64,
+                written_a, bytes_a);
+    if (flushed_a != bytes_a)
+        problem(&p,
+                "the last xtio:conn_flush on conn A says %" PRIu64 " bytes reached the kernel, "
+                "the client received %" PRIu64,
+                flushed_a, bytes_a);
+    if (drops != printed_u64(t, "handoff_drop") || drop_bytes != printed_u64(t, "drop_bytes"))
+        problem(&p,
+                "%" PRIu64 " handoffs of %" PRIu64 " bytes dropped, expected %" PRIu64
+                " of %" PRIu64,
+                drops, drop_bytes, printed_u64(t, "handoff_drop"), printed_u64(t, "drop_bytes"));
+    fail_on_problems(&p, "connection life cycle, flushes and drops");
+}
+
+static const struct event *find_handoff_event(const struct trace *t, enum event_id id,
+                                              uint64_t handoff_id)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        if (t->events[i].id == id && val(&t->events[i], "handoff_id") == handoff_id)
+            return &t->events[i];
+    }
+    return NULL;
+}
+
+/* Each sync handoff ends its producer's wait once, after it was written, naming that handoff. */
+static void test_sync_wait_end(void **state)
+{
+    struct trace *t = *state;
+    struct problems p = {0};
+    for (size_t i = 0; i < t->count; i++) {
+        const struct event *ev = &t->events[i];
+        if (ev->id == EV_HANDOFF_ENQUEUE && mode_of(ev) == MODE_SYNC) {
+            size_t ends = 0;
+            for (size_t j = 0; j < t->count; j++)
+                ends += t->events[j].id == EV_SYNC_WAIT_END &&
+                        val(&t->events[j], "handoff_id") == val(ev, "handoff_id");
+            if (ends != 1)
+                problem(&p,
+                        "sync handoff %" PRIu64 " (seq %" PRIu64 ") has %zu xtio:sync_wait_end "
+                        "events, expected 1",
+                        val(ev, "handoff_id"), val(ev, "seq"), ends);
+        }
+        if (ev->id != EV_SYNC_WAIT_END)
+            continue;
+        uint64_t id = val(ev, "handoff_id");
+        const struct event *enq = find_handoff_event(t, EV_HANDOFF_ENQUEUE, id);
+        const struct event *write = find_handoff_event(t, EV_HANDOFF_WRITE, id);
+        if (!enq || mode_of(enq) != MODE_SYNC) {
+            problem(&p,
+                    "xtio:sync_wait_end names handoff %" PRIu64 ", which is not a sync "
+                    "handoff_enqueue of this trace",
+                    id);
+            continue;
+        }
+        if (val(ev, "conn_id") != val(enq, "conn_id") || ev->vtid != enq->vtid)
+            problem(&p,
+                    "xtio:sync_wait_end of handoff %" PRIu64 " is for conn %" PRIu64
+                    " on tid %" PRId64 ", but it was enqueued for conn %" PRIu64 " on tid %" PRId64,
+                    id, val(ev, "conn_id"), ev->vtid, val(enq, "conn_id"), enq->vtid);
+        if (val(ev, "written") != 1)
+            problem(&p,
+                    "xtio:sync_wait_end of handoff %" PRIu64 " has written=%" PRIu64
+                    ", but every sync send succeeded",
+                    id, val(ev, "written"));
+        else if (!write || write->ts_ns > ev->ts_ns)
+            problem(&p,
+                    "xtio:sync_wait_end of handoff %" PRIu64 " says written=1 before any "
+                    "xtio:handoff_write of it",
+                    id);
+    }
+    fail_on_problems(&p, "sync_wait_end does not match the sync handoffs");
+}
+
+static void test_backpressure(void **state)
+{
+    struct trace *t = *state;
+    struct problems p = {0};
+    uint64_t conn_a = printed_u64(t, "conn_a");
+    for (size_t i = 0; i < t->count; i++) {
+        const struct event *ev = &t->events[i];
+        if (ev->id == EV_BACKPRESSURE &&
+            (val(ev, "conn_id") != conn_a || val(ev, "waited_ns") == 0))
+            problem(&p,
+                    "xtio:backpressure on conn %" PRIu64 " waited_ns=%" PRIu64
+                    ", expected conn A (%" PRIu64 ") and a wait",
+                    val(ev, "conn_id"), val(ev, "waited_ns"), conn_a);
+    }
+    fail_on_problems(&p, "backpressure fields");
+}
+
+static void test_counts_match_program(void **state)
+{
+    struct trace *t = *state;
+    struct problems p = {0};
+    static const enum event_id counted[] = {EV_LOOP_START,  EV_LOOP_STOP,     EV_CONN_OPEN,
+                                            EV_CONN_CLOSE,  EV_SYNC_WAIT_END, EV_HANDOFF_DROP,
+                                            EV_BACKPRESSURE};
+    for (size_t i = 0; i < sizeof(counted) / sizeof(counted[0]); i++) {
+        uint64_t want = printed_u64(t, schema[counted[i]].name);
+        uint64_t got = count_of(t, counted[i]);
+        if (got != want)
+            problem(&p, "%" PRIu64 " xtio:%s events, the program expects %" PRIu64, got,
+                    schema[counted[i]].name, want);
+    }
+    for (int m = 0; m < MODE_COUNT; m++) {
+        uint64_t writes = 0, enqueues = 0;
+        for (size_t i = 0; i < t->count; i++) {
+            const struct event *ev = &t->events[i];
+            if (ev->id == EV_HANDOFF_WRITE && mode_of(ev) == m)
+                writes++;
+            else if (ev->id == EV_HANDOFF_ENQUEUE && mode_of(ev) == m)
+                enqueues++;
+        }
+        char key[64];
+        snprintf(key, sizeof(key), "handoff_write.%s", mode_labels[m]);
+        if (writes != printed_u64(t, key))
+            problem(&p, "%" PRIu64 " %s xtio:handoff_write events, the program expects %" PRIu64,
+                    writes, mode_labels[m], printed_u64(t, key));
+        snprintf(key, sizeof(key), "handoff_enqueue.%s", mode_labels[m]);
+        if (enqueues != printed_u64(t, key))
+            problem(&p, "%" PRIu64 " %s xtio:handoff_enqueue events, the program expects %" PRIu64,
+                    enqueues, mode_labels[m], printed_u64(t, key));
+    }
+    fail_on_problems(&p, "event counts differ from what handoff_program did");
+}
+
+/* ---- Main ------------------------------------------------------------------------------------ */
+
+static int load_trace(void **state)
+{
+    struct trace *t = &the_trace;
+    t->shape.deferred = true;
+    if (read_trace(t))
+        return -1;
+    if (t->foreign_events)
+        print_message("check_trace: ignored %" PRIu64 " xtio events of other processes\n",
+                      t->foreign_events);
+    *state = t;
+    return 0;
+}
+
+static int free_trace(void **state)
+{
+    (void)state;
+    struct trace *t = &the_trace;
+    free(t->events);
+    for (size_t i = 0; i < t->nkeys; i++) {
+        free(t->keys[i]);
+        free(t->values[i]);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr,
+                "usage: %s TRACE_ROOT EXPECTATIONS_FILE\n"
+                "  TRACE_ROOT: an lttng session output directory (searched recursively)\n"
+                "  EXPECTATIONS_FILE: the key=value lines handoff_program printed\n",
+                argv[0]);
+        return 2;
+    }
+    the_trace.root = argv[1];
+    if (load_expectations(&the_trace, argv[2])) {
+        free_trace(NULL);
+        return 1;
+    }
+
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trace_is_complete),
+        cmocka_unit_test(test_schema_shape),
+        cmocka_unit_test(test_every_event_present),
+        cmocka_unit_test(test_schema_version),
+        cmocka_unit_test(test_enum_labels),
+        cmocka_unit_test(test_contexts_name_the_threads),
+        cmocka_unit_test(test_threads_and_owner_tid),
+        cmocka_unit_test(test_each_enqueue_has_one_outcome),
+        cmocka_unit_test(test_batch_enqueues),
+        cmocka_unit_test(test_write_seq_and_offset_per_conn),
+        cmocka_unit_test(test_connections),
+        cmocka_unit_test(test_sync_wait_end),
+        cmocka_unit_test(test_backpressure),
+        cmocka_unit_test(test_counts_match_program),
+    };
+    return cmocka_run_group_tests_name("trace_schema", tests, load_trace, free_trace);
+}

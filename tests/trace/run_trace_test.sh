@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Records handoff_program in a fresh LTTng session of its own and checks the trace with
+# check_trace. Needs a reachable lttng-sessiond (it does not start one: a daemon spawned here
+# would outlive the test). The session is destroyed whatever happens; the trace and the program's
+# output are kept on failure and their directory is printed.
+#
+# Usage: run_trace_test.sh HANDOFF_PROGRAM CHECK_TRACE
+# Environment: XTIO_TRACE_KEEP=1 keeps the trace directory even on success.
+set -uo pipefail
+
+if [ $# -ne 2 ]; then
+    echo "usage: $0 HANDOFF_PROGRAM CHECK_TRACE" >&2
+    exit 2
+fi
+program=$1
+checker=$2
+here=$(cd "$(dirname "$0")" && pwd)
+
+# Every step is bounded, and all of them together (7 lttng commands at most) stay under the ctest
+# TIMEOUT in CMakeLists.txt, so that the EXIT trap always gets to destroy the session. The
+# program's own watchdog (60 s) fires before its step's bound.
+readonly lttng_timeout=30
+readonly program_timeout=90
+readonly checker_timeout=30
+
+die() {
+    echo "run_trace_test: $*" >&2
+    exit 1
+}
+
+command -v lttng >/dev/null || die "the lttng command is missing: install lttng-tools"
+# `lttng list` only asks; `lttng create` would spawn a daemon of its own that nobody stops.
+if ! probe=$(timeout "$lttng_timeout" lttng list 2>&1); then
+    die "no LTTng session daemon is reachable for user $(id -un) ($probe). Start one first:" \
+        "'lttng-sessiond --daemonize' (as root, or as this user for a per-user daemon)."
+fi
+
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/xtio-trace.XXXXXX") || die "cannot make a temporary directory"
+session="xtio-trace-$$"
+session_created=0
+
+cleanup() {
+    local rc=$?
+    if [ "$session_created" = 1 ] &&
+        ! timeout "$lttng_timeout" lttng destroy "$session" >/dev/null 2>&1; then
+        echo "run_trace_test: could not destroy LTTng session $session; remove it with" \
+            "'lttng destroy $session'" >&2
+    fi
+    if [ "$rc" = 0 ] && [ "${XTIO_TRACE_KEEP:-0}" != 1 ]; then
+        rm -rf "$workdir"
+    else
+        echo "run_trace_test: trace and program output kept in $workdir" >&2
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+lttng_step() {
+    if ! timeout "$lttng_timeout" lttng "$@" >"$workdir/lttng.log" 2>&1; then
+        cat "$workdir/lttng.log" >&2
+        die "'lttng $*' failed (output above)"
+    fi
+}
+
+lttng_step create "$session" --output="$workdir/trace"
+session_created=1
+# Only handoff_program's threads (see the thread names in handoff_program.c): other processes
+# using libxtio at the same time, such as the unit tests under `ctest -j`, would otherwise share
+# the session's buffers and could make it discard events.
+# shellcheck disable=SC2016 # $ctx belongs to the LTTng filter language, not to the shell
+lttng_step enable-event -u -s "$session" 'xtio:*' \
+    --filter '$ctx.procname == "hprog-*" || $ctx.procname == "handoff_program"'
+lttng_step add-context -u -s "$session" -t vtid -t vpid -t procname
+lttng_step start "$session"
+
+# liblttng-ust registers with the daemon from its constructor and waits at most this long (ms)
+# for the session's events to be enabled; events emitted before that are lost. Sanitizer builds
+# start slowly, so allow more than the default 3 s.
+export LTTNG_UST_REGISTER_TIMEOUT=${LTTNG_UST_REGISTER_TIMEOUT:-20000}
+# Used by ASan builds only: liblttng-ust keeps some filter state until exit (see lsan.supp).
+export LSAN_OPTIONS="suppressions=$here/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+
+timeout "$program_timeout" "$program" >"$workdir/expected.txt" 2>"$workdir/program.log"
+program_rc=$?
+cat "$workdir/program.log" >&2
+[ "$program_rc" = 124 ] && die "handoff_program did not finish within ${program_timeout}s"
+[ "$program_rc" = 0 ] || die "handoff_program failed (exit $program_rc); see its messages above"
+
+# stop waits until the consumer daemon has written everything out, so the trace is complete.
+lttng_step stop "$session"
+lttng_step destroy "$session"
+session_created=0
+
+timeout "$checker_timeout" "$checker" "$workdir/trace" "$workdir/expected.txt"
+checker_rc=$?
+[ "$checker_rc" = 124 ] && die "check_trace did not finish within ${checker_timeout}s"
+[ "$checker_rc" = 0 ] || die "check_trace found problems in the trace (exit $checker_rc)"
+echo "run_trace_test: trace of handoff_program matches the xtio schema"
