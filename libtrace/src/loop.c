@@ -31,6 +31,7 @@ struct xtio_loop {
     struct event *wake;      /* owned; activated from any thread */
     pthread_t thread;
     atomic_int tid;
+    atomic_bool exited;
 
     pthread_mutex_t mu;
     pthread_cond_t cv; /* signals state changes and finished xtio_loop_call()s */
@@ -125,6 +126,7 @@ static void *loop_thread_main(void *arg)
          pass++)
         event_base_loop(loop->base, EVLOOP_NONBLOCK);
     XTIO_TRACE(loop_stop, loop->id);
+    atomic_store(&loop->exited, true);
 
     pthread_mutex_lock(&loop->mu);
     loop->state = LOOP_EXITED;
@@ -257,7 +259,9 @@ uint32_t xtio_loop_id(const xtio_loop *loop)
 
 bool xtio_loop_is_current(const xtio_loop *loop)
 {
-    return loop && atomic_load(&((xtio_loop *)loop)->tid) == xtio__gettid();
+    /* Once the thread has exited, the kernel may give its tid to a new thread. */
+    xtio_loop *l = (xtio_loop *)loop;
+    return l && atomic_load(&l->tid) == xtio__gettid() && !atomic_load(&l->exited);
 }
 
 void *xtio_loop_event_base(xtio_loop *loop)

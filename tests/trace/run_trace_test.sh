@@ -14,7 +14,6 @@ if [ $# -ne 2 ]; then
 fi
 program=$1
 checker=$2
-here=$(cd "$(dirname "$0")" && pwd)
 
 # Every step is bounded, and all of them together (7 lttng commands at most) stay under the ctest
 # TIMEOUT in CMakeLists.txt, so that the EXIT trap always gets to destroy the session. The
@@ -79,8 +78,6 @@ lttng_step start "$session"
 # for the session's events to be enabled; events emitted before that are lost. Sanitizer builds
 # start slowly, so allow more than the default 3 s.
 export LTTNG_UST_REGISTER_TIMEOUT=${LTTNG_UST_REGISTER_TIMEOUT:-20000}
-# Used by ASan builds only: liblttng-ust keeps some filter state until exit (see lsan.supp).
-export LSAN_OPTIONS="suppressions=$here/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
 timeout "$program_timeout" "$program" >"$workdir/expected.txt" 2>"$workdir/program.log"
 program_rc=$?
