@@ -13,9 +13,9 @@
 #include <time.h>
 
 /* Keys each connection SETs, cycled, so a long run does not grow the store without bound. */
-#define SET_SLOTS 64
+#define SET_SLOTS        64
 /* How often a thread looks for connections stuck waiting. */
-#define TICK_MS   100
+#define TICK_MS          100
 /* A KEYS pattern keeps all but this many trailing digits of a key, so it matches ~10^this keys. */
 #define KEYS_FREE_DIGITS 2
 
@@ -31,7 +31,7 @@ struct slot {
 struct worker;
 
 struct conn {
-    struct worker *w; /* weak */
+    struct worker *w;      /* weak */
     redisAsyncContext *ac; /* NULL once gone (hiredis frees it) */
     unsigned id;
     struct slot *ring; /* owned, pipeline slots */
@@ -356,8 +356,8 @@ static void check_reply(struct conn *c, const struct slot *s, const redisReply *
     st->reply_bytes += wire;
     if (s->kind == XTIO_LOAD_RANGE || s->kind == XTIO_LOAD_KEYS) {
         /* The server hands off the array header, then one record per pair or key. */
-        st->heavy_records += 1 + (array ? reply->elements / (s->kind == XTIO_LOAD_RANGE ? 2 : 1)
-                                        : 0);
+        st->heavy_records +=
+            1 + (array ? reply->elements / (s->kind == XTIO_LOAD_RANGE ? 2 : 1) : 0);
         st->heavy_bytes += wire;
     } else {
         st->light_replies++;
@@ -380,7 +380,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
         /* hiredis empties the queue with NULL replies when the connection goes. */
         if (!c->lost && !c->aborted && !c->closing) {
             c->lost = true;
-            xtio_load_error("conn %u: connection lost with %u requests unanswered: %s", c->id,
+            xtio_load_error("conn %u: connection lost with %u request(s) unanswered: %s", c->id,
                             c->inflight + 1, ac->errstr[0] ? ac->errstr : "closed");
         }
         return;
@@ -447,8 +447,8 @@ static void on_tick(evutil_socket_t fd, short events, void *arg)
             return;
         }
         if (c->inflight && now - c->waiting_since > limit) {
-            xtio_load_error("conn %u: no reply for %.1f s with %u requests outstanding; giving "
-                            "up on this thread's connections",
+            xtio_load_error("conn %u: no reply for %.1f s with %u request(s) outstanding; "
+                            "giving up on this thread's connections",
                             c->id, w->run->cfg->timeout, c->inflight);
             abort_worker(w);
             return;

@@ -30,7 +30,8 @@ static void usage(FILE *out)
             "                           (default 100000 unless --duration)\n"
             "  -d, --duration SECONDS   run for this long instead of a request count\n"
             "      --mix SPEC           command weights, e.g. range=70,get=20,set=10 (the\n"
-            "                           default); kinds: range, get, set, keys, ping\n"
+            "                           default); kinds: range, get, set, keys, ping. GET\n"
+            "                           reads populated keys, and the run's own SETs back\n"
             "      --range-width N      populated keys, consecutive in byte order, one RANGE\n"
             "                           spans (default 100)\n"
             "      --range-limit N      add LIMIT N to each RANGE (default: no LIMIT)\n"
@@ -44,12 +45,12 @@ static void usage(FILE *out)
             "      --flush              FLUSHALL before populating\n"
             "\n"
             "Abuse:\n"
-            "      --disconnect-storm N N raw connections each send a big RANGE and close\n"
-            "                           abruptly: right after sending, or after reading part\n"
-            "                           of the reply (what was read is verified)\n"
-            "      --slow-reader        one more raw connection with a tiny receive buffer\n"
-            "                           reads big RANGE replies 4 KB at a time, sleeping between\n"
-            "                           reads, while the mix runs; what it reads is verified\n"
+            "      --disconnect-storm N  open N raw connections that each send a big RANGE\n"
+            "                           and close abruptly, right after sending or after\n"
+            "                           reading part of the reply (what was read is verified)\n"
+            "      --slow-reader        one more raw connection, with a tiny receive buffer,\n"
+            "                           reads big RANGE replies 4 KB at a time with pauses\n"
+            "                           while the mix runs; what it reads is verified\n"
             "      --slow-reader-seconds S  give up the slow reader after S seconds (default 10)\n"
             "\n"
             "Output:\n"
@@ -113,8 +114,9 @@ static bool parse_mix(const char *text, unsigned *mix, FILE *err)
         size_t wlen = eq ? len - (size_t)(eq - p) - 1 : 0;
         uint64_t w = 0;
         if (kind < 0 || wlen == 0 || wlen >= sizeof(weight)) {
-            fprintf(err, "xtio-load: --mix item '%.*s' is not KIND=WEIGHT with KIND one of range, "
-                         "get, set, keys, ping; see --help\n",
+            fprintf(err,
+                    "xtio-load: --mix item '%.*s' is not KIND=WEIGHT with KIND one of range, "
+                    "get, set, keys, ping; see --help\n",
                     (int)len, p);
             return false;
         }
@@ -203,10 +205,11 @@ static bool check_combination(struct xtio_load_config *cfg, bool populate_set, b
                 cfg->connections);
         return false;
     }
-    bool needs_keys = cfg->mix[XTIO_LOAD_RANGE] || cfg->mix[XTIO_LOAD_GET] ||
-                      cfg->mix[XTIO_LOAD_KEYS] || cfg->storm || cfg->slow_reader;
+    /* Without populated keys GET still has the run's own SETs to read back. */
+    bool needs_keys =
+        cfg->mix[XTIO_LOAD_RANGE] || cfg->mix[XTIO_LOAD_KEYS] || cfg->storm || cfg->slow_reader;
     if (needs_keys && cfg->keys == 0) {
-        fprintf(err, "xtio-load: the mix (range, get or keys), --disconnect-storm and "
+        fprintf(err, "xtio-load: range and keys in the mix, --disconnect-storm and "
                      "--slow-reader need populated keys: give --populate N or --keys N\n");
         return false;
     }
@@ -376,8 +379,8 @@ enum xtio_load_verdict xtio_load_parse_args(struct xtio_load_config *cfg, int ar
                 fprintf(err, "xtio-load: invalid value '%s' for option '--%s'; see --help\n",
                         optarg, options[index].name);
             else
-                fprintf(err, "xtio-load: invalid value '%s' for option '-%c'; see --help\n",
-                        optarg, opt);
+                fprintf(err, "xtio-load: invalid value '%s' for option '-%c'; see --help\n", optarg,
+                        opt);
             return XTIO_LOAD_ARGS_USAGE;
         }
         index = -1;

@@ -16,17 +16,18 @@
 #include <unistd.h>
 
 /* A storm RANGE spans this many keys at most: megabytes of reply, far more than is read. */
-#define STORM_WIDTH     100000
+#define STORM_WIDTH    100000
 /* A storm connection that reads does so for up to this many bytes before cutting. */
-#define STORM_READ_MAX  (256 * 1024)
+#define STORM_READ_MAX (256 * 1024)
 /* The slow reader's receive buffer (the kernel doubles it), read size and pause: the server
  * meets a full socket within a few records and has to hold the rest back. */
-#define SLOW_RCVBUF     4096
-#define SLOW_READ       4096
-#define SLOW_SLEEP_NS   5000000
-/* Aim of a slow RANGE reply's size, so one takes about a second at the pace above. */
-#define SLOW_REPLY_AIM  (512 * 1024)
-#define SLOW_WIDTH_MAX  10000
+#define SLOW_RCVBUF    4096
+#define SLOW_READ      4096
+#define SLOW_SLEEP_NS  5000000
+/* Aim of a slow RANGE reply's size: beyond the server's default --max-pending (256 KB) plus what
+ * the kernel buffers, so producers meet backpressure; about a second at the pace above. */
+#define SLOW_REPLY_AIM (1024 * 1024)
+#define SLOW_WIDTH_MAX 50000
 
 /* Connects a blocking socket with the run's timeout on both directions; -1 after logging. */
 static int raw_connect(const struct xtio_load_config *cfg, int rcvbuf, const char *who)
@@ -47,9 +48,9 @@ static int raw_connect(const struct xtio_load_config *cfg, int rcvbuf, const cha
             err = errno;
             continue;
         }
-        struct timeval tv = {.tv_sec = (time_t)cfg->timeout,
-                             .tv_usec = (suseconds_t)((cfg->timeout - (double)(time_t)cfg->timeout) *
-                                                      1e6)};
+        struct timeval tv = {
+            .tv_sec = (time_t)cfg->timeout,
+            .tv_usec = (suseconds_t)((cfg->timeout - (double)(time_t)cfg->timeout) * 1e6)};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         /* Before connect(), so the window advertised in the handshake is already small. */

@@ -315,8 +315,9 @@ static bool check_listing(const struct xtio_load_keyset *ks, size_t first, size_
             if (bytes_cmp(prev->str, prev->len, k->str, k->len) >= 0) {
                 xtio_load_quote(prev->str, prev->len, a, sizeof(a));
                 xtio_load_quote(k->str, k->len, b, sizeof(b));
-                snprintf(msg, XTIO_LOAD_MSG_MAX, "%skeys not strictly increasing at %s %zu: %s after %s",
-                         counts, unit, i, b, a);
+                snprintf(msg, XTIO_LOAD_MSG_MAX,
+                         "%skeys not strictly increasing at %s %zu: %s after %s", counts, unit, i,
+                         b, a);
                 return false;
             }
         }
@@ -479,8 +480,7 @@ static enum xtio_load_stream_status line_done(struct xtio_load_range_stream *s)
     if (s->state == ST_ARRAY_LINE) {
         if (s->line[0] == '-' || s->line[0] == '+') {
             xtio_load_quote(s->line, s->line_len, shown, sizeof(shown));
-            return stream_fail(s, "expected an array of %zu elements, got %s", 2 * s->pairs,
-                               shown);
+            return stream_fail(s, "expected an array of %zu elements, got %s", 2 * s->pairs, shown);
         }
         if (s->line[0] != '*' || number < -1) {
             xtio_load_quote(s->line, s->line_len, shown, sizeof(shown));
@@ -542,8 +542,7 @@ static enum xtio_load_stream_status element_done(struct xtio_load_range_stream *
 }
 
 enum xtio_load_stream_status xtio_load_range_stream_feed(struct xtio_load_range_stream *s,
-                                                         const void *data, size_t len,
-                                                         size_t *used)
+                                                         const void *data, size_t len, size_t *used)
 {
     const unsigned char *p = data;
     size_t i = 0;

@@ -25,7 +25,7 @@
 struct xtio_load_keyset {
     char prefix[XTIO_LOAD_MAX_PREFIX + 1];
     size_t plen;
-    uint32_t *order;   /* owned: order[i] is n of the i-th key in byte order */
+    uint32_t *order; /* owned: order[i] is n of the i-th key in byte order */
     size_t count;
     size_t value_size; /* 0: values are "value:<n>" as is */
 };
@@ -98,16 +98,16 @@ struct xtio_load_range_stream {
     int state;
     char line[64];
     size_t line_len;
-    size_t element;      /* index of the element being read */
-    size_t data_len;     /* its announced length */
-    size_t data_off;     /* bytes of it read */
-    bool differs;        /* a byte differed from the expectation */
+    size_t element;                      /* index of the element being read */
+    size_t data_len;                     /* its announced length */
+    size_t data_off;                     /* bytes of it read */
+    bool differs;                        /* a byte differed from the expectation */
     char expect[XTIO_LOAD_KEY_MAX + 32]; /* key, or unpadded value, of the element */
-    size_t expect_len;   /* unpadded length */
-    size_t expect_size;  /* length after padding */
-    char seen[48];       /* first bytes of the element, for the message */
-    uint64_t bytes;      /* bytes consumed */
-    size_t pairs_done;   /* pairs read and found equal */
+    size_t expect_len;                   /* unpadded length */
+    size_t expect_size;                  /* length after padding */
+    char seen[48];                       /* first bytes of the element, for the message */
+    uint64_t bytes;                      /* bytes consumed */
+    size_t pairs_done;                   /* pairs read and found equal */
     char msg[XTIO_LOAD_MSG_MAX];
 };
 

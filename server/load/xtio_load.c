@@ -4,6 +4,7 @@
  */
 #include "xtio_load.h"
 
+#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -15,7 +16,7 @@
 #include <unistd.h>
 
 /* Messages of each log kept for the report; the rest are only counted. */
-#define LOG_KEEP 10
+#define LOG_KEEP  10
 /* Handoff modes an INFO reply may list. */
 #define MAX_MODES 8
 
@@ -90,7 +91,9 @@ static struct timeval seconds_tv(double s)
 static redisReply *control(redisContext *ctl, const char *what, int argc, const char **argv)
 {
     redisReply *reply = redisCommandArgv(ctl, argc, argv, NULL);
-    if (!reply)
+    if (!reply && ctl->err == REDIS_ERR_IO && strcmp(ctl->errstr, strerror(EAGAIN)) == 0)
+        xtio_load_error("control connection: %s: no reply within --timeout", what);
+    else if (!reply)
         xtio_load_error("control connection: %s: %s", what,
                         ctl->errstr[0] ? ctl->errstr : "no reply");
     return reply;
@@ -250,8 +253,8 @@ static void compare(const struct result *r, struct comparison *c)
         c->light_records = c->server_light_records;
         c->light_bytes = c->server_light_bytes;
     }
-    c->records_match = c->server_heavy_records == c->heavy_records &&
-                       c->server_light_records == c->light_records;
+    c->records_match =
+        c->server_heavy_records == c->heavy_records && c->server_light_records == c->light_records;
     c->bytes_match =
         c->server_heavy_bytes == c->heavy_bytes && c->server_light_bytes == c->light_bytes;
 }
@@ -314,8 +317,8 @@ static void report_text(const struct result *r, const struct xtio_load_hist *all
     if (cfg->slow_reader)
         printf("slow reader: %" PRIu64 " replies of %zu pairs verified, %" PRIu64
                " abandoned; %" PRIu64 " bytes in %" PRIu64 " reads over %.2f s\n",
-               sd->slow_replies, sd->slow_width, sd->slow_abandoned, sd->slow_bytes,
-               sd->slow_reads, sd->slow_elapsed);
+               sd->slow_replies, sd->slow_width, sd->slow_abandoned, sd->slow_bytes, sd->slow_reads,
+               sd->slow_elapsed);
     if (cmp->present) {
         printf("handoff counters over the run (server mode %s):\n", cmp->mode);
         printf("  %-8s %10s %12s %14s %8s %12s %10s\n", "mode", "handoffs", "records", "bytes",
@@ -338,7 +341,8 @@ static void report_text(const struct result *r, const struct xtio_load_hist *all
                    cmp->server_light_records, cmp->server_light_bytes, cmp->light_records,
                    cmp->light_bytes);
         printf("  %s%s\n", verdict,
-               cmp->exact ? "" : " (inexact: the storm's cut replies are counted by the server only)");
+               cmp->exact ? ""
+                          : " (inexact: the storm's cut replies are counted by the server only)");
     }
     printf("verified:   %" PRIu64 " replies, %" PRIu64 " mismatches, %" PRIu64
            " connection errors\n",
@@ -370,8 +374,8 @@ static void report_json(const struct result *r, const struct xtio_load_hist *all
         "duration", cfg->duration, "mix", mix, "range_width", (json_int_t)cfg->range_width,
         "range_limit", (json_int_t)cfg->range_limit, "keys", (json_int_t)cfg->keys, "populate",
         (json_int_t)cfg->populate, "value_size", (json_int_t)cfg->value_size, "key_prefix",
-        cfg->prefix, "seed", (json_int_t)cfg->seed, "slow_reader", cfg->slow_reader,
-        "expect_info", cfg->expect_info);
+        cfg->prefix, "seed", (json_int_t)cfg->seed, "slow_reader", cfg->slow_reader, "expect_info",
+        cfg->expect_info);
     json_object_set_new(config, "disconnect_storm", json_integer(cfg->storm));
 
     json_t *latency = json_object();
@@ -381,7 +385,8 @@ static void report_json(const struct result *r, const struct xtio_load_hist *all
         if (!st->replies[k])
             continue;
         json_object_set_new(latency, xtio_load_kind_names[k], hist_json(&st->latency[k]));
-        json_object_set_new(by_kind, xtio_load_kind_names[k], json_integer((json_int_t)st->replies[k]));
+        json_object_set_new(by_kind, xtio_load_kind_names[k],
+                            json_integer((json_int_t)st->replies[k]));
     }
     uint64_t replies = total_replies(st);
     json_t *root = json_pack(
@@ -395,14 +400,13 @@ static void report_json(const struct result *r, const struct xtio_load_hist *all
         log_json(&mismatches), "errors", log_json(&errors));
     const struct xtio_load_side *sd = &r->side;
     if (cfg->storm)
-        json_object_set_new(root, "storm",
-                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "connections",
-                                      (json_int_t)sd->storm_conns, "cut_after_send",
-                                      (json_int_t)sd->storm_cut_after_send, "cut_mid_reply",
-                                      (json_int_t)sd->storm_cut_mid_reply, "completed",
-                                      (json_int_t)sd->storm_completed, "bytes",
-                                      (json_int_t)sd->storm_bytes, "pairs_verified",
-                                      (json_int_t)sd->storm_pairs));
+        json_object_set_new(
+            root, "storm",
+            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "connections", (json_int_t)sd->storm_conns,
+                      "cut_after_send", (json_int_t)sd->storm_cut_after_send, "cut_mid_reply",
+                      (json_int_t)sd->storm_cut_mid_reply, "completed",
+                      (json_int_t)sd->storm_completed, "bytes", (json_int_t)sd->storm_bytes,
+                      "pairs_verified", (json_int_t)sd->storm_pairs));
     if (cfg->slow_reader)
         json_object_set_new(
             root, "slow_reader",
@@ -418,23 +422,23 @@ static void report_json(const struct result *r, const struct xtio_load_hist *all
             json_object_set_new(
                 server, d->name,
                 json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "handoffs", (json_int_t)d->handoffs,
-                          "records", (json_int_t)d->records, "bytes", (json_int_t)d->bytes,
-                          "drops", (json_int_t)d->drops, "drop_bytes", (json_int_t)d->drop_bytes,
+                          "records", (json_int_t)d->records, "bytes", (json_int_t)d->bytes, "drops",
+                          (json_int_t)d->drops, "drop_bytes", (json_int_t)d->drop_bytes,
                           "backpressure_waits", (json_int_t)d->backpressure_waits));
         }
-        json_t *client = json_pack(
-            "{s:I, s:I, s:I, s:I}", "heavy_records", (json_int_t)cmp->heavy_records,
-            "heavy_bytes", (json_int_t)cmp->heavy_bytes, "light_records",
-            (json_int_t)cmp->light_records, "light_bytes", (json_int_t)cmp->light_bytes);
-        json_object_set_new(
-            root, "info",
-            json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b, s:b}", "mode", cmp->mode,
-                      "server_delta", server, "client", client, "server_heavy_records",
-                      (json_int_t)cmp->server_heavy_records, "server_heavy_bytes",
-                      (json_int_t)cmp->server_heavy_bytes, "server_light_records",
-                      (json_int_t)cmp->server_light_records, "server_light_bytes",
-                      (json_int_t)cmp->server_light_bytes, "exact", cmp->exact, "records_match",
-                      cmp->records_match, "bytes_match", cmp->bytes_match));
+        json_t *client =
+            json_pack("{s:I, s:I, s:I, s:I}", "heavy_records", (json_int_t)cmp->heavy_records,
+                      "heavy_bytes", (json_int_t)cmp->heavy_bytes, "light_records",
+                      (json_int_t)cmp->light_records, "light_bytes", (json_int_t)cmp->light_bytes);
+        json_object_set_new(root, "info",
+                            json_pack("{s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b, s:b}", "mode",
+                                      cmp->mode, "server_delta", server, "client", client,
+                                      "server_heavy_records", (json_int_t)cmp->server_heavy_records,
+                                      "server_heavy_bytes", (json_int_t)cmp->server_heavy_bytes,
+                                      "server_light_records", (json_int_t)cmp->server_light_records,
+                                      "server_light_bytes", (json_int_t)cmp->server_light_bytes,
+                                      "exact", cmp->exact, "records_match", cmp->records_match,
+                                      "bytes_match", cmp->bytes_match));
     }
     json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);
@@ -558,14 +562,15 @@ int main(int argc, char **argv)
     }
     print_log(&mismatches);
     if (atomic_load(&mismatches.count))
-        fprintf(stderr, "xtio-load: note: DEBUG POPULATE leaves existing keys alone, so keys left "
-                        "by an earlier run with another --value-size, or other keys under \"%s:\", "
-                        "show up as mismatches; --flush starts from an empty store\n",
+        fprintf(stderr,
+                "xtio-load: note: DEBUG POPULATE leaves existing keys alone, so keys left "
+                "by an earlier run with another --value-size, or other keys under \"%s:\", "
+                "show up as mismatches; --flush starts from an empty store\n",
                 cfg.prefix);
     print_log(&errors);
     if (!ok)
-        fprintf(stderr, "xtio-load: FAILED: %" PRIu64 " mismatches, %" PRIu64
-                        " connection errors\n",
+        fprintf(stderr,
+                "xtio-load: FAILED: %" PRIu64 " mismatches, %" PRIu64 " connection errors\n",
                 (uint64_t)atomic_load(&mismatches.count), (uint64_t)atomic_load(&errors.count));
     xtio_load_keyset_fini(&ks);
     return ok ? 0 : 1;

@@ -644,6 +644,11 @@ static void test_options(void **state)
     xtio_load_format_mix(cfg.mix, mix, sizeof(mix));
     assert_string_equal(mix, "range=1,keys=2,ping=3");
 
+    /* GET and SET alone need no populated keys. */
+    assert_int_equal(parse_args(&cfg, err, sizeof(err), "--mix", "get=1,set=1", NULL),
+                     XTIO_LOAD_ARGS_RUN);
+    assert_int_equal(cfg.keys, 0);
+
     /* The default width shrinks to a small key set; an explicit one does not. */
     assert_int_equal(parse_args(&cfg, err, sizeof(err), "--keys", "10", NULL), XTIO_LOAD_ARGS_RUN);
     assert_int_equal(cfg.range_width, 10);
@@ -665,6 +670,8 @@ static void test_options(void **state)
         {{"--mix", "get=1,get=2"}, "names get twice"},
         {{"-n", "10", "-d", "1"}, "exclude each other"},
         {{"--mix", "range=1"}, "need populated keys"},
+        {{"--mix", "keys=1"}, "need populated keys"},
+        {{"--slow-reader", "--mix", "set=1"}, "need populated keys"},
         {{"--keys", "10", "--range-width", "11"}, "more than the 10 populated keys"},
         {{"--populate", "10", "--keys", "10"}, "exclude each other"},
         {{"-c", "2", "-t", "3"}, "more than the 2 connections"},
