@@ -125,6 +125,11 @@ uint64_t xtio_conn_id(const xtio_conn *conn)
     return conn ? conn->id : 0;
 }
 
+size_t xtio_conn_pending_bytes(const xtio_conn *conn)
+{
+    return conn ? pending_bytes((xtio_conn *)conn) : 0;
+}
+
 xtio_loop *xtio_conn_loop(const xtio_conn *conn)
 {
     return conn ? conn->loop : NULL;
@@ -337,7 +342,11 @@ static void on_readable(struct bufferevent *bev, void *arg)
 static void on_output_empty(struct bufferevent *bev, void *arg)
 {
     (void)bev;
-    close_if_flushed(arg);
+    xtio_conn *conn = xtio_conn_ref(arg); /* closing may drop every other reference */
+    close_if_flushed(conn);
+    if (conn->callbacks.on_drained && atomic_load(&conn->state) != CONN_CLOSED)
+        conn->callbacks.on_drained(conn, conn->user);
+    xtio_conn_unref(conn);
 }
 
 static void on_socket_event(struct bufferevent *bev, short what, void *arg)

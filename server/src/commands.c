@@ -280,6 +280,26 @@ static void cmd_info(struct client *client, const struct xtio_resp_request *requ
 
 /* ---- Heavy commands (a worker, or the loop in inline mode) ---------------------------------- */
 
+enum heavy_kind { HEAVY_RANGE, HEAVY_KEYS, HEAVY_POPULATE };
+
+/* A heavy command in progress. Each step writes at most one store batch, so the loop can run a
+ * heavy command itself in inline mode without holding everyone else up, and pause it while its
+ * client is slow to read. */
+struct xtio_heavy_run {
+    xtio_store *store; /* weak */
+    enum heavy_kind kind;
+    size_t argc;
+    char *const *argv; /* weak: the job's copy */
+    const size_t *argv_len;
+    bool started;
+    bool scanning; /* scan is initialised */
+    struct xtio_store_scan scan;
+    struct xtio_store_batch batch;
+    long long count; /* elements announced in the array header */
+    long long sent;
+    size_t per_pair; /* bulk strings per element: 2 for RANGE, 1 for KEYS */
+};
+
 /* Sends a one-record reply: an error or a status. */
 static void stream_error(struct stream *out, const char *message)
 {
@@ -287,114 +307,132 @@ static void stream_error(struct stream *out, const char *message)
     xtio_stream_send(out);
 }
 
-/* Streams a scan as a RESP array. RESP2 needs the element count first, so the scan is counted,
- * then streamed; the store is not frozen in between, so keys deleted meanwhile are sent as nil
- * elements and keys inserted meanwhile past the count are left out, keeping the reply valid. */
-static void stream_scan(xtio_store *store, struct stream *out, struct xtio_store_scan *scan,
-                        bool with_values)
+static bool heavy_fail(struct stream *out, const char *message)
 {
-    long long count = xtio_store_scan_count(store, scan);
-    if (count < 0) {
-        stream_error(out, "ERR out of memory");
-        return;
-    }
-    size_t per_pair = with_values ? 2 : 1;
-    xtio_resp_array(&out->record, (size_t)count * per_pair);
-    xtio_stream_send(out);
+    stream_error(out, message);
+    return true;
+}
 
-    struct xtio_store_batch batch;
-    xtio_store_batch_init(&batch);
-    long long sent = 0;
-    while (sent < count && !out->error && !xtio_store_scan_done(scan)) {
-        int copied = xtio_store_scan_next(store, scan, &batch, SCAN_BATCH_PAIRS, SCAN_BATCH_BYTES);
+/* RESP2 needs the element count first, so the scan is counted, then streamed; the store is not
+ * frozen in between, so keys deleted meanwhile are sent as nil elements and keys inserted
+ * meanwhile past the count are left out, keeping the reply valid. */
+static bool start_scan(struct xtio_heavy_run *run, struct stream *out)
+{
+    if (run->kind == HEAVY_RANGE) {
+        long long limit = 0;
+        if (run->argc == 5 && strcasecmp(run->argv[3], "limit") == 0) {
+            if (!parse_count(run->argv[4], run->argv_len[4], (long long)1 << 62, &limit))
+                return heavy_fail(out, "ERR value is not an integer or out of range");
+            if (limit == 0) {
+                xtio_resp_array(&out->record, 0);
+                xtio_stream_send(out);
+                return true;
+            }
+        } else if (run->argc != 3) {
+            return heavy_fail(out, "ERR syntax error");
+        }
+        if (xtio_store_scan_init(&run->scan, run->argv[1], run->argv_len[1], run->argv[2],
+                                 run->argv_len[2], (size_t)limit))
+            return heavy_fail(out, "ERR out of memory");
+        run->per_pair = 2;
+    } else {
+        if (xtio_store_scan_init_keys(&run->scan, run->argv[1]))
+            return heavy_fail(out, "ERR out of memory");
+        run->per_pair = 1;
+    }
+    run->scanning = true;
+    xtio_store_batch_init(&run->batch);
+    run->count = xtio_store_scan_count(run->store, &run->scan);
+    if (run->count < 0)
+        return heavy_fail(out, "ERR out of memory");
+    xtio_resp_array(&out->record, (size_t)run->count * run->per_pair);
+    xtio_stream_send(out);
+    return run->count == 0;
+}
+
+static bool scan_step(struct xtio_heavy_run *run, struct stream *out)
+{
+    if (run->sent < run->count && !xtio_store_scan_done(&run->scan)) {
+        int copied = xtio_store_scan_next(run->store, &run->scan, &run->batch, SCAN_BATCH_PAIRS,
+                                          SCAN_BATCH_BYTES);
         if (copied < 0) {
             out->error = copied;
-            break;
+            return true;
         }
-        for (size_t i = 0; i < batch.count && sent < count && !out->error; i++, sent++) {
-            const struct xtio_store_pair *pair = &batch.pairs[i];
+        for (size_t i = 0; i < run->batch.count && run->sent < run->count && !out->error;
+             i++, run->sent++) {
+            const struct xtio_store_pair *pair = &run->batch.pairs[i];
             xtio_resp_bulk(&out->record, pair->key, pair->klen);
-            if (with_values)
+            if (run->per_pair == 2)
                 xtio_resp_bulk(&out->record, pair->val, pair->vlen);
             xtio_stream_send(out);
         }
+        if (run->sent < run->count && !xtio_store_scan_done(&run->scan))
+            return out->error != 0;
     }
-    xtio_store_batch_fini(&batch);
-    /* Only reached on a store shrunk under the scan; after an error the client is gone or the
-     * connection is being closed, and the padding would go nowhere. */
-    for (; sent < count && !out->error; sent++) {
-        for (size_t i = 0; i < per_pair; i++)
+    /* Only reached with elements missing on a store shrunk under the scan; after an error the
+     * client is gone or being closed, and the padding would go nowhere. */
+    for (; run->sent < run->count && !out->error; run->sent++) {
+        for (size_t i = 0; i < run->per_pair; i++)
             xtio_resp_nil(&out->record);
         xtio_stream_send(out);
     }
+    return true;
 }
 
-static void run_range(xtio_store *store, struct stream *out, size_t argc, char *const *argv,
-                      const size_t *argv_len)
-{
-    long long limit = 0;
-    if (argc == 5 && strcasecmp(argv[3], "limit") == 0) {
-        if (!parse_count(argv[4], argv_len[4], (long long)1 << 62, &limit)) {
-            stream_error(out, "ERR value is not an integer or out of range");
-            return;
-        }
-        if (limit == 0) {
-            xtio_resp_array(&out->record, 0);
-            xtio_stream_send(out);
-            return;
-        }
-    } else if (argc != 3) {
-        stream_error(out, "ERR syntax error");
-        return;
-    }
-    struct xtio_store_scan scan;
-    if (xtio_store_scan_init(&scan, argv[1], argv_len[1], argv[2], argv_len[2], (size_t)limit)) {
-        stream_error(out, "ERR out of memory");
-        return;
-    }
-    stream_scan(store, out, &scan, true);
-    xtio_store_scan_fini(&scan);
-}
-
-static void run_keys(xtio_store *store, struct stream *out, char *const *argv)
-{
-    struct xtio_store_scan scan;
-    if (xtio_store_scan_init_keys(&scan, argv[1])) {
-        stream_error(out, "ERR out of memory");
-        return;
-    }
-    stream_scan(store, out, &scan, false);
-    xtio_store_scan_fini(&scan);
-}
-
-static void run_populate(xtio_store *store, struct stream *out, size_t argc, char *const *argv,
-                         const size_t *argv_len)
+static bool run_populate(struct xtio_heavy_run *run, struct stream *out)
 {
     long long count, size = 0;
-    if (argc > 5 || !parse_count(argv[2], argv_len[2], (long long)1 << 40, &count) ||
-        (argc == 5 && !parse_count(argv[4], argv_len[4], (long long)1 << 30, &size))) {
-        stream_error(out, "ERR value is out of range, must be positive");
-        return;
-    }
-    const char *prefix = argc >= 4 ? argv[3] : NULL;
-    size_t prefix_len = argc >= 4 ? argv_len[3] : 0;
-    if (xtio_store_populate(store, (size_t)count, prefix, prefix_len, (size_t)size) < 0) {
-        stream_error(out, "ERR out of memory");
-        return;
-    }
+    if (run->argc > 5 || !parse_count(run->argv[2], run->argv_len[2], (long long)1 << 40, &count) ||
+        (run->argc == 5 && !parse_count(run->argv[4], run->argv_len[4], (long long)1 << 30, &size)))
+        return heavy_fail(out, "ERR value is out of range, must be positive");
+    const char *prefix = run->argc >= 4 ? run->argv[3] : NULL;
+    size_t prefix_len = run->argc >= 4 ? run->argv_len[3] : 0;
+    if (xtio_store_populate(run->store, (size_t)count, prefix, prefix_len, (size_t)size) < 0)
+        return heavy_fail(out, "ERR out of memory");
     xtio_resp_simple(&out->record, "OK");
     xtio_stream_send(out);
+    return true;
 }
 
-void xtio_command_run_heavy(struct xtio_server *server, struct stream *out, size_t argc,
-                            char *const *argv, const size_t *argv_len)
+struct xtio_heavy_run *xtio_heavy_create(struct xtio_server *server, size_t argc, char *const *argv,
+                                         const size_t *argv_len)
 {
-    if (strcasecmp(argv[0], "range") == 0)
-        run_range(server->store, out, argc, argv, argv_len);
-    else if (strcasecmp(argv[0], "keys") == 0)
-        run_keys(server->store, out, argv);
-    else
-        run_populate(server->store, out, argc, argv, argv_len);
+    struct xtio_heavy_run *run = calloc(1, sizeof(*run));
+    if (!run)
+        return NULL;
+    run->store = server->store;
+    run->kind = strcasecmp(argv[0], "range") == 0  ? HEAVY_RANGE
+                : strcasecmp(argv[0], "keys") == 0 ? HEAVY_KEYS
+                                                   : HEAVY_POPULATE;
+    run->argc = argc;
+    run->argv = argv;
+    run->argv_len = argv_len;
+    return run;
+}
+
+bool xtio_heavy_step(struct xtio_heavy_run *run, struct stream *out)
+{
+    if (out->error)
+        return true;
+    if (!run->started) {
+        run->started = true;
+        if (run->kind == HEAVY_POPULATE)
+            return run_populate(run, out);
+        return start_scan(run, out) || out->error;
+    }
+    return scan_step(run, out);
+}
+
+void xtio_heavy_destroy(struct xtio_heavy_run *run)
+{
+    if (!run)
+        return;
+    if (run->scanning) {
+        xtio_store_batch_fini(&run->batch);
+        xtio_store_scan_fini(&run->scan);
+    }
+    free(run);
 }
 
 /* ---- Dispatch --------------------------------------------------------------------------- */

@@ -24,6 +24,10 @@ static uint64_t monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Inline mode's paused commands (see run_inline_turn()). */
+static void resume_paused(struct client *client);
+static void drop_paused(struct client *client);
+
 /* ---- Clients ---------------------------------------------------------------------------- */
 
 static void client_unref(struct client *client)
@@ -97,6 +101,7 @@ static void on_client_close(xtio_conn *conn, enum xtio_close_reason reason, void
         fprintf(ctx->server->log, "xtio-server: connection %llu closed (%d)\n",
                 (unsigned long long)xtio_conn_id(conn), (int)reason);
     client->closed = true;
+    drop_paused(client);
     if (client->prev)
         client->prev->next = client->next;
     else
@@ -105,6 +110,12 @@ static void on_client_close(xtio_conn *conn, enum xtio_close_reason reason, void
         client->next->prev = client->prev;
     atomic_fetch_sub(&ctx->server->clients, 1);
     client_unref(client);
+}
+
+static void on_client_drained(xtio_conn *conn, void *user)
+{
+    (void)conn;
+    resume_paused(user);
 }
 
 static void accept_client(struct evconnlistener *listener, evutil_socket_t fd,
@@ -137,7 +148,9 @@ static void accept_client(struct evconnlistener *listener, evutil_socket_t fd,
     atomic_init(&client->refs, 1);
     xtio_buf_init(&client->reply);
     struct xtio_conn_options options = {
-        .callbacks = {.on_data = on_client_data, .on_close = on_client_close},
+        .callbacks = {.on_data = on_client_data,
+                      .on_close = on_client_close,
+                      .on_drained = on_client_drained},
         .user = client,
         .max_pending = server->config.max_pending,
     };
@@ -160,16 +173,60 @@ static void accept_client(struct evconnlistener *listener, evutil_socket_t fd,
 
 /* ---- Heavy commands --------------------------------------------------------------------- */
 
+static void continue_inline(void *arg);
+
+/* How many store batches inline mode writes per turn of the loop before yielding to others. */
+#define INLINE_STEPS_PER_TURN 4
+
 struct heavy_job {
     struct client *client; /* owned reference */
     xtio_conn *conn;       /* owned reference */
     size_t argc;
     char **argv; /* owned, each NUL-terminated */
     size_t *argv_len;
+    struct xtio_heavy_run *run; /* owned */
+    struct stream out;          /* owned once opened */
+    bool out_open;
 };
+
+static void stream_open(struct stream *out, xtio_conn *conn, enum xtio_mode mode,
+                        size_t batch_bytes)
+{
+    *out = (struct stream){.conn = conn, .mode = mode};
+    xtio_buf_init(&out->record);
+    if (mode == XTIO_MODE_BATCH)
+        out->error = xtio_spool_create(&out->spool, conn, batch_bytes);
+}
+
+/* Hands off what a batch stream still spools. */
+static void stream_close(struct stream *out)
+{
+    if (out->spool) {
+        int rc = xtio_spool_destroy(out->spool);
+        if (!out->error)
+            out->error = rc;
+        out->spool = NULL;
+    }
+    xtio_buf_free(&out->record);
+}
+
+void xtio_stream_send(struct stream *out)
+{
+    if (!out->error && out->record.failed)
+        out->error = -ENOMEM;
+    if (!out->error && out->record.len) {
+        out->error = out->spool
+                         ? xtio_spool_append(out->spool, out->record.data, out->record.len)
+                         : xtio_conn_send(out->conn, out->mode, out->record.data, out->record.len);
+    }
+    xtio_buf_reset(&out->record);
+}
 
 static void free_job(struct heavy_job *job)
 {
+    if (job->out_open)
+        stream_close(&job->out);
+    xtio_heavy_destroy(job->run);
     for (size_t i = 0; i < job->argc; i++)
         free(job->argv[i]);
     free(job->argv);
@@ -179,7 +236,7 @@ static void free_job(struct heavy_job *job)
     free(job);
 }
 
-static struct heavy_job *copy_job(struct client *client, const struct xtio_resp_request *request)
+static struct heavy_job *create_job(struct client *client, const struct xtio_resp_request *request)
 {
     struct heavy_job *job = calloc(1, sizeof(*job));
     if (!job)
@@ -202,95 +259,126 @@ static struct heavy_job *copy_job(struct client *client, const struct xtio_resp_
         memcpy(job->argv[i], request->argv[i], request->argv_len[i] + 1);
         job->argv_len[i] = request->argv_len[i];
     }
+    job->run = xtio_heavy_create(client->ctx->server, job->argc, job->argv, job->argv_len);
+    if (!job->run) {
+        free_job(job);
+        return NULL;
+    }
     return job;
 }
 
-static void stream_open(struct stream *out, xtio_conn *conn, enum xtio_mode mode,
-                        size_t batch_bytes)
+static void open_job_stream(struct heavy_job *job, enum xtio_mode mode)
 {
-    *out = (struct stream){.conn = conn, .mode = mode};
-    xtio_buf_init(&out->record);
-    if (mode == XTIO_MODE_BATCH)
-        out->error = xtio_spool_create(&out->spool, conn, batch_bytes);
+    stream_open(&job->out, job->conn, mode, job->client->ctx->server->config.batch_bytes);
+    job->out_open = true;
 }
 
-static void stream_close(struct stream *out)
+/* On the loop, once the command's whole reply is handed off: requests that arrived meanwhile may
+ * run now. `resume` is false when called from within process_requests(), which goes on itself. */
+static void finish_job(struct heavy_job *job, bool resume)
 {
-    if (out->spool) {
-        int rc = xtio_spool_destroy(out->spool);
-        if (!out->error)
-            out->error = rc;
-    }
-    xtio_buf_free(&out->record);
-}
-
-void xtio_stream_send(struct stream *out)
-{
-    if (!out->error && out->record.failed)
-        out->error = -ENOMEM;
-    if (!out->error && out->record.len) {
-        out->error = out->spool
-                         ? xtio_spool_append(out->spool, out->record.data, out->record.len)
-                         : xtio_conn_send(out->conn, out->mode, out->record.data, out->record.len);
-    }
-    xtio_buf_reset(&out->record);
-}
-
-/* Back on the loop: the command's reply is all handed off, so later requests may run. */
-static void heavy_done(void *arg)
-{
-    struct heavy_job *job = arg;
     struct client *client = job->client;
+    if (job->out_open) {
+        stream_close(&job->out);
+        job->out_open = false;
+    }
     client->busy = false;
     if (!client->closed) {
         xtio_conn_set_reading(client->conn, true);
-        process_requests(client);
+        if (resume)
+            process_requests(client);
     }
     free_job(job);
+}
+
+static void heavy_done(void *arg)
+{
+    finish_job(arg, true);
 }
 
 static void run_heavy_job(void *arg, bool cancelled)
 {
     struct heavy_job *job = arg;
     struct xtio_server *server = job->client->ctx->server;
-    struct stream out;
-    stream_open(&out, job->conn, server->config.handoff, server->config.batch_bytes);
+    open_job_stream(job, server->config.handoff);
     if (cancelled) {
-        xtio_resp_error(&out.record, "ERR server is shutting down");
-        xtio_stream_send(&out);
+        xtio_resp_error(&job->out.record, "ERR server is shutting down");
+        xtio_stream_send(&job->out);
     } else {
-        xtio_command_run_heavy(server, &out, job->argc, job->argv, job->argv_len);
+        while (!xtio_heavy_step(job->run, &job->out))
+            continue;
     }
-    stream_close(&out);
+    stream_close(&job->out); /* the last spooled chunk goes before the completion below */
+    job->out_open = false;
     if (xtio_loop_post(job->client->ctx->loop, heavy_done, job) != 0)
         free_job(job); /* the loop is stopping: nothing more will be read from this client */
+}
+
+/* Inline mode: the loop runs the command itself, a few batches per turn, yielding to other
+ * clients between turns and pausing while its own client has more than --max-pending bytes to
+ * read (the loop cannot wait like a worker, so without this a slow reader would make it buffer
+ * the whole reply). Returns true when the command finished. */
+static bool run_inline_turn(struct heavy_job *job)
+{
+    struct client *client = job->client;
+    size_t bound = client->ctx->server->config.max_pending;
+    for (int i = 0; i < INLINE_STEPS_PER_TURN; i++) {
+        if (xtio_heavy_step(job->run, &job->out))
+            return true;
+        if (xtio_conn_pending_bytes(job->conn) > bound) {
+            client->paused = job; /* resumed by on_client_drained() */
+            return false;
+        }
+    }
+    if (xtio_loop_post(client->ctx->loop, continue_inline, job) != 0)
+        return true; /* the loop is stopping and closes this client anyway */
+    return false;
+}
+
+static void continue_inline(void *arg)
+{
+    struct heavy_job *job = arg;
+    if (run_inline_turn(job))
+        finish_job(job, true);
+}
+
+static void resume_paused(struct client *client)
+{
+    struct heavy_job *job = client->paused;
+    client->paused = NULL;
+    if (job && run_inline_turn(job))
+        finish_job(job, true);
+}
+
+static void drop_paused(struct client *client)
+{
+    struct heavy_job *job = client->paused;
+    client->paused = NULL;
+    if (job)
+        finish_job(job, false);
 }
 
 void xtio_client_run_heavy(struct client *client, const struct xtio_resp_request *request)
 {
     struct xtio_server *server = client->ctx->server;
     atomic_fetch_add(&server->heavy_commands, 1);
-    if (server->config.handoff == XTIO_MODE_INLINE) {
-        xtio_client_flush_reply(client); /* keep the order of replies already built */
-        struct stream out;
-        stream_open(&out, client->conn, XTIO_MODE_INLINE, 0);
-        xtio_command_run_heavy(server, &out, request->argc, (char *const *)request->argv,
-                               request->argv_len);
-        stream_close(&out);
-        return;
-    }
-    struct heavy_job *job = copy_job(client, request);
+    struct heavy_job *job = create_job(client, request);
     if (!job) {
         xtio_resp_error(&client->reply, "ERR out of memory");
         return;
     }
     client->busy = true;
     xtio_conn_set_reading(client->conn, false); /* the client waits; let TCP push back */
+    if (server->config.handoff == XTIO_MODE_INLINE) {
+        xtio_client_flush_reply(client); /* keep the order of replies already built */
+        open_job_stream(job, XTIO_MODE_INLINE);
+        if (run_inline_turn(job))
+            finish_job(job, false);
+        return;
+    }
     int rc = xtio_workers_submit(server->workers, run_heavy_job, job);
     if (rc != 0) {
-        client->busy = false;
-        xtio_conn_set_reading(client->conn, true);
-        free_job(job);
+        finish_job(job, false);
         xtio_resp_error(&client->reply, "ERR server is shutting down");
     }
 }

@@ -17,6 +17,7 @@
 #include <xtio/xtio.h>
 
 struct client;
+struct heavy_job;
 
 /* One loop thread's share of the server; touched on that loop's thread only. */
 struct loop_ctx {
@@ -53,6 +54,7 @@ struct client {
     bool busy;     /* a heavy command is running: later requests wait so replies stay in order */
     bool closed;   /* the connection closed */
     bool quitting; /* QUIT or shutdown: no more requests are served */
+    struct heavy_job *paused; /* inline mode: a command waiting for the client to read (owned) */
 };
 
 /* The output of a command that may run on a worker: records handed off in the server's mode. */
@@ -71,9 +73,14 @@ void xtio_client_run_heavy(struct client *client, const struct xtio_resp_request
 
 /* Executes one request on the loop thread (commands.c). */
 void xtio_command_dispatch(struct client *client, const struct xtio_resp_request *request);
-/* Executes a heavy command's work, writing its whole reply to `out` (commands.c). Any thread. */
-void xtio_command_run_heavy(struct xtio_server *server, struct stream *out, size_t argc,
-                            char *const *argv, const size_t *argv_len);
+/* A heavy command's work (commands.c), run in steps from any thread: create it over the job's
+ * arguments (which must outlive it), call step until it returns true (each step writes at most one
+ * store batch to `out`), destroy it. */
+struct xtio_heavy_run;
+struct xtio_heavy_run *xtio_heavy_create(struct xtio_server *server, size_t argc, char *const *argv,
+                                         const size_t *argv_len);
+bool xtio_heavy_step(struct xtio_heavy_run *run, struct stream *out);
+void xtio_heavy_destroy(struct xtio_heavy_run *run);
 
 /* Hands the current record off and empties it; keeps the first error. */
 void xtio_stream_send(struct stream *out);

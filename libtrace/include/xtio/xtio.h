@@ -127,6 +127,10 @@ struct xtio_conn_callbacks {
     /* The connection closed, on the loop thread, once. Pending handoffs are already dropped;
      * sends now fail with -EPIPE. Release your reference when you are done with it. */
     void (*on_close)(xtio_conn *conn, enum xtio_close_reason reason, void *user);
+    /* Optional: everything written so far reached the kernel (the output buffer emptied), on the
+     * loop thread. Lets a loop that produces a large reply itself pause while the client reads,
+     * since the loop cannot wait for backpressure like other threads. */
+    void (*on_drained)(xtio_conn *conn, void *user);
 };
 
 /* Default bound on a connection's queued plus unflushed output bytes (see backpressure). */
@@ -162,6 +166,9 @@ XTIO_EXTERN void xtio_conn_close(xtio_conn *conn);
 XTIO_EXTERN void xtio_conn_close_when_flushed(xtio_conn *conn);
 
 XTIO_EXTERN uint64_t xtio_conn_id(const xtio_conn *conn);
+/* Bytes accepted for this connection and not yet handed to the kernel: queued plus in the output
+ * buffer, the quantity that backpressure bounds. Any thread (a snapshot). */
+XTIO_EXTERN size_t xtio_conn_pending_bytes(const xtio_conn *conn);
 XTIO_EXTERN xtio_loop *xtio_conn_loop(const xtio_conn *conn);
 XTIO_EXTERN bool xtio_conn_is_open(const xtio_conn *conn);
 /* Stops or resumes reading from the socket (e.g. while a request is being served). Loop thread:
