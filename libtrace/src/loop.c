@@ -50,9 +50,20 @@ struct xtio_loop {
 static atomic_uint_fast32_t next_loop_id = 1;
 static atomic_uint_fast64_t next_handoff_id = 1;
 
+/* Every send asks "am I the loop?": a system call each time would cost more than the send. */
+static _Thread_local pid_t cached_tid;
+
+/* A forked child's only thread inherits the parent thread's cache, not its tid. */
+static void forget_tid_in_child(void)
+{
+    cached_tid = 0;
+}
+
 pid_t xtio__gettid(void)
 {
-    return gettid();
+    if (!cached_tid)
+        cached_tid = gettid();
+    return cached_tid;
 }
 
 uint64_t xtio__now_ns(void)
@@ -71,8 +82,9 @@ static int libevent_threads_status;
 
 /* libevent must know about pthreads before the first event_base exists, so that wake-ups from
  * other threads and the locked output buffers of XTIO_MODE_DIRECT are safe. */
-static void init_libevent_threads(void)
+static void init_once_per_process(void)
 {
+    pthread_atfork(NULL, NULL, forget_tid_in_child);
     libevent_threads_status = evthread_use_pthreads() == 0 ? 0 : -ENOMEM;
 }
 
@@ -137,12 +149,12 @@ static void *loop_thread_main(void *arg)
 
 int xtio_loop_create(xtio_loop **out, const char *name)
 {
-    static pthread_once_t libevent_threads_once = PTHREAD_ONCE_INIT;
+    static pthread_once_t process_once = PTHREAD_ONCE_INIT;
 
     if (!out)
         return -EINVAL;
     *out = NULL;
-    pthread_once(&libevent_threads_once, init_libevent_threads);
+    pthread_once(&process_once, init_once_per_process);
     if (libevent_threads_status)
         return libevent_threads_status;
 
