@@ -67,6 +67,7 @@ struct xtio_conn {
     bool drain_posted;
     uint64_t next_seq;
     uint64_t bytes_written; /* the stream offset of the next handoff */
+    bool writing;           /* the loop writes a batch it took from the queue, without mu */
     unsigned direct_waiters;
 
     /* Backpressure: bytes accepted but not yet in the kernel, and the producers waiting. */
@@ -142,7 +143,8 @@ bool xtio_conn_is_open(const xtio_conn *conn)
 
 /* ---- Writing into the output (loop thread, or the producer in direct mode) ---------------- */
 
-/* Puts one handoff's bytes into the output and traces it. Caller holds mu, connection open. */
+/* Puts one handoff's bytes into the output and traces it. Caller holds mu, or is the loop writing
+ * a batch taken from the queue (see drain_task); the connection is open. */
 static int write_locked(xtio_conn *conn, uint64_t handoff_id, uint64_t seq, enum xtio_mode mode,
                         const void *data, size_t len, struct evbuffer *chunk, uint32_t records)
 {
@@ -485,14 +487,73 @@ int xtio_conn_set_reading(xtio_conn *conn, bool reading)
 
 /* ---- Sending ------------------------------------------------------------------------------ */
 
+/* Puts handoffs that could not be written back in front of the queue, for the close that follows
+ * to drop and trace them. Caller holds mu. */
+static void requeue_front(xtio_conn *conn, struct handoff *first)
+{
+    struct handoff *last = first;
+    conn->depth++;
+    while (last->next) {
+        last = last->next;
+        conn->depth++;
+    }
+    last->next = conn->head;
+    if (!conn->head)
+        conn->tail = &last->next;
+    conn->head = first;
+}
+
+/* The loop writes what producers queued. It takes the whole queue and writes it without holding
+ * mu, so producers go on enqueueing meanwhile instead of sleeping on the lock; only a direct
+ * writer, whose bytes must follow these, waits for `writing` to clear. */
 static void drain_task(void *arg)
 {
     xtio_conn *conn = arg;
     pthread_mutex_lock(&conn->mu);
     conn->drain_posted = false;
-    int rc = atomic_load(&conn->state) == CONN_CLOSED ? 0 : write_queue_locked(conn);
+    struct handoff *batch = NULL;
+    if (atomic_load(&conn->state) != CONN_CLOSED && conn->head) {
+        batch = conn->head;
+        conn->head = NULL;
+        conn->tail = &conn->head;
+        conn->depth = 0;
+        conn->writing = true;
+    }
     pthread_mutex_unlock(&conn->mu);
-    if (rc != 0)
+    if (!batch) {
+        close_if_flushed(conn);
+        xtio_conn_unref(conn);
+        return;
+    }
+
+    struct handoff *unwritten = NULL;
+    for (struct handoff *handoff = batch; handoff; handoff = handoff->next) {
+        if (write_locked(conn, handoff->id, handoff->seq, handoff->mode, handoff->data,
+                         handoff->len, handoff->chunk, handoff->records) != 0) {
+            unwritten = handoff;
+            break;
+        }
+        atomic_fetch_sub(&conn->queued_bytes, handoff->len);
+    }
+
+    pthread_mutex_lock(&conn->mu);
+    conn->writing = false;
+    bool released_sync = false;
+    for (struct handoff *handoff = batch; handoff != unwritten; handoff = handoff->next) {
+        released_sync |= handoff->waiter != NULL;
+        finish_sync(handoff, 0);
+    }
+    if (unwritten)
+        requeue_front(conn, unwritten);
+    if (released_sync || conn->direct_waiters)
+        pthread_cond_broadcast(&conn->queue_progress);
+    pthread_mutex_unlock(&conn->mu);
+
+    for (struct handoff *handoff = batch, *next; handoff != unwritten; handoff = next) {
+        next = handoff->next;
+        free_handoff(handoff);
+    }
+    if (unwritten)
         close_now(conn, XTIO_CLOSE_ERROR);
     else
         close_if_flushed(conn);
@@ -553,7 +614,7 @@ static int send_direct(xtio_conn *conn, const void *data, size_t len, bool waite
 {
     pthread_mutex_lock(&conn->mu);
     conn->direct_waiters++;
-    while (conn->head && atomic_load(&conn->state) == CONN_OPEN)
+    while ((conn->head || conn->writing) && atomic_load(&conn->state) == CONN_OPEN)
         pthread_cond_wait(&conn->queue_progress, &conn->mu);
     conn->direct_waiters--;
     int rc = -EPIPE;
