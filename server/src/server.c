@@ -455,7 +455,8 @@ static void remove_listener(void *arg)
 static void close_clients_when_flushed(void *arg)
 {
     struct loop_ctx *ctx = arg;
-    for (struct client *client = ctx->clients; client; client = client->next) {
+    for (struct client *client = ctx->clients, *next; client; client = next) {
+        next = client->next; /* a client with nothing left to send is closed and freed at once */
         client->quitting = true;
         if (!client->busy)
             xtio_conn_close_when_flushed(client->conn);
