@@ -1,0 +1,411 @@
+/*
+ * Owns the mapping from babeltrace2's trace IR to the analysis core's structs: which payload
+ * fields each `xtio` event carries (docs/tracepoints.md, schema version 1), where the contexts
+ * and the timestamp come from, and how a discard is described.
+ */
+#include "decode.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The payload fields of schema version 1, named as in the trace IR: the CTF metadata spells them
+ * with a leading underscore, which babeltrace2 strips. */
+enum field {
+    F_NONE,
+    F_HANDOFF_ID,
+    F_CONN_ID,
+    F_SEQ,
+    F_MODE,
+    F_BYTES,
+    F_RECORDS,
+    F_QUEUE_DEPTH,
+    F_OWNER_TID,
+    F_SPOOL_NS,
+    F_OFFSET,
+    F_BYTES_FLUSHED_TOTAL,
+    F_WRITTEN,
+    F_PENDING,
+    F_PENDING_BYTES,
+    F_REASON,
+    F_QUEUED_BYTES,
+    F_WAITED_NS,
+    F_LOOP_ID,
+    F_FD,
+    F_SCHEMA_VERSION,
+};
+
+static const char *const field_names[] = {
+    [F_NONE] = NULL,
+    [F_HANDOFF_ID] = "handoff_id",
+    [F_CONN_ID] = "conn_id",
+    [F_SEQ] = "seq",
+    [F_MODE] = "mode",
+    [F_BYTES] = "bytes",
+    [F_RECORDS] = "records",
+    [F_QUEUE_DEPTH] = "queue_depth",
+    [F_OWNER_TID] = "owner_tid",
+    [F_SPOOL_NS] = "spool_ns",
+    [F_OFFSET] = "offset",
+    [F_BYTES_FLUSHED_TOTAL] = "bytes_flushed_total",
+    [F_WRITTEN] = "written",
+    [F_PENDING] = "pending",
+    [F_PENDING_BYTES] = "pending_bytes",
+    [F_REASON] = "reason",
+    [F_QUEUED_BYTES] = "queued_bytes",
+    [F_WAITED_NS] = "waited_ns",
+    [F_LOOP_ID] = "loop_id",
+    [F_FD] = "fd",
+    [F_SCHEMA_VERSION] = "schema_version",
+};
+
+#define MAX_FIELDS 9
+
+static const enum field schema[XTIO_EVENT_KIND_COUNT][MAX_FIELDS] = {
+    [XTIO_EVENT_LOOP_START] = {F_LOOP_ID, F_SCHEMA_VERSION},
+    [XTIO_EVENT_LOOP_STOP] = {F_LOOP_ID},
+    [XTIO_EVENT_CONN_OPEN] = {F_CONN_ID, F_LOOP_ID, F_OWNER_TID, F_FD, F_SCHEMA_VERSION},
+    [XTIO_EVENT_CONN_CLOSE] = {F_CONN_ID, F_OWNER_TID, F_PENDING, F_PENDING_BYTES, F_REASON},
+    [XTIO_EVENT_HANDOFF_ENQUEUE] = {F_HANDOFF_ID, F_CONN_ID, F_SEQ, F_MODE, F_BYTES, F_RECORDS,
+                                    F_QUEUE_DEPTH, F_OWNER_TID, F_SPOOL_NS},
+    [XTIO_EVENT_HANDOFF_WRITE] = {F_HANDOFF_ID, F_CONN_ID, F_SEQ, F_MODE, F_BYTES, F_OWNER_TID,
+                                  F_OFFSET},
+    [XTIO_EVENT_CONN_FLUSH] = {F_CONN_ID, F_BYTES_FLUSHED_TOTAL},
+    [XTIO_EVENT_SYNC_WAIT_END] = {F_HANDOFF_ID, F_CONN_ID, F_WRITTEN},
+    [XTIO_EVENT_HANDOFF_DROP] = {F_HANDOFF_ID, F_CONN_ID, F_SEQ, F_BYTES},
+    [XTIO_EVENT_BACKPRESSURE] = {F_CONN_ID, F_QUEUED_BYTES, F_WAITED_NS},
+};
+
+static void store(struct xtio_event *ev, enum field f, int64_t s, uint64_t u)
+{
+    switch (f) {
+    case F_HANDOFF_ID:
+        ev->handoff_id = u;
+        break;
+    case F_CONN_ID:
+        ev->conn_id = u;
+        break;
+    case F_SEQ:
+        ev->seq = u;
+        break;
+    case F_MODE:
+        ev->mode = (int)s;
+        break;
+    case F_BYTES:
+        ev->bytes = u;
+        break;
+    case F_RECORDS:
+        ev->records = (uint32_t)u;
+        break;
+    case F_QUEUE_DEPTH:
+        ev->queue_depth = (uint32_t)u;
+        break;
+    case F_OWNER_TID:
+        ev->owner_tid = s;
+        break;
+    case F_SPOOL_NS:
+        ev->spool_ns = u;
+        break;
+    case F_OFFSET:
+        ev->offset = u;
+        break;
+    case F_BYTES_FLUSHED_TOTAL:
+        ev->bytes_flushed_total = u;
+        break;
+    case F_WRITTEN:
+        ev->written = (int)s;
+        break;
+    case F_PENDING:
+        ev->pending = (uint32_t)u;
+        break;
+    case F_PENDING_BYTES:
+        ev->pending_bytes = u;
+        break;
+    case F_REASON:
+        ev->reason = (int)s;
+        break;
+    case F_QUEUED_BYTES:
+        ev->queued_bytes = u;
+        break;
+    case F_WAITED_NS:
+        ev->waited_ns = u;
+        break;
+    case F_LOOP_ID:
+        ev->loop_id = (uint32_t)u;
+        break;
+    case F_FD:
+        ev->fd = s;
+        break;
+    case F_SCHEMA_VERSION:
+        ev->has_schema_version = true;
+        ev->schema_version = (unsigned)u;
+        break;
+    case F_NONE:
+        break;
+    }
+}
+
+/* Where the schema's fields are in the events of one class, found once by name: events are then
+ * decoded by member index, without the string comparisons of a lookup by name. */
+struct class_info {
+    const bt_event_class *cls; /* owned reference: its address cannot be reused while cached */
+    bool xtio;                 /* false: another provider's, or an `xtio` event of a newer schema */
+    enum xtio_event_kind kind;
+    int64_t payload[MAX_FIELDS]; /* member index of schema[kind][i]; -1: missing or no integer */
+    int64_t vtid, vpid;          /* common context member indices; -1: absent or no integer */
+    int64_t procname;            /* -1: absent or not a string */
+};
+
+struct xtio_bt2_decoder {
+    struct class_info *classes; /* owned */
+    size_t count, cap;
+    size_t last; /* the last class looked up: events come in runs of one class */
+};
+
+xtio_bt2_decoder *xtio_bt2_decoder_create(void)
+{
+    return calloc(1, sizeof(struct xtio_bt2_decoder));
+}
+
+void xtio_bt2_decoder_destroy(xtio_bt2_decoder *decoder)
+{
+    if (!decoder)
+        return;
+    for (size_t i = 0; i < decoder->count; i++)
+        bt_event_class_put_ref(decoder->classes[i].cls);
+    free(decoder->classes);
+    free(decoder);
+}
+
+static int64_t member_index(const bt_field_class *structure, const char *name, bool string)
+{
+    if (!structure || bt_field_class_get_type(structure) != BT_FIELD_CLASS_TYPE_STRUCTURE)
+        return -1;
+    uint64_t n = bt_field_class_structure_get_member_count(structure);
+    for (uint64_t i = 0; i < n; i++) {
+        const bt_field_class_structure_member *member =
+            bt_field_class_structure_borrow_member_by_index_const(structure, i);
+        if (strcmp(bt_field_class_structure_member_get_name(member), name) != 0)
+            continue;
+        bt_field_class_type type = bt_field_class_get_type(
+            bt_field_class_structure_member_borrow_field_class_const(member));
+        bool ok = string ? bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_STRING)
+                         : bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_INTEGER);
+        return ok ? (int64_t)i : -1;
+    }
+    return -1;
+}
+
+static void describe_class(struct class_info *info, const bt_event_class *cls)
+{
+    const char *name = bt_event_class_get_name(cls);
+    info->xtio = name && strncmp(name, "xtio:", 5) == 0 && xtio_event_kind_parse(name, &info->kind);
+    if (!info->xtio)
+        return;
+    const bt_field_class *payload = bt_event_class_borrow_payload_field_class_const(cls);
+    for (int i = 0; i < MAX_FIELDS; i++) {
+        enum field f = schema[info->kind][i];
+        info->payload[i] = f == F_NONE ? -1 : member_index(payload, field_names[f], false);
+    }
+    /* vtid, vpid and procname, which `lttng add-context -u -t vtid -t vpid -t procname` puts in
+     * the common context. A missing one is left unset: the core decides whether it can do
+     * without. */
+    const bt_field_class *ctx = bt_stream_class_borrow_event_common_context_field_class_const(
+        bt_event_class_borrow_stream_class_const(cls));
+    info->vtid = member_index(ctx, "vtid", false);
+    info->vpid = member_index(ctx, "vpid", false);
+    info->procname = member_index(ctx, "procname", true);
+}
+
+static const struct class_info *class_info(xtio_bt2_decoder *d, const bt_event_class *cls)
+{
+    if (d->count && d->classes[d->last].cls == cls)
+        return &d->classes[d->last];
+    for (size_t i = 0; i < d->count; i++) {
+        if (d->classes[i].cls == cls) {
+            d->last = i;
+            return &d->classes[i];
+        }
+    }
+    if (d->count == d->cap) {
+        size_t cap = d->cap ? 2 * d->cap : 16;
+        struct class_info *grown = realloc(d->classes, cap * sizeof(*grown));
+        if (!grown)
+            return NULL;
+        d->classes = grown;
+        d->cap = cap;
+    }
+    struct class_info *info = &d->classes[d->count];
+    *info = (struct class_info){.cls = cls};
+    describe_class(info, cls);
+    bt_event_class_get_ref(cls);
+    d->last = d->count++;
+    return info;
+}
+
+/* Any integer field, enumerations included (they are integer fields in the IR), read with its
+ * own signedness so that a value is never reinterpreted. */
+static void read_integer(const bt_field *field, int64_t *s, uint64_t *u)
+{
+    if (bt_field_class_type_is(bt_field_get_class_type(field),
+                               BT_FIELD_CLASS_TYPE_SIGNED_INTEGER)) {
+        *s = bt_field_integer_signed_get_value(field);
+        *u = (uint64_t)*s;
+    } else {
+        *u = bt_field_integer_unsigned_get_value(field);
+        *s = (int64_t)*u;
+    }
+}
+
+static void decode_context(const struct class_info *info, const bt_event *event,
+                           struct xtio_event *ev)
+{
+    const bt_field *ctx = bt_event_borrow_common_context_field_const(event);
+    int64_t s;
+    uint64_t u;
+    if (!ctx)
+        return;
+    if (info->vtid >= 0) {
+        read_integer(bt_field_structure_borrow_member_field_by_index_const(ctx, info->vtid), &s,
+                     &u);
+        ev->has_vtid = true;
+        ev->vtid = s;
+    }
+    if (info->vpid >= 0) {
+        read_integer(bt_field_structure_borrow_member_field_by_index_const(ctx, info->vpid), &s,
+                     &u);
+        ev->vpid = s;
+    }
+    if (info->procname >= 0)
+        ev->procname = bt_field_string_get_value(
+            bt_field_structure_borrow_member_field_by_index_const(ctx, info->procname));
+}
+
+static bool snapshot_ns(const bt_clock_snapshot *snapshot, uint64_t *ns)
+{
+    int64_t value;
+    if (bt_clock_snapshot_get_ns_from_origin(snapshot, &value) !=
+            BT_CLOCK_SNAPSHOT_GET_NS_FROM_ORIGIN_STATUS_OK ||
+        value < 0)
+        return false;
+    *ns = (uint64_t)value;
+    return true;
+}
+
+enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, const bt_message *msg,
+                                                  struct xtio_event *ev, char *why, size_t why_size)
+{
+    const bt_event *event = bt_message_event_borrow_event_const(msg);
+    const bt_event_class *cls = bt_event_borrow_class_const(event);
+    const struct class_info *info = class_info(decoder, cls);
+
+    memset(ev, 0, sizeof(*ev));
+    if (!info) {
+        snprintf(why, why_size, "Failed to remember an event class: error=\"%s\"", "out of memory");
+        return XTIO_BT2_DECODE_NO_MEMORY;
+    }
+    if (!info->xtio)
+        return XTIO_BT2_DECODE_IGNORED;
+    ev->kind = info->kind;
+    decode_context(info, event, ev);
+
+    /* Borrowing a snapshot without a default clock class breaks a precondition (an abort in a
+     * developer-mode libbabeltrace2), so check first. */
+    if (!bt_message_event_borrow_stream_class_default_clock_class_const(msg)) {
+        snprintf(why, why_size,
+                 "Cannot place the event in time: its stream class has no default clock: "
+                 "event=\"%s\"",
+                 bt_event_class_get_name(cls));
+        return XTIO_BT2_DECODE_NO_TIME;
+    }
+    if (!snapshot_ns(bt_message_event_borrow_default_clock_snapshot_const(msg), &ev->ts_ns)) {
+        snprintf(why, why_size,
+                 "Cannot convert the event's timestamp to nanoseconds from the clock's origin "
+                 "(it overflows or is before the origin): event=\"%s\"",
+                 bt_event_class_get_name(cls));
+        return XTIO_BT2_DECODE_NO_TIME;
+    }
+
+    const bt_field *payload = bt_event_borrow_payload_field_const(event);
+    enum xtio_bt2_decode_status status = XTIO_BT2_DECODE_OK;
+    for (int i = 0; i < MAX_FIELDS && schema[ev->kind][i] != F_NONE; i++) {
+        int64_t s;
+        uint64_t u;
+        if (info->payload[i] >= 0) {
+            read_integer(
+                bt_field_structure_borrow_member_field_by_index_const(payload, info->payload[i]),
+                &s, &u);
+            store(ev, schema[ev->kind][i], s, u);
+        } else if (status == XTIO_BT2_DECODE_OK) {
+            snprintf(why, why_size,
+                     "Cannot decode the event: it has no integer payload field \"%s\", which "
+                     "xtio schema version %d gives it (docs/tracepoints.md); the trace was made "
+                     "by another version of libxtio: event=\"%s\"",
+                     field_names[schema[ev->kind][i]], XTIO_ANALYSIS_SCHEMA_MAX,
+                     bt_event_class_get_name(cls));
+            status = XTIO_BT2_DECODE_BAD_SHAPE;
+        }
+    }
+    return status;
+}
+
+static void name_stream(const bt_stream *stream, char *buf, size_t size)
+{
+    const char *trace = bt_trace_get_name(bt_stream_borrow_trace_const(stream));
+    const char *name = bt_stream_get_name(stream);
+    /* source.ctf.fs names a stream by its file's path: the file name is enough. */
+    const char *slash = name ? strrchr(name, '/') : NULL;
+    if (slash && slash[1])
+        name = slash + 1;
+    if (name)
+        snprintf(buf, size, "%s/%s", trace ? trace : "trace", name);
+    else
+        snprintf(buf, size, "%s/stream %" PRIu64, trace ? trace : "trace",
+                 bt_stream_get_id(stream));
+}
+
+bool xtio_bt2_decode_discard(const bt_message *msg, struct xtio_discard *discard, char *stream_name,
+                             size_t stream_name_size, char *why, size_t why_size)
+{
+    bool events = bt_message_get_type(msg) == BT_MESSAGE_TYPE_DISCARDED_EVENTS;
+    const bt_stream *stream = events ? bt_message_discarded_events_borrow_stream_const(msg)
+                                     : bt_message_discarded_packets_borrow_stream_const(msg);
+    const bt_stream_class *sc = bt_stream_borrow_class_const(stream);
+    const bt_clock_snapshot *begin = NULL, *end = NULL;
+    uint64_t count = 0;
+
+    memset(discard, 0, sizeof(*discard));
+    name_stream(stream, stream_name, stream_name_size);
+    discard->stream = stream_name;
+    if (events) {
+        if (bt_message_discarded_events_get_count(msg, &count) !=
+            BT_PROPERTY_AVAILABILITY_AVAILABLE)
+            count = 0;
+        if (bt_stream_class_discarded_events_have_default_clock_snapshots(sc)) {
+            begin = bt_message_discarded_events_borrow_beginning_default_clock_snapshot_const(msg);
+            end = bt_message_discarded_events_borrow_end_default_clock_snapshot_const(msg);
+        }
+    } else {
+        /* A lost packet held an unknown number of events: at least one per packet. */
+        if (bt_message_discarded_packets_get_count(msg, &count) !=
+            BT_PROPERTY_AVAILABILITY_AVAILABLE)
+            count = 0;
+        if (bt_stream_class_discarded_packets_have_default_clock_snapshots(sc)) {
+            begin = bt_message_discarded_packets_borrow_beginning_default_clock_snapshot_const(msg);
+            end = bt_message_discarded_packets_borrow_end_default_clock_snapshot_const(msg);
+        }
+    }
+    discard->count = count ? count : 1;
+    if (begin && end) {
+        if (!snapshot_ns(begin, &discard->begin_ns) || !snapshot_ns(end, &discard->end_ns)) {
+            snprintf(why, why_size,
+                     "Cannot convert the time range of a discard to nanoseconds from the clock's "
+                     "origin: stream=\"%s\"",
+                     stream_name);
+            return false;
+        }
+        discard->has_range = true;
+    }
+    return true;
+}

@@ -1,0 +1,486 @@
+/*
+ * Owns the `analyze` sink component's lifecycle (initialize, graph_is_configured, finalize) and
+ * its consume loop: messages are decoded (decode.c) and fed to the analysis core, whose report
+ * is written when the upstream iterator ends. No analysis logic here.
+ */
+#include "sink.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis.h"
+#include "decode.h"
+
+/* The messages that explain a refusal or a decoding problem; the core's own are shorter. */
+#define MESSAGE_SIZE 1024
+
+struct xtio_bt2_sink {
+    bt_self_component *self;       /* weak: the component this is the data of */
+    bt_message_iterator *iterator; /* owned */
+    xtio_analysis *analysis;       /* owned */
+    xtio_bt2_decoder *decoder;     /* owned */
+    enum xtio_report_format format;
+    char *output_path; /* owned; NULL: standard output */
+    FILE *out;         /* owned when output_path is set */
+    bool consumed;     /* at least one message was read */
+    bool failed;       /* an error ended the run: finalize must not report */
+    bool concluded;    /* xtio_bt2_sink_conclude() ran (whatever its outcome) */
+    bool reported;     /* the report was written */
+    int exit_code;
+    char refusal[MESSAGE_SIZE]; /* "" unless the input was refused */
+};
+
+/* ---- Parameters ------------------------------------------------------------------------------ */
+
+static const struct {
+    const char *name;
+    bt_value_type type;
+} known_params[] = {
+    {"format", BT_VALUE_TYPE_STRING},  {"output", BT_VALUE_TYPE_STRING},
+    {"strict", BT_VALUE_TYPE_BOOL},    {"by-connection", BT_VALUE_TYPE_BOOL},
+    {"by-thread", BT_VALUE_TYPE_BOOL},
+};
+#define KNOWN_PARAM_COUNT (sizeof(known_params) / sizeof(known_params[0]))
+#define KNOWN_PARAM_LIST  "format, output, strict, by-connection, by-thread"
+
+struct param_check {
+    char unknown[128]; /* the first key that is not a known parameter; "" when none */
+};
+
+static bt_value_map_foreach_entry_const_func_status
+find_unknown_param(const char *key, const bt_value *value, void *data)
+{
+    (void)value;
+    struct param_check *check = data;
+    for (size_t i = 0; i < KNOWN_PARAM_COUNT; i++) {
+        if (strcmp(key, known_params[i].name) == 0)
+            return BT_VALUE_MAP_FOREACH_ENTRY_CONST_FUNC_STATUS_OK;
+    }
+    snprintf(check->unknown, sizeof(check->unknown), "%s", key);
+    return BT_VALUE_MAP_FOREACH_ENTRY_CONST_FUNC_STATUS_INTERRUPT;
+}
+
+static const char *type_name(bt_value_type type)
+{
+    return type == BT_VALUE_TYPE_BOOL ? "a boolean (yes/no)" : "a string";
+}
+
+static bool bool_param(const bt_value *params, const char *name)
+{
+    const bt_value *v = bt_value_map_borrow_entry_value_const(params, name);
+    return v && bt_value_bool_get(v);
+}
+
+/* Fills the options, the format and the output path from the component's parameters. */
+static bt_component_class_initialize_method_status
+apply_params(struct xtio_bt2_sink *sink, const bt_value *params,
+             struct xtio_analysis_options *options)
+{
+    bt_component_class_initialize_method_status status =
+        BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_ERROR;
+    struct param_check check = {{0}};
+
+    if (!params || !bt_value_is_map(params)) {
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+            sink->self, "Invalid parameters: expected a map of: %s", KNOWN_PARAM_LIST);
+        goto end;
+    }
+    if (bt_value_map_foreach_entry_const(params, find_unknown_param, &check) !=
+        BT_VALUE_MAP_FOREACH_ENTRY_CONST_STATUS_OK) {
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+            sink->self, "Unknown parameter: name=\"%s\", known parameters: %s", check.unknown,
+            KNOWN_PARAM_LIST);
+        goto end;
+    }
+    for (size_t i = 0; i < KNOWN_PARAM_COUNT; i++) {
+        const bt_value *v = bt_value_map_borrow_entry_value_const(params, known_params[i].name);
+        if (v && bt_value_get_type(v) != known_params[i].type) {
+            BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+                sink->self, "Invalid parameter type: name=\"%s\", expected %s",
+                known_params[i].name, type_name(known_params[i].type));
+            goto end;
+        }
+    }
+
+    const bt_value *format = bt_value_map_borrow_entry_value_const(params, "format");
+    sink->format = XTIO_REPORT_TEXT;
+    if (format && strcmp(bt_value_string_get(format), "json") == 0) {
+        sink->format = XTIO_REPORT_JSON;
+    } else if (format && strcmp(bt_value_string_get(format), "text") != 0) {
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+            sink->self, "Invalid report format: format=\"%s\", expected \"text\" or \"json\"",
+            bt_value_string_get(format));
+        goto end;
+    }
+
+    const bt_value *output = bt_value_map_borrow_entry_value_const(params, "output");
+    if (output && !(sink->output_path = strdup(bt_value_string_get(output)))) {
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+            sink->self, "Failed to copy the output path: error=\"%s\"", "out of memory");
+        status = BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_MEMORY_ERROR;
+        goto end;
+    }
+
+    options->strict = bool_param(params, "strict");
+    options->by_connection = bool_param(params, "by-connection");
+    options->by_thread = bool_param(params, "by-thread");
+    status = BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_OK;
+end:
+    return status;
+}
+
+/* ---- Lifecycle ------------------------------------------------------------------------------- */
+
+static void sink_destroy(struct xtio_bt2_sink *sink)
+{
+    if (!sink)
+        return;
+    BT_MESSAGE_ITERATOR_PUT_REF_AND_RESET(sink->iterator);
+    xtio_analysis_destroy(sink->analysis);
+    xtio_bt2_decoder_destroy(sink->decoder);
+    if (sink->out)
+        fclose(sink->out);
+    /* No report, no file: an empty one would read as a report to a script. */
+    if (sink->out && !sink->reported)
+        unlink(sink->output_path);
+    free(sink->output_path);
+    free(sink);
+}
+
+bt_component_class_initialize_method_status
+xtio_bt2_sink_initialize(bt_self_component_sink *self_sink,
+                         bt_self_component_sink_configuration *config, const bt_value *params,
+                         void *init_data)
+{
+    (void)config;
+    bt_self_component *self = bt_self_component_sink_as_self_component(self_sink);
+    bt_component_class_initialize_method_status status =
+        BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_OK;
+    struct xtio_analysis_options options = {0};
+    struct xtio_bt2_sink *sink = calloc(1, sizeof(*sink));
+
+    if (!sink) {
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+            self, "Failed to allocate the sink's state: size=%zu", sizeof(*sink));
+        status = BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_MEMORY_ERROR;
+        goto end;
+    }
+    sink->self = self;
+    sink->exit_code = 2;
+
+    status = apply_params(sink, params, &options);
+    if (status != BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_OK)
+        goto end;
+
+    /* Opened now so that a bad path fails before a long trace is read, not after. */
+    if (sink->output_path) {
+        sink->out = fopen(sink->output_path, "w");
+        if (!sink->out) {
+            BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+                self, "Cannot open the report file for writing: output=\"%s\", error=\"%s\"",
+                sink->output_path, strerror(errno));
+            status = BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_ERROR;
+            goto end;
+        }
+    }
+
+    int rc = xtio_analysis_create(&sink->analysis, &options);
+    if (rc < 0) {
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+            self, "Failed to create the analysis: error=\"%s\"", strerror(-rc));
+        status = rc == -ENOMEM ? BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_MEMORY_ERROR
+                               : BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_ERROR;
+        goto end;
+    }
+
+    sink->decoder = xtio_bt2_decoder_create();
+    if (!sink->decoder) {
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+            self, "Failed to create the event decoder: error=\"%s\"", "out of memory");
+        status = BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_MEMORY_ERROR;
+        goto end;
+    }
+
+    bt_self_component_add_port_status port_status =
+        bt_self_component_sink_add_input_port(self_sink, "in", NULL, NULL);
+    if (port_status != BT_SELF_COMPONENT_ADD_PORT_STATUS_OK) {
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+            self, "Failed to add an input port: port-name=\"%s\"", "in");
+        status = port_status == BT_SELF_COMPONENT_ADD_PORT_STATUS_MEMORY_ERROR
+                     ? BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_MEMORY_ERROR
+                     : BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_ERROR;
+        goto end;
+    }
+
+    bt_self_component_set_data(self, sink);
+    if (init_data)
+        *(struct xtio_bt2_sink **)init_data = sink;
+
+end:
+    if (status != BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_OK)
+        sink_destroy(sink);
+    return status;
+}
+
+void xtio_bt2_sink_finalize(bt_self_component_sink *self_sink)
+{
+    struct xtio_bt2_sink *sink =
+        bt_self_component_get_data(bt_self_component_sink_as_self_component(self_sink));
+    if (!sink)
+        return;
+    /* The graph stopped before the trace ended without an error of ours or upstream's: the
+     * babeltrace2 CLI was interrupted. Report what was read rather than nothing; a failed run
+     * reports nothing, since its figures would mislead. */
+    if (!sink->concluded && sink->consumed && !sink->failed) {
+        fprintf(stderr,
+                "sink.xtio.analyze: the trace did not end (interrupted?): the report covers "
+                "the events read so far\n");
+        if (xtio_bt2_sink_conclude(sink) && sink->refusal[0])
+            fprintf(stderr, "sink.xtio.analyze: %s\n", sink->refusal);
+    }
+    sink_destroy(sink);
+}
+
+bt_component_class_sink_graph_is_configured_method_status
+xtio_bt2_sink_graph_is_configured(bt_self_component_sink *self_sink)
+{
+    bt_self_component *self = bt_self_component_sink_as_self_component(self_sink);
+    struct xtio_bt2_sink *sink = bt_self_component_get_data(self);
+    bt_component_class_sink_graph_is_configured_method_status status =
+        BT_COMPONENT_CLASS_SINK_GRAPH_IS_CONFIGURED_METHOD_STATUS_OK;
+    bt_self_component_port_input *port =
+        bt_self_component_sink_borrow_input_port_by_name(self_sink, "in");
+
+    if (!bt_port_is_connected(
+            bt_port_input_as_port_const(bt_self_component_port_input_as_port_input(port)))) {
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+            self,
+            "Input port is not connected: port-name=\"%s\"; connect a source to it (through "
+            "filter.utils.muxer when the source has several output ports)",
+            "in");
+        status = BT_COMPONENT_CLASS_SINK_GRAPH_IS_CONFIGURED_METHOD_STATUS_ERROR;
+        goto end;
+    }
+    bt_message_iterator_create_from_sink_component_status it_status =
+        bt_message_iterator_create_from_sink_component(self_sink, port, &sink->iterator);
+    if (it_status != BT_MESSAGE_ITERATOR_CREATE_FROM_SINK_COMPONENT_STATUS_OK) {
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+            self, "Failed to create a message iterator: port-name=\"%s\"", "in");
+        status = it_status == BT_MESSAGE_ITERATOR_CREATE_FROM_SINK_COMPONENT_STATUS_MEMORY_ERROR
+                     ? BT_COMPONENT_CLASS_SINK_GRAPH_IS_CONFIGURED_METHOD_STATUS_MEMORY_ERROR
+                     : BT_COMPONENT_CLASS_SINK_GRAPH_IS_CONFIGURED_METHOD_STATUS_ERROR;
+        goto end;
+    }
+end:
+    return status;
+}
+
+bt_component_class_sink *xtio_bt2_sink_class_create(void)
+{
+    bt_component_class_sink *cls =
+        bt_component_class_sink_create(XTIO_BT2_SINK_NAME, xtio_bt2_sink_consume);
+    if (!cls)
+        return NULL;
+    bt_component_class *base = bt_component_class_sink_as_component_class(cls);
+    if (bt_component_class_set_description(base, XTIO_BT2_SINK_DESCRIPTION) !=
+            BT_COMPONENT_CLASS_SET_DESCRIPTION_STATUS_OK ||
+        bt_component_class_set_help(base, XTIO_BT2_SINK_HELP) !=
+            BT_COMPONENT_CLASS_SET_HELP_STATUS_OK ||
+        bt_component_class_sink_set_initialize_method(cls, xtio_bt2_sink_initialize) !=
+            BT_COMPONENT_CLASS_SET_METHOD_STATUS_OK ||
+        bt_component_class_sink_set_finalize_method(cls, xtio_bt2_sink_finalize) !=
+            BT_COMPONENT_CLASS_SET_METHOD_STATUS_OK ||
+        bt_component_class_sink_set_graph_is_configured_method(
+            cls, xtio_bt2_sink_graph_is_configured) != BT_COMPONENT_CLASS_SET_METHOD_STATUS_OK)
+        BT_COMPONENT_CLASS_SINK_PUT_REF_AND_RESET(cls);
+    return cls;
+}
+
+/* ---- Consuming ------------------------------------------------------------------------------- */
+
+/* Records why the input cannot be analysed and says so as a cause. Always -1. */
+static int refuse(struct xtio_bt2_sink *sink, const char *why)
+{
+    snprintf(sink->refusal, sizeof(sink->refusal), "%s", why);
+    sink->exit_code = 2;
+    BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(sink->self, "Cannot analyse the trace: %s",
+                                                        why);
+    return -1;
+}
+
+/* A negative return of the core: a refusal when the core explains it, else a plain failure. */
+static int core_failed(struct xtio_bt2_sink *sink, const char *what, int rc)
+{
+    const char *why = xtio_analysis_error(sink->analysis);
+    if (why)
+        return refuse(sink, why);
+    BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(sink->self, "Failed to %s: error=\"%s\"",
+                                                        what, strerror(-rc));
+    return -1;
+}
+
+static int write_report(struct xtio_bt2_sink *sink)
+{
+    FILE *out = sink->out ? sink->out : stdout;
+    int rc = xtio_analysis_write_report(sink->analysis, sink->format, out);
+    if (rc == 0 && fflush(out) != 0)
+        rc = -errno;
+    if (rc < 0) {
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+            sink->self, "Failed to write the report: output=\"%s\", error=\"%s\"",
+            sink->output_path ? sink->output_path : "(standard output)", strerror(-rc));
+        return -1;
+    }
+    sink->reported = true;
+    sink->exit_code = xtio_analysis_exit_code(sink->analysis);
+    return 0;
+}
+
+/* The core refused an event: its report still goes out, carrying the refusal, so that a reader
+ * of the output file (JSON in CI) learns why rather than finding nothing. */
+static void report_refusal(struct xtio_bt2_sink *sink)
+{
+    if (sink->concluded || !xtio_analysis_error(sink->analysis))
+        return;
+    sink->concluded = true;
+    (void)xtio_analysis_finish(sink->analysis); /* returns the refusal, already reported */
+    (void)write_report(sink);                   /* appends its own cause on failure */
+    sink->exit_code = 2;
+}
+
+static int handle_event(struct xtio_bt2_sink *sink, const bt_message *msg)
+{
+    struct xtio_event ev;
+    char why[MESSAGE_SIZE];
+    int rc;
+
+    switch (xtio_bt2_decode_event(sink->decoder, msg, &ev, why, sizeof(why))) {
+    case XTIO_BT2_DECODE_IGNORED:
+        return 0;
+    case XTIO_BT2_DECODE_NO_MEMORY:
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(sink->self, "%s", why);
+        return -1;
+    case XTIO_BT2_DECODE_NO_TIME:
+        return refuse(sink, why);
+    case XTIO_BT2_DECODE_BAD_SHAPE:
+        /* A changed field usually comes with a new schema_version, which the core names
+         * better; only loop_start and conn_open carry it. */
+        if (ev.has_schema_version && (rc = xtio_analysis_feed_event(sink->analysis, &ev)) < 0)
+            return core_failed(sink, "feed an event to the analysis", rc);
+        return refuse(sink, why);
+    case XTIO_BT2_DECODE_OK:
+        break;
+    }
+    rc = xtio_analysis_feed_event(sink->analysis, &ev);
+    return rc < 0 ? core_failed(sink, "feed an event to the analysis", rc) : 0;
+}
+
+static int handle_message(struct xtio_bt2_sink *sink, const bt_message *msg)
+{
+    struct xtio_discard discard;
+    char stream[256];
+    char why[MESSAGE_SIZE];
+
+    switch (bt_message_get_type(msg)) {
+    case BT_MESSAGE_TYPE_EVENT:
+        return handle_event(sink, msg);
+    case BT_MESSAGE_TYPE_DISCARDED_EVENTS:
+    case BT_MESSAGE_TYPE_DISCARDED_PACKETS:
+        if (!xtio_bt2_decode_discard(msg, &discard, stream, sizeof(stream), why, sizeof(why)))
+            return refuse(sink, why);
+        xtio_analysis_feed_discard(sink->analysis, &discard);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+int xtio_bt2_sink_conclude(struct xtio_bt2_sink *sink)
+{
+    if (sink->concluded)
+        return sink->reported && !sink->refusal[0] ? 0 : -1;
+    sink->concluded = true;
+
+    /* The core refuses here too when no `xtio` event came at all, naming what to enable; its
+     * report then says so. */
+    int rc = xtio_analysis_finish(sink->analysis);
+    if (rc < 0 && !xtio_analysis_error(sink->analysis))
+        return core_failed(sink, "finish the analysis", rc);
+    if (write_report(sink))
+        return -1;
+    return rc < 0 ? core_failed(sink, "finish the analysis", rc) : 0;
+}
+
+bt_component_class_sink_consume_method_status
+xtio_bt2_sink_consume(bt_self_component_sink *self_sink)
+{
+    bt_self_component *self = bt_self_component_sink_as_self_component(self_sink);
+    struct xtio_bt2_sink *sink = bt_self_component_get_data(self);
+    bt_component_class_sink_consume_method_status status =
+        BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_OK;
+    bt_message_array_const msgs;
+    uint64_t count = 0;
+
+    switch (bt_message_iterator_next(sink->iterator, &msgs, &count)) {
+    case BT_MESSAGE_ITERATOR_NEXT_STATUS_OK:
+        break;
+    case BT_MESSAGE_ITERATOR_NEXT_STATUS_END:
+        BT_MESSAGE_ITERATOR_PUT_REF_AND_RESET(sink->iterator);
+        status = xtio_bt2_sink_conclude(sink) ? BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR
+                                              : BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_END;
+        goto end;
+    case BT_MESSAGE_ITERATOR_NEXT_STATUS_AGAIN:
+        /* A live source answers AGAIN when interrupted (SIGINT): end with the report of what
+         * was read, as the end of the trace would. */
+        if (bt_self_component_sink_is_interrupted(self_sink))
+            status = xtio_bt2_sink_conclude(sink)
+                         ? BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR
+                         : BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_END;
+        else
+            status = BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_AGAIN;
+        goto end;
+    case BT_MESSAGE_ITERATOR_NEXT_STATUS_MEMORY_ERROR:
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+            self, "Failed to get messages from upstream: error=\"%s\"", "out of memory");
+        status = BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_MEMORY_ERROR;
+        goto end;
+    default:
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+            self, "Failed to get messages from upstream: port-name=\"%s\"", "in");
+        status = BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
+        goto end;
+    }
+
+    sink->consumed = true;
+    for (uint64_t i = 0; i < count; i++) {
+        if (status == BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_OK &&
+            handle_message(sink, msgs[i]) < 0)
+            status = BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
+        bt_message_put_ref(msgs[i]);
+    }
+    if (status != BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_OK)
+        report_refusal(sink);
+end:
+    if (status == BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR ||
+        status == BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_MEMORY_ERROR)
+        sink->failed = true;
+    return status;
+}
+
+bool xtio_bt2_sink_reported(const struct xtio_bt2_sink *sink)
+{
+    return sink->reported;
+}
+
+int xtio_bt2_sink_exit_code(const struct xtio_bt2_sink *sink)
+{
+    return sink->exit_code;
+}
+
+const char *xtio_bt2_sink_refusal(const struct xtio_bt2_sink *sink)
+{
+    return sink->refusal[0] ? sink->refusal : NULL;
+}

@@ -1,0 +1,73 @@
+/*
+ * The `analyze` sink component: its methods, shared by the babeltrace2 plugin `xtio`
+ * (sink.xtio.analyze, analyzers/plugin/plugin.c) and by xtio-analyze, which creates the same
+ * class in-process with xtio_bt2_sink_class_create().
+ *
+ * Parameters (all optional):
+ *   format         "text" (default) or "json"
+ *   output         path of the report; default: standard output
+ *   strict         bool: dropped data is a finding, not only reported
+ *   by-connection  bool: per-connection latency tables as well
+ *   by-thread      bool: per-thread tables as well
+ *
+ * The report is written when the upstream iterator ends. Input the analysis refuses (no vtid
+ * context, an unknown schema, no `xtio` events at all) makes consume fail with a cause that says
+ * what to do, so babeltrace2 exits non-zero and prints it; the report is still written when the
+ * core can say why in it. Findings do not fail: a plugin cannot set the babeltrace2 CLI's exit
+ * status, which is what xtio-analyze is for. An output file that got no report is removed.
+ */
+#ifndef XTIO_ANALYZERS_BT2_SINK_H
+#define XTIO_ANALYZERS_BT2_SINK_H
+
+#include <babeltrace2/babeltrace.h>
+
+#include <stdbool.h>
+
+#define XTIO_BT2_SINK_NAME "analyze"
+#define XTIO_BT2_SINK_DESCRIPTION                                                                  \
+    "Analyse the xtio handoffs of an LTTng trace: latency by mode and findings (off-loop writes, " \
+    "ordering breaks, writes after close, lost handoffs, drops)."
+#define XTIO_BT2_SINK_HELP                                                                         \
+    "Reads `xtio` events (any other provider's are ignored) and writes a report when the\n"        \
+    "trace ends. The trace needs the vtid context: lttng add-context -u -t vtid -t vpid -t\n"      \
+    "procname.\n"                                                                                  \
+    "\n"                                                                                           \
+    "Parameters:\n"                                                                                \
+    "  format=\"text\"|\"json\"   report format (default text)\n"                                  \
+    "  output=PATH            write the report to PATH (default: standard output)\n"               \
+    "  strict=yes             dropped data is a finding, not only reported\n"                      \
+    "  by-connection=yes      per-connection latency tables as well\n"                             \
+    "  by-thread=yes          per-thread tables as well\n"                                         \
+    "\n"                                                                                           \
+    "babeltrace2 exits non-zero only when the input is refused; to fail on findings (CI),\n"       \
+    "run xtio-analyze, which exits 1 when there are findings.\n"
+
+struct xtio_bt2_sink;
+
+/* Component class methods. The initialize method's data, when not NULL, is a
+ * `struct xtio_bt2_sink **` that receives the component's state (weak: it lives as long as the
+ * component, that is the graph), so that an embedding program can read the outcome. */
+bt_component_class_initialize_method_status
+xtio_bt2_sink_initialize(bt_self_component_sink *self, bt_self_component_sink_configuration *config,
+                         const bt_value *params, void *init_data);
+void xtio_bt2_sink_finalize(bt_self_component_sink *self);
+bt_component_class_sink_graph_is_configured_method_status
+xtio_bt2_sink_graph_is_configured(bt_self_component_sink *self);
+bt_component_class_sink_consume_method_status xtio_bt2_sink_consume(bt_self_component_sink *self);
+
+/* The same class for an in-process graph (no plugin path needed). NULL when out of memory. */
+bt_component_class_sink *xtio_bt2_sink_class_create(void);
+
+/* Ends the analysis early (the graph was interrupted): finishes it and writes the report of what
+ * was read, as the end of the trace would. 0, or -1 when the input was refused or the report
+ * could not be written (xtio_bt2_sink_refusal() or the current thread's error says why). Does
+ * nothing once the sink has concluded. */
+int xtio_bt2_sink_conclude(struct xtio_bt2_sink *sink);
+/* Whether the report was written (the trace ended, or xtio_bt2_sink_conclude() succeeded). */
+bool xtio_bt2_sink_reported(const struct xtio_bt2_sink *sink);
+/* 0 clean, 1 findings, 2 refused input (xtio_analysis_exit_code()); 2 before the end. */
+int xtio_bt2_sink_exit_code(const struct xtio_bt2_sink *sink);
+/* Why the input was refused, with what to do about it; NULL when it was not. */
+const char *xtio_bt2_sink_refusal(const struct xtio_bt2_sink *sink);
+
+#endif

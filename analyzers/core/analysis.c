@@ -1,0 +1,1238 @@
+/*
+ * The feeding half of the analysis core: checks each event, holds back the events of one
+ * timestamp so that ties are taken in causal order, pairs handoffs by (vpid, handoff_id), matches
+ * writes to flushes by offsets, and at the end sorts what is left into incomplete, unknown and
+ * lost.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Worded for the user of the CLI, which prints it as is. */
+#define VTID_MESSAGE                                                                               \
+    "the trace lacks the vtid context; record it with: `lttng add-context -u -t vtid -t vpid -t "  \
+    "procname` (before `lttng start`)"
+#define NO_EVENTS_MESSAGE                                                                          \
+    "the trace holds no xtio events; record them with: `lttng enable-event -u 'xtio:*'` (before "  \
+    "`lttng start`)"
+#define NOMEM_MESSAGE "out of memory while analysing the trace"
+
+/* The most events of one timestamp held back to be put in causal order. */
+#define HELD_MAX 4096
+
+static const char *const event_names[XTIO_EVENT_KIND_COUNT] = {
+    [XTIO_EVENT_LOOP_START] = "loop_start",
+    [XTIO_EVENT_LOOP_STOP] = "loop_stop",
+    [XTIO_EVENT_CONN_OPEN] = "conn_open",
+    [XTIO_EVENT_CONN_CLOSE] = "conn_close",
+    [XTIO_EVENT_HANDOFF_ENQUEUE] = "handoff_enqueue",
+    [XTIO_EVENT_HANDOFF_WRITE] = "handoff_write",
+    [XTIO_EVENT_CONN_FLUSH] = "conn_flush",
+    [XTIO_EVENT_SYNC_WAIT_END] = "sync_wait_end",
+    [XTIO_EVENT_HANDOFF_DROP] = "handoff_drop",
+    [XTIO_EVENT_BACKPRESSURE] = "backpressure",
+};
+
+/* Where an event goes among others of the same timestamp: the order in which libxtio emits
+ * them for one handoff and one connection. Events of different threads may share a timestamp
+ * and then come out of a muxer in any order; taking them in this order instead keeps a tie from
+ * looking like a write before its enqueue, a write after its close, or a flush before its write. */
+static const int tie_rank[XTIO_EVENT_KIND_COUNT] = {
+    [XTIO_EVENT_LOOP_START] = 0,      [XTIO_EVENT_CONN_OPEN] = 1,     [XTIO_EVENT_BACKPRESSURE] = 2,
+    [XTIO_EVENT_HANDOFF_ENQUEUE] = 3, [XTIO_EVENT_HANDOFF_WRITE] = 4, [XTIO_EVENT_CONN_FLUSH] = 5,
+    [XTIO_EVENT_HANDOFF_DROP] = 6,    [XTIO_EVENT_SYNC_WAIT_END] = 7, [XTIO_EVENT_CONN_CLOSE] = 8,
+    [XTIO_EVENT_LOOP_STOP] = 9,
+};
+
+const char *xtio_event_kind_name(enum xtio_event_kind kind)
+{
+    if ((unsigned)kind >= XTIO_EVENT_KIND_COUNT)
+        return NULL;
+    return event_names[kind];
+}
+
+bool xtio_event_kind_parse(const char *name, enum xtio_event_kind *kind)
+{
+    if (!name || !kind)
+        return false;
+    if (strncmp(name, "xtio:", 5) == 0)
+        name += 5;
+    for (int i = 0; i < XTIO_EVENT_KIND_COUNT; i++) {
+        if (strcmp(name, event_names[i]) == 0) {
+            *kind = (enum xtio_event_kind)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- Small helpers ----------------------------------------------------------------------- */
+
+/* Latencies never go negative: a tie or a clock step backwards reads as 0. */
+static uint64_t since(uint64_t from, uint64_t to)
+{
+    return to > from ? to - from : 0;
+}
+
+static int refuse(xtio_analysis *analysis, int status, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vsnprintf(analysis->error, sizeof(analysis->error), format, args);
+    va_end(args);
+    analysis->status = status;
+    return status;
+}
+
+static void copy_name(char *dst, const char *src)
+{
+    snprintf(dst, NAME_SIZE, "%s", src);
+}
+
+static bool idset_contains(const struct idset *set, uint64_t id)
+{
+    size_t lo = 0, hi = set->len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (set->ranges[mid][0] <= id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && id <= set->ranges[lo - 1][1];
+}
+
+static int idset_add(struct idset *set, uint64_t id)
+{
+    size_t lo = 0, hi = set->len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (set->ranges[mid][0] <= id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* ranges[lo - 1] starts at or before id; ranges[lo] starts after it. */
+    if (lo > 0 && id <= set->ranges[lo - 1][1])
+        return 0;
+    bool join_prev = lo > 0 && set->ranges[lo - 1][1] + 1 == id;
+    bool join_next = lo < set->len && set->ranges[lo][0] == id + 1;
+    if (join_prev && join_next) {
+        set->ranges[lo - 1][1] = set->ranges[lo][1];
+        memmove(&set->ranges[lo], &set->ranges[lo + 1], (set->len - lo - 1) * sizeof(*set->ranges));
+        set->len--;
+        return 0;
+    }
+    if (join_prev) {
+        set->ranges[lo - 1][1] = id;
+        return 0;
+    }
+    if (join_next) {
+        set->ranges[lo][0] = id;
+        return 0;
+    }
+    if (set->len == set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 8;
+        void *ranges = realloc(set->ranges, cap * sizeof(*set->ranges));
+        if (!ranges)
+            return -ENOMEM;
+        set->ranges = ranges;
+        set->cap = cap;
+    }
+    memmove(&set->ranges[lo + 1], &set->ranges[lo], (set->len - lo) * sizeof(*set->ranges));
+    set->ranges[lo][0] = id;
+    set->ranges[lo][1] = id;
+    set->len++;
+    return 0;
+}
+
+/* ---- Lifecycle --------------------------------------------------------------------------- */
+
+int xtio_analysis_create(xtio_analysis **analysis, const struct xtio_analysis_options *options)
+{
+    if (!analysis)
+        return -EINVAL;
+    *analysis = NULL;
+    xtio_analysis *created = calloc(1, sizeof(*created));
+    if (!created)
+        return -ENOMEM;
+    if (options)
+        created->options = *options;
+    if (created->options.max_samples == 0)
+        created->options.max_samples = DEFAULT_MAX_SAMPLES;
+    *analysis = created;
+    return 0;
+}
+
+static void free_process(struct process *process)
+{
+    for (int m = 0; m < MODE_COUNT; m++) {
+        for (int i = 0; i < METRIC_COUNT; i++)
+            xtio__hist_fini(&process->modes[m].metric[i]);
+    }
+    xtio__hist_fini(&process->backpressure);
+    for (int k = 0; k < XTIO_FINDING_KIND_COUNT; k++)
+        free(process->findings[k].samples);
+    free(process->closed.ranges);
+    free(process);
+}
+
+static void free_row(struct row *row)
+{
+    for (int i = 0; i < METRIC_COUNT; i++)
+        xtio__hist_fini(&row->metric[i]);
+    xtio__hist_fini(&row->backpressure);
+    free(row);
+}
+
+static void free_conn(struct conn_state *conn)
+{
+    free(conn->pending);
+    free(conn);
+}
+
+/* Frees every value of the map with free_value, then the map. */
+static void clear_map(struct xtio__map *map, void (*free_value)(void *))
+{
+    for (size_t i = 0; i < map->cap; i++) {
+        if (map->slots[i].value)
+            free_value(map->slots[i].value);
+    }
+    xtio__map_fini(map);
+}
+
+static void free_process_value(void *value)
+{
+    free_process(value);
+}
+
+static void free_row_value(void *value)
+{
+    free_row(value);
+}
+
+static void free_conn_value(void *value)
+{
+    free_conn(value);
+}
+
+void xtio_analysis_destroy(xtio_analysis *analysis)
+{
+    if (!analysis)
+        return;
+    clear_map(&analysis->processes, free_process_value);
+    clear_map(&analysis->threads, free);
+    clear_map(&analysis->handoffs, free);
+    clear_map(&analysis->conns, free_conn_value);
+    clear_map(&analysis->conn_rows, free_row_value);
+    clear_map(&analysis->loop_rows, free_row_value);
+    clear_map(&analysis->producer_rows, free_row_value);
+    for (size_t i = 0; i < analysis->stream_count; i++)
+        free(analysis->streams[i].name);
+    free(analysis->streams);
+    free(analysis->held);
+    free(analysis);
+}
+
+const char *xtio_analysis_error(const xtio_analysis *analysis)
+{
+    if (!analysis || analysis->status == 0)
+        return NULL;
+    return analysis->error;
+}
+
+/* ---- State lookups ----------------------------------------------------------------------- */
+
+static int get_process(xtio_analysis *analysis, int64_t vpid, struct process **out)
+{
+    int status = 0;
+    struct process *process = analysis->last_process;
+    if (process && process->vpid == vpid)
+        goto end;
+    process = xtio__map_get(&analysis->processes, vpid, 0);
+    if (process)
+        goto end;
+
+    process = calloc(1, sizeof(*process));
+    if (!process) {
+        status = -ENOMEM;
+        goto end;
+    }
+    process->vpid = vpid;
+    for (int m = 0; m < MODE_COUNT; m++) {
+        for (int i = 0; i < METRIC_COUNT; i++)
+            xtio__hist_init(&process->modes[m].metric[i], HIST_BITS_MODE);
+    }
+    xtio__hist_init(&process->backpressure, HIST_BITS_MODE);
+    status = xtio__map_put(&analysis->processes, vpid, 0, process);
+    if (status) {
+        free_process(process);
+        process = NULL;
+    }
+end:
+    if (process)
+        analysis->last_process = process;
+    *out = process;
+    return status;
+}
+
+static int get_row(struct xtio__map *rows, int64_t vpid, uint64_t id, struct row **out)
+{
+    int status = 0;
+    struct row *row = xtio__map_get(rows, vpid, id);
+    if (row)
+        goto end;
+    row = calloc(1, sizeof(*row));
+    if (!row) {
+        status = -ENOMEM;
+        goto end;
+    }
+    row->id = id;
+    row->owner_tid = -1;
+    for (int i = 0; i < METRIC_COUNT; i++)
+        xtio__hist_init(&row->metric[i], HIST_BITS_ROW);
+    xtio__hist_init(&row->backpressure, HIST_BITS_ROW);
+    status = xtio__map_put(rows, vpid, id, row);
+    if (status) {
+        free_row(row);
+        row = NULL;
+    }
+end:
+    *out = row;
+    return status;
+}
+
+/* The connection's row, when per-connection tables are kept; its owner filled in once known. */
+static int get_conn_row(xtio_analysis *analysis, int64_t vpid, uint64_t conn_id, int64_t owner_tid,
+                        struct row **out)
+{
+    *out = NULL;
+    if (!analysis->options.by_connection)
+        return 0;
+    int status = get_row(&analysis->conn_rows, vpid, conn_id, out);
+    if (status == 0 && (*out)->owner_tid < 0)
+        (*out)->owner_tid = owner_tid;
+    return status;
+}
+
+static int get_conn(xtio_analysis *analysis, struct process *process, uint64_t conn_id,
+                    int64_t owner_tid, bool from_open, struct conn_state **out)
+{
+    int status = 0;
+    struct conn_state *conn = xtio__map_get(&analysis->conns, process->vpid, conn_id);
+    if (conn)
+        goto end;
+    conn = calloc(1, sizeof(*conn));
+    if (!conn) {
+        status = -ENOMEM;
+        goto end;
+    }
+    conn->conn_id = conn_id;
+    conn->owner_tid = owner_tid;
+    status = xtio__map_put(&analysis->conns, process->vpid, conn_id, conn);
+    if (status) {
+        free_conn(conn);
+        conn = NULL;
+        goto end;
+    }
+    /* Not a fault: the trace started after the connection opened. */
+    if (!from_open)
+        process->coverage.conns_without_open++;
+end:
+    *out = conn;
+    return status;
+}
+
+/* Keeps the thread's latest name, and names the process after the most telling thread seen:
+ * its main thread (tid == pid) carries the program's name, a loop thread the next best. */
+static int note_thread(xtio_analysis *analysis, struct process *process,
+                       const struct xtio_event *event)
+{
+    int status = 0;
+    if (!event->procname)
+        goto end;
+    struct thread *thread = xtio__map_get(&analysis->threads, event->vpid, (uint64_t)event->vtid);
+    if (!thread) {
+        thread = calloc(1, sizeof(*thread));
+        if (!thread) {
+            status = -ENOMEM;
+            goto end;
+        }
+        status = xtio__map_put(&analysis->threads, event->vpid, (uint64_t)event->vtid, thread);
+        if (status) {
+            free(thread);
+            goto end;
+        }
+    }
+    if (strncmp(thread->name, event->procname, NAME_SIZE - 1) != 0)
+        copy_name(thread->name, event->procname);
+
+    enum name_source source = NAME_FIRST_EVENT;
+    if (event->vtid == event->vpid)
+        source = NAME_MAIN_THREAD;
+    else if (event->kind == XTIO_EVENT_LOOP_START)
+        source = NAME_LOOP_THREAD;
+    if (source > process->name_source) {
+        copy_name(process->name, event->procname);
+        process->name_source = source;
+    }
+end:
+    return status;
+}
+
+/* ---- Recording metrics ------------------------------------------------------------------- */
+
+/* Whom a measurement is about: a mode of a process, and the rows it also goes to. */
+struct attribution {
+    struct process *process;
+    int mode; /* -1: unknown, rows only */
+    uint64_t conn_id;
+    int64_t owner_tid;    /* the loop thread; -1 when unknown */
+    int64_t producer_tid; /* -1 when unknown */
+};
+
+/* The per-connection and per-thread rows the measurement also goes to. */
+static int rows_of(xtio_analysis *analysis, const struct attribution *at, struct row *rows[3],
+                   size_t *count)
+{
+    int status = 0;
+    int64_t vpid = at->process->vpid;
+    *count = 0;
+    if (analysis->options.by_connection) {
+        status = get_conn_row(analysis, vpid, at->conn_id, at->owner_tid, &rows[*count]);
+        if (status)
+            goto end;
+        (*count)++;
+    }
+    if (!analysis->options.by_thread)
+        goto end;
+    if (at->owner_tid >= 0) {
+        status = get_row(&analysis->loop_rows, vpid, (uint64_t)at->owner_tid, &rows[*count]);
+        if (status)
+            goto end;
+        (*count)++;
+    }
+    if (at->producer_tid >= 0) {
+        status = get_row(&analysis->producer_rows, vpid, (uint64_t)at->producer_tid, &rows[*count]);
+        if (status)
+            goto end;
+        (*count)++;
+    }
+end:
+    return status;
+}
+
+static int record_metric(xtio_analysis *analysis, const struct attribution *at, enum metric metric,
+                         uint64_t value_ns)
+{
+    struct row *rows[3];
+    size_t count;
+    int status = rows_of(analysis, at, rows, &count);
+    if (status)
+        goto end;
+    if (at->mode >= 0) {
+        status = xtio__hist_record(&at->process->modes[at->mode].metric[metric], value_ns);
+        if (status)
+            goto end;
+    }
+    for (size_t i = 0; i < count; i++) {
+        status = xtio__hist_record(&rows[i]->metric[metric], value_ns);
+        if (status)
+            goto end;
+    }
+end:
+    return status;
+}
+
+static int count_handoff(xtio_analysis *analysis, const struct attribution *at, uint64_t bytes,
+                         uint64_t records)
+{
+    struct row *rows[3];
+    size_t count;
+    int status = rows_of(analysis, at, rows, &count);
+    if (status)
+        goto end;
+    struct mode_stats *mode = &at->process->modes[at->mode];
+    mode->handoffs++;
+    mode->bytes += bytes;
+    mode->records += records;
+    for (size_t i = 0; i < count; i++) {
+        rows[i]->handoffs[at->mode]++;
+        rows[i]->bytes += bytes;
+        rows[i]->records += records;
+    }
+end:
+    return status;
+}
+
+/* ---- Findings and coverage --------------------------------------------------------------- */
+
+static struct sample sample_of(const struct xtio_event *event, int64_t owner_tid)
+{
+    struct sample sample = {
+        .ts_ns = event->ts_ns,
+        .event = event->kind,
+        .conn_id = event->conn_id,
+        .seq = event->seq,
+        .mode = -1,
+        .bytes = event->bytes,
+        .writer_tid = event->vtid,
+        .owner_tid = owner_tid,
+    };
+    switch (event->kind) {
+    case XTIO_EVENT_HANDOFF_ENQUEUE:
+    case XTIO_EVENT_HANDOFF_WRITE:
+        sample.mode = event->mode;
+        /* fall through */
+    case XTIO_EVENT_HANDOFF_DROP:
+    case XTIO_EVENT_SYNC_WAIT_END:
+        sample.has_handoff = true;
+        sample.handoff_id = event->handoff_id;
+        break;
+    default:
+        break;
+    }
+    return sample;
+}
+
+static bool sample_after(const struct sample *a, const struct sample *b)
+{
+    if (a->ts_ns != b->ts_ns)
+        return a->ts_ns > b->ts_ns;
+    return a->handoff_id > b->handoff_id;
+}
+
+/* Counts the finding and keeps it as evidence if it is among the earliest max_samples: findings
+ * made at the end (lost handoffs) come in hash order, not in time order. */
+static int add_finding(xtio_analysis *analysis, struct process *process,
+                       enum xtio_finding_kind kind, const struct sample *sample)
+{
+    int status = 0;
+    struct finding *finding = &process->findings[kind];
+    unsigned max = analysis->options.max_samples;
+    finding->count++;
+    finding->bytes += sample->bytes;
+
+    unsigned pos = finding->nsamples;
+    while (pos > 0 && sample_after(&finding->samples[pos - 1], sample))
+        pos--;
+    if (pos >= max)
+        goto end;
+    if (!finding->samples) {
+        finding->samples = calloc(max, sizeof(*finding->samples));
+        if (!finding->samples) {
+            status = -ENOMEM;
+            goto end;
+        }
+    }
+    if (finding->nsamples < max)
+        finding->nsamples++;
+    memmove(&finding->samples[pos + 1], &finding->samples[pos],
+            (finding->nsamples - 1 - pos) * sizeof(*finding->samples));
+    finding->samples[pos] = *sample;
+end:
+    return status;
+}
+
+/* Could a discard hold an event from before `ts_ns`? Discards come in trace order, so every
+ * discard that began before ts_ns is known by now; one without a range could be anywhere. */
+static bool discarded_before(const xtio_analysis *analysis, uint64_t ts_ns)
+{
+    return analysis->discards.unranged > 0 ||
+           (analysis->has_ranged_discard && analysis->discard_min_begin <= ts_ns);
+}
+
+/* A write, drop or sync_wait_end whose enqueue was not seen. */
+static void note_without_enqueue(xtio_analysis *analysis, struct process *process,
+                                 const struct xtio_event *event)
+{
+    struct xtio_coverage_summary *cov = &process->coverage;
+    bool unknown = discarded_before(analysis, event->ts_ns);
+    switch (event->kind) {
+    case XTIO_EVENT_HANDOFF_WRITE:
+        unknown ? cov->unknown_writes++ : cov->incomplete_writes++;
+        break;
+    case XTIO_EVENT_HANDOFF_DROP:
+        unknown ? cov->unknown_drops++ : cov->incomplete_drops++;
+        break;
+    default:
+        unknown ? cov->unknown_sync_waits++ : cov->incomplete_sync_waits++;
+        break;
+    }
+}
+
+/* Frees a handoff once nothing more is expected of it: its write or drop, and for a sync
+ * handoff also its producer's sync_wait_end. */
+static void retire_if_done(xtio_analysis *analysis, int64_t vpid, uint64_t handoff_id,
+                           struct handoff *handoff)
+{
+    if (!handoff->written && !handoff->dropped)
+        return;
+    if (handoff->mode == MODE_SYNC && !handoff->waited)
+        return;
+    xtio__map_remove(&analysis->handoffs, vpid, handoff_id);
+    free(handoff);
+}
+
+/* ---- Events ------------------------------------------------------------------------------ */
+
+static void note_schema(struct process *process, const struct xtio_event *event)
+{
+    if (!event->has_schema_version)
+        return;
+    process->schema_checked++;
+    process->schema_version = event->schema_version;
+}
+
+static int on_loop_start(xtio_analysis *analysis, struct process *process,
+                         const struct xtio_event *event)
+{
+    int status = 0;
+    process->loops++;
+    note_schema(process, event);
+    if (analysis->options.by_thread) {
+        struct row *row;
+        status = get_row(&analysis->loop_rows, process->vpid, (uint64_t)event->vtid, &row);
+        if (status)
+            goto end;
+        row->loop_id = event->loop_id;
+        row->has_loop_id = true;
+    }
+end:
+    return status;
+}
+
+static int on_conn_open(xtio_analysis *analysis, struct process *process,
+                        const struct xtio_event *event)
+{
+    struct conn_state *conn;
+    struct row *row;
+    process->conns++;
+    note_schema(process, event);
+    int status = get_conn(analysis, process, event->conn_id, event->owner_tid, true, &conn);
+    if (status)
+        goto end;
+    conn->owner_tid = event->owner_tid;
+    conn->owner_from_open = true;
+    status = get_conn_row(analysis, process->vpid, event->conn_id, event->owner_tid, &row);
+    if (status || !row)
+        goto end;
+    row->owner_tid = event->owner_tid;
+    row->loop_id = event->loop_id;
+    row->has_loop_id = true;
+end:
+    return status;
+}
+
+static int on_conn_close(xtio_analysis *analysis, struct process *process,
+                         const struct xtio_event *event)
+{
+    struct conn_state *conn = xtio__map_remove(&analysis->conns, process->vpid, event->conn_id);
+    if (conn) {
+        /* docs/tracepoints.md: bytes still in the output buffer at close never reach the
+         * kernel, and no flush can follow a close. */
+        for (size_t i = 0; i < conn->len; i++) {
+            process->unflushed_at_close++;
+            process->unflushed_at_close_bytes +=
+                conn->pending[(conn->head + i) & (conn->cap - 1)].bytes;
+        }
+        analysis->unflushed_count -= conn->len;
+        free_conn(conn);
+    } else if (!idset_contains(&process->closed, event->conn_id)) {
+        process->coverage.conns_without_open++;
+    }
+    return idset_add(&process->closed, event->conn_id);
+}
+
+static int on_enqueue(xtio_analysis *analysis, struct process *process,
+                      const struct xtio_event *event)
+{
+    int status = 0;
+    bool closed = idset_contains(&process->closed, event->conn_id);
+    if (closed) {
+        struct sample sample = sample_of(event, event->owner_tid);
+        status = add_finding(analysis, process, XTIO_FINDING_WRITE_AFTER_CLOSE, &sample);
+        if (status)
+            goto end;
+    }
+    /* handoff_ids are unique in a process: a second enqueue of one is ignored, not paired. */
+    if (xtio__map_get(&analysis->handoffs, process->vpid, event->handoff_id))
+        goto end;
+
+    struct handoff *handoff = calloc(1, sizeof(*handoff));
+    if (!handoff) {
+        status = -ENOMEM;
+        goto end;
+    }
+    *handoff = (struct handoff){
+        .enqueue_ns = event->ts_ns,
+        .conn_id = event->conn_id,
+        .seq = event->seq,
+        .bytes = event->bytes,
+        .producer_tid = event->vtid,
+        .owner_tid = event->owner_tid,
+        .records = event->records,
+        .mode = (int8_t)event->mode,
+        .enqueued_after_close = closed,
+    };
+    status = xtio__map_put(&analysis->handoffs, process->vpid, event->handoff_id, handoff);
+    if (status) {
+        free(handoff);
+        goto end;
+    }
+    if (event->mode == MODE_BATCH) {
+        struct attribution at = {process, event->mode, event->conn_id, event->owner_tid,
+                                 event->vtid};
+        status = record_metric(analysis, &at, METRIC_SPOOL_DELAY, event->spool_ns);
+    }
+end:
+    return status;
+}
+
+static int push_unflushed(xtio_analysis *analysis, struct conn_state *conn,
+                          const struct unflushed *entry)
+{
+    if (conn->len == conn->cap) {
+        size_t cap = conn->cap ? conn->cap * 2 : 4;
+        struct unflushed *pending = malloc(cap * sizeof(*pending));
+        if (!pending)
+            return -ENOMEM;
+        for (size_t i = 0; i < conn->len; i++)
+            pending[i] = conn->pending[(conn->head + i) & (conn->cap - 1)];
+        free(conn->pending);
+        conn->pending = pending;
+        conn->cap = cap;
+        conn->head = 0;
+    }
+    conn->pending[(conn->head + conn->len) & (conn->cap - 1)] = *entry;
+    conn->len++;
+    analysis->unflushed_count++;
+    return 0;
+}
+
+/* Findings a write shows by itself: off the loop thread, on a closed connection, out of seq. */
+static int check_write(xtio_analysis *analysis, struct process *process,
+                       const struct xtio_event *event, struct conn_state *conn, bool closed)
+{
+    int status = 0;
+    int64_t owner = event->owner_tid;
+    bool off_loop = event->vtid != event->owner_tid;
+    if (!off_loop && conn && conn->owner_from_open && event->vtid != conn->owner_tid) {
+        off_loop = true;
+        owner = conn->owner_tid;
+    }
+    if (off_loop) {
+        struct sample sample = sample_of(event, owner);
+        status = add_finding(analysis, process, XTIO_FINDING_OFF_LOOP_WRITE, &sample);
+        if (status)
+            goto end;
+    }
+    if (closed) {
+        struct sample sample = sample_of(event, event->owner_tid);
+        status = add_finding(analysis, process, XTIO_FINDING_WRITE_AFTER_CLOSE, &sample);
+        if (status)
+            goto end;
+    }
+    if (!conn)
+        goto end;
+    if (conn->has_last_seq && event->seq <= conn->last_seq) {
+        struct sample sample = sample_of(event, conn->owner_tid);
+        sample.prev_seq = conn->last_seq;
+        sample.has_prev_seq = true;
+        status = add_finding(analysis, process, XTIO_FINDING_ORDERING_BREAK, &sample);
+        if (status)
+            goto end;
+    }
+    conn->has_last_seq = true;
+    conn->last_seq = event->seq;
+end:
+    return status;
+}
+
+static int on_write(xtio_analysis *analysis, struct process *process,
+                    const struct xtio_event *event)
+{
+    int status = 0;
+    struct conn_state *conn = NULL;
+    bool closed = idset_contains(&process->closed, event->conn_id);
+    if (!closed) {
+        status = get_conn(analysis, process, event->conn_id, event->owner_tid, false, &conn);
+        if (status)
+            goto end;
+    }
+    status = check_write(analysis, process, event, conn, closed);
+    if (status)
+        goto end;
+
+    struct attribution at = {process, event->mode, event->conn_id,
+                             conn ? conn->owner_tid : event->owner_tid, -1};
+    struct unflushed entry = {
+        .end = event->offset + event->bytes,
+        .bytes = event->bytes,
+        .write_ns = event->ts_ns,
+        .mode = (int8_t)event->mode,
+    };
+    uint64_t records = 0;
+    struct handoff *handoff = xtio__map_get(&analysis->handoffs, process->vpid, event->handoff_id);
+    if (handoff && !handoff->written && !handoff->dropped) {
+        at.producer_tid = handoff->producer_tid;
+        status = record_metric(analysis, &at, METRIC_QUEUE_WAIT,
+                               since(handoff->enqueue_ns, event->ts_ns));
+        if (status)
+            goto end;
+        entry.start_ns = handoff->enqueue_ns;
+        entry.has_start = true;
+        records = handoff->records;
+        handoff->written = true;
+        retire_if_done(analysis, process->vpid, event->handoff_id, handoff);
+    } else if (event->mode == MODE_INLINE) {
+        /* No enqueue: the loop thread is its own producer, and the handoff starts here. */
+        at.producer_tid = event->vtid;
+        entry.start_ns = event->ts_ns;
+        entry.has_start = true;
+        records = 1;
+    } else {
+        /* A direct write runs on its producer even when its enqueue was missed. */
+        if (event->mode == MODE_DIRECT)
+            at.producer_tid = event->vtid;
+        note_without_enqueue(analysis, process, event);
+    }
+    entry.producer_tid = at.producer_tid;
+    status = count_handoff(analysis, &at, event->bytes, records);
+    if (status || !conn)
+        goto end;
+
+    if (event->bytes == 0 || entry.end <= conn->flushed) {
+        /* Nothing left to flush: complete at the write (docs/tracepoints.md). */
+        if (entry.has_start)
+            status = record_metric(analysis, &at, METRIC_END_TO_END,
+                                   since(entry.start_ns, event->ts_ns));
+        goto end;
+    }
+    status = push_unflushed(analysis, conn, &entry);
+end:
+    return status;
+}
+
+static int on_flush(xtio_analysis *analysis, struct process *process,
+                    const struct xtio_event *event)
+{
+    int status = 0;
+    struct conn_state *conn;
+    /* A flush after the close has no bytes to match; it is not a write, so not a finding. */
+    if (idset_contains(&process->closed, event->conn_id))
+        goto end;
+    /* Flushes run on the loop thread: the best guess of the owner of a connection not seen yet. */
+    status = get_conn(analysis, process, event->conn_id, event->vtid, false, &conn);
+    if (status)
+        goto end;
+    if (event->bytes_flushed_total > conn->flushed)
+        conn->flushed = event->bytes_flushed_total;
+    while (conn->len) {
+        struct unflushed *entry = &conn->pending[conn->head];
+        if (entry->end > conn->flushed)
+            break;
+        struct attribution at = {process, entry->mode, conn->conn_id, conn->owner_tid,
+                                 entry->producer_tid};
+        if (entry->has_start) {
+            status = record_metric(analysis, &at, METRIC_END_TO_END,
+                                   since(entry->start_ns, event->ts_ns));
+            if (status)
+                goto end;
+        }
+        status = record_metric(analysis, &at, METRIC_FLUSH, since(entry->write_ns, event->ts_ns));
+        if (status)
+            goto end;
+        conn->head = (conn->head + 1) & (conn->cap - 1);
+        conn->len--;
+        analysis->unflushed_count--;
+    }
+end:
+    return status;
+}
+
+static int on_drop(xtio_analysis *analysis, struct process *process, const struct xtio_event *event)
+{
+    struct conn_state *conn = xtio__map_get(&analysis->conns, process->vpid, event->conn_id);
+    struct handoff *handoff = xtio__map_get(&analysis->handoffs, process->vpid, event->handoff_id);
+    struct sample sample = sample_of(event, conn ? conn->owner_tid : -1);
+    process->drops++;
+    process->drop_bytes += event->bytes;
+    if (handoff && !handoff->written && !handoff->dropped) {
+        sample.mode = handoff->mode;
+        process->modes[handoff->mode].drops++;
+        process->modes[handoff->mode].drop_bytes += event->bytes;
+        handoff->dropped = true;
+        retire_if_done(analysis, process->vpid, event->handoff_id, handoff);
+    } else {
+        note_without_enqueue(analysis, process, event);
+    }
+    /* Kept as a finding always; whether it counts is decided by options.strict when reporting. */
+    return add_finding(analysis, process, XTIO_FINDING_DROPPED_DATA, &sample);
+}
+
+static int on_sync_wait_end(xtio_analysis *analysis, struct process *process,
+                            const struct xtio_event *event)
+{
+    int status = 0;
+    struct handoff *handoff = xtio__map_get(&analysis->handoffs, process->vpid, event->handoff_id);
+    if (!handoff || handoff->waited) {
+        note_without_enqueue(analysis, process, event);
+        goto end;
+    }
+    /* Counted whether it was written or dropped: the producer was blocked either way. */
+    struct attribution at = {process, handoff->mode, handoff->conn_id, handoff->owner_tid,
+                             event->vtid};
+    status = record_metric(analysis, &at, METRIC_PRODUCER_BLOCKED,
+                           since(handoff->enqueue_ns, event->ts_ns));
+    if (status)
+        goto end;
+    handoff->waited = true;
+    retire_if_done(analysis, process->vpid, event->handoff_id, handoff);
+end:
+    return status;
+}
+
+static int on_backpressure(xtio_analysis *analysis, struct process *process,
+                           const struct xtio_event *event)
+{
+    int status = xtio__hist_record(&process->backpressure, event->waited_ns);
+    if (status)
+        goto end;
+    if (event->queued_bytes > process->backpressure_max_queued)
+        process->backpressure_max_queued = event->queued_bytes;
+
+    /* The event does not say the mode of the send that waited, so it goes to the connection
+     * and the producer only. */
+    struct row *row;
+    status = get_conn_row(analysis, process->vpid, event->conn_id, -1, &row);
+    if (status)
+        goto end;
+    if (row) {
+        status = xtio__hist_record(&row->backpressure, event->waited_ns);
+        if (status)
+            goto end;
+    }
+    if (analysis->options.by_thread) {
+        status = get_row(&analysis->producer_rows, process->vpid, (uint64_t)event->vtid, &row);
+        if (status)
+            goto end;
+        status = xtio__hist_record(&row->backpressure, event->waited_ns);
+    }
+end:
+    return status;
+}
+
+static int process_event(xtio_analysis *analysis, const struct xtio_event *event)
+{
+    struct process *process;
+    int status = get_process(analysis, event->vpid, &process);
+    if (status)
+        goto end;
+    status = note_thread(analysis, process, event);
+    if (status)
+        goto end;
+    if (process->events == 0)
+        process->first_ns = event->ts_ns;
+    process->events++;
+    if (event->ts_ns > process->last_ns)
+        process->last_ns = event->ts_ns;
+
+    switch (event->kind) {
+    case XTIO_EVENT_LOOP_START:
+        status = on_loop_start(analysis, process, event);
+        break;
+    case XTIO_EVENT_CONN_OPEN:
+        status = on_conn_open(analysis, process, event);
+        break;
+    case XTIO_EVENT_CONN_CLOSE:
+        status = on_conn_close(analysis, process, event);
+        break;
+    case XTIO_EVENT_HANDOFF_ENQUEUE:
+        status = on_enqueue(analysis, process, event);
+        break;
+    case XTIO_EVENT_HANDOFF_WRITE:
+        status = on_write(analysis, process, event);
+        break;
+    case XTIO_EVENT_CONN_FLUSH:
+        status = on_flush(analysis, process, event);
+        break;
+    case XTIO_EVENT_SYNC_WAIT_END:
+        status = on_sync_wait_end(analysis, process, event);
+        break;
+    case XTIO_EVENT_HANDOFF_DROP:
+        status = on_drop(analysis, process, event);
+        break;
+    case XTIO_EVENT_BACKPRESSURE:
+        status = on_backpressure(analysis, process, event);
+        break;
+    case XTIO_EVENT_LOOP_STOP:
+        break;
+    }
+end:
+    return status;
+}
+
+/* ---- Feeding ----------------------------------------------------------------------------- */
+
+static uint64_t tie_key(const struct xtio_event *event)
+{
+    switch (event->kind) {
+    case XTIO_EVENT_HANDOFF_ENQUEUE:
+    case XTIO_EVENT_HANDOFF_DROP:
+        return event->seq;
+    case XTIO_EVENT_HANDOFF_WRITE:
+        return event->offset;
+    case XTIO_EVENT_CONN_FLUSH:
+        return event->bytes_flushed_total;
+    default:
+        return 0;
+    }
+}
+
+static int compare_held(const void *pa, const void *pb)
+{
+    const struct held_event *a = pa, *b = pb;
+    const struct xtio_event *ea = &a->event, *eb = &b->event;
+    if (tie_rank[ea->kind] != tie_rank[eb->kind])
+        return tie_rank[ea->kind] < tie_rank[eb->kind] ? -1 : 1;
+    if (ea->vpid != eb->vpid)
+        return ea->vpid < eb->vpid ? -1 : 1;
+    if (ea->conn_id != eb->conn_id)
+        return ea->conn_id < eb->conn_id ? -1 : 1;
+    if (tie_key(ea) != tie_key(eb))
+        return tie_key(ea) < tie_key(eb) ? -1 : 1;
+    return a->arrival < b->arrival ? -1 : a->arrival > b->arrival;
+}
+
+static int release_held(xtio_analysis *analysis)
+{
+    int status = 0;
+    if (analysis->held_len > 1)
+        qsort(analysis->held, analysis->held_len, sizeof(*analysis->held), compare_held);
+    for (size_t i = 0; i < analysis->held_len; i++) {
+        struct held_event *held = &analysis->held[i];
+        held->event.procname = held->has_procname ? held->procname : NULL;
+        status = process_event(analysis, &held->event);
+        if (status)
+            break;
+    }
+    analysis->held_len = 0;
+    if (status)
+        refuse(analysis, status, NOMEM_MESSAGE);
+    return status;
+}
+
+static int hold(xtio_analysis *analysis, const struct xtio_event *event)
+{
+    if (analysis->held_len == analysis->held_cap) {
+        size_t cap = analysis->held_cap ? analysis->held_cap * 2 : 16;
+        struct held_event *held = realloc(analysis->held, cap * sizeof(*held));
+        if (!held)
+            return refuse(analysis, -ENOMEM, NOMEM_MESSAGE);
+        analysis->held = held;
+        analysis->held_cap = cap;
+    }
+    struct held_event *held = &analysis->held[analysis->held_len++];
+    held->event = *event;
+    held->event.procname = NULL;
+    held->has_procname = event->procname != NULL;
+    if (held->has_procname)
+        copy_name(held->procname, event->procname);
+    held->arrival = analysis->arrivals++;
+    return 0;
+}
+
+static int check_event(xtio_analysis *analysis, const struct xtio_event *event)
+{
+    const char *name = event_names[event->kind];
+    if (!event->has_vtid)
+        return refuse(analysis, -EPROTO, VTID_MESSAGE);
+    if ((event->kind == XTIO_EVENT_LOOP_START || event->kind == XTIO_EVENT_CONN_OPEN) &&
+        event->has_schema_version &&
+        (event->schema_version < XTIO_ANALYSIS_SCHEMA_MIN ||
+         event->schema_version > XTIO_ANALYSIS_SCHEMA_MAX))
+        return refuse(analysis, -EPROTONOSUPPORT,
+                      "the trace uses xtio schema version %u (in xtio:%s of pid %" PRId64
+                      "), but this analyzer reads versions %d to %d; analyse it with the xtio "
+                      "release that matches the traced application's libxtio",
+                      event->schema_version, name, event->vpid, XTIO_ANALYSIS_SCHEMA_MIN,
+                      XTIO_ANALYSIS_SCHEMA_MAX);
+    if ((event->kind == XTIO_EVENT_HANDOFF_ENQUEUE || event->kind == XTIO_EVENT_HANDOFF_WRITE) &&
+        (event->mode < 0 || event->mode >= MODE_COUNT))
+        return refuse(analysis, -EPROTO,
+                      "the trace has xtio:%s with mode %d (pid %" PRId64 ", handoff %" PRIu64
+                      "), but the schema defines modes 0 (inline) to 4 (direct): the trace is "
+                      "corrupt or not from libxtio",
+                      name, event->mode, event->vpid, event->handoff_id);
+    return 0;
+}
+
+int xtio_analysis_feed_event(xtio_analysis *analysis, const struct xtio_event *event)
+{
+    int status = 0;
+    if (!analysis || !event || (unsigned)event->kind >= XTIO_EVENT_KIND_COUNT)
+        return -EINVAL;
+    if (analysis->status)
+        return analysis->status;
+    if (analysis->finished)
+        return -EINVAL;
+    status = check_event(analysis, event);
+    if (status)
+        goto end;
+    analysis->events++;
+    /* Events of one timestamp are held until the next timestamp, then taken in causal order. A
+     * tie that long is a clock that does not tick (synthetic input), not a tie to reorder. */
+    if (analysis->held_len &&
+        (analysis->held[0].event.ts_ns != event->ts_ns || analysis->held_len >= HELD_MAX)) {
+        status = release_held(analysis);
+        if (status)
+            goto end;
+    }
+    status = hold(analysis, event);
+end:
+    return status;
+}
+
+void xtio_analysis_feed_discard(xtio_analysis *analysis, const struct xtio_discard *discard)
+{
+    if (!analysis || !discard || analysis->status || analysis->finished)
+        return;
+    const char *name = discard->stream ? discard->stream : "(unnamed stream)";
+    struct stream_discards *stream = NULL;
+    for (size_t i = 0; i < analysis->stream_count && !stream; i++) {
+        if (strcmp(analysis->streams[i].name, name) == 0)
+            stream = &analysis->streams[i];
+    }
+    if (!stream) {
+        struct stream_discards *streams =
+            realloc(analysis->streams, (analysis->stream_count + 1) * sizeof(*streams));
+        if (!streams) {
+            refuse(analysis, -ENOMEM, NOMEM_MESSAGE);
+            return;
+        }
+        analysis->streams = streams;
+        stream = &streams[analysis->stream_count];
+        *stream = (struct stream_discards){.name = strdup(name)};
+        if (!stream->name) {
+            refuse(analysis, -ENOMEM, NOMEM_MESSAGE);
+            return;
+        }
+        analysis->stream_count++;
+    }
+
+    stream->events += discard->count;
+    stream->messages++;
+    analysis->discards.events += discard->count;
+    analysis->discards.messages++;
+    if (!discard->has_range) {
+        stream->unranged++;
+        analysis->discards.unranged++;
+        return;
+    }
+    if (!stream->has_range || discard->begin_ns < stream->begin_ns)
+        stream->begin_ns = discard->begin_ns;
+    if (!stream->has_range || discard->end_ns > stream->end_ns)
+        stream->end_ns = discard->end_ns;
+    stream->has_range = true;
+    if (!analysis->has_ranged_discard || discard->begin_ns < analysis->discard_min_begin)
+        analysis->discard_min_begin = discard->begin_ns;
+    if (!analysis->has_ranged_discard || discard->end_ns > analysis->discard_max_end)
+        analysis->discard_max_end = discard->end_ns;
+    analysis->has_ranged_discard = true;
+}
+
+/* ---- The end of the trace ---------------------------------------------------------------- */
+
+/* A handoff still queued at the end. */
+static int settle_in_flight(xtio_analysis *analysis, struct process *process, uint64_t handoff_id,
+                            const struct handoff *handoff)
+{
+    if (handoff->written || handoff->dropped)
+        return 0; /* a sync producer still waiting: nothing is missing from the output */
+    if (!idset_contains(&process->closed, handoff->conn_id)) {
+        process->coverage.incomplete_in_flight++;
+        return 0;
+    }
+    /* Enqueued on a closed connection: already a write-after-close finding, not a loss too. */
+    if (handoff->enqueued_after_close)
+        return 0;
+    /* Its close was seen, yet neither its write nor its drop: unless a discard since its enqueue
+     * may have held them. */
+    if (analysis->discards.unranged > 0 ||
+        (analysis->has_ranged_discard && analysis->discard_max_end >= handoff->enqueue_ns)) {
+        process->coverage.unknown_in_flight++;
+        return 0;
+    }
+    struct sample sample = {
+        .ts_ns = handoff->enqueue_ns,
+        .event = XTIO_EVENT_HANDOFF_ENQUEUE,
+        .handoff_id = handoff_id,
+        .conn_id = handoff->conn_id,
+        .seq = handoff->seq,
+        .has_handoff = true,
+        .mode = handoff->mode,
+        .bytes = handoff->bytes,
+        .writer_tid = handoff->producer_tid,
+        .owner_tid = handoff->owner_tid,
+    };
+    return add_finding(analysis, process, XTIO_FINDING_LOST_HANDOFF, &sample);
+}
+
+int xtio_analysis_finish(xtio_analysis *analysis)
+{
+    int status = 0;
+    if (!analysis)
+        return -EINVAL;
+    if (analysis->finished)
+        return analysis->status ? analysis->status : -EINVAL;
+    analysis->finished = true;
+    if (analysis->status)
+        return analysis->status;
+    status = release_held(analysis);
+    if (status)
+        goto end;
+    if (analysis->events == 0) {
+        status = refuse(analysis, -ENODATA, NO_EVENTS_MESSAGE);
+        goto end;
+    }
+
+    for (size_t i = 0; i < analysis->handoffs.cap; i++) {
+        const struct xtio__map_slot *slot = &analysis->handoffs.slots[i];
+        if (!slot->value)
+            continue;
+        struct process *process = xtio__map_get(&analysis->processes, slot->vpid, 0);
+        status = settle_in_flight(analysis, process, slot->id, slot->value);
+        if (status) {
+            refuse(analysis, status, NOMEM_MESSAGE);
+            goto end;
+        }
+    }
+    for (size_t i = 0; i < analysis->conns.cap; i++) {
+        const struct xtio__map_slot *slot = &analysis->conns.slots[i];
+        if (!slot->value)
+            continue;
+        struct process *process = xtio__map_get(&analysis->processes, slot->vpid, 0);
+        process->coverage.incomplete_unflushed += ((struct conn_state *)slot->value)->len;
+    }
+    /* A discard without a time range may have held any enqueue, even one the trace seemed to
+     * start after. */
+    if (analysis->discards.unranged == 0)
+        goto end;
+    for (size_t i = 0; i < analysis->processes.cap; i++) {
+        struct process *process = analysis->processes.slots[i].value;
+        if (!process)
+            continue;
+        struct xtio_coverage_summary *cov = &process->coverage;
+        cov->unknown_writes += cov->incomplete_writes;
+        cov->unknown_drops += cov->incomplete_drops;
+        cov->unknown_sync_waits += cov->incomplete_sync_waits;
+        cov->incomplete_writes = cov->incomplete_drops = cov->incomplete_sync_waits = 0;
+    }
+end:
+    return status;
+}

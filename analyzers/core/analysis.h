@@ -1,0 +1,230 @@
+/*
+ * The xtio analysis core: plain C, no babeltrace2. It is fed decoded `xtio` events one at a time
+ * (from a babeltrace2 sink, the xtio-analyze CLI, or a unit test), pairs them by (vpid,
+ * handoff_id) keeping only what is in flight, and produces a report: handoff latency by mode,
+ * and findings (off-loop writes, ordering breaks, writes after close, lost handoffs, drops).
+ *
+ * Lifecycle: xtio_analysis_create(), then xtio_analysis_feed_event() and
+ * xtio_analysis_feed_discard() in trace order (timestamps non-decreasing, as a muxed babeltrace2
+ * graph delivers them), then xtio_analysis_finish() once, then the report functions.
+ *
+ * Errors are negative errno values; an input error is sticky and explained by
+ * xtio_analysis_error().
+ */
+#ifndef XTIO_ANALYZERS_ANALYSIS_H
+#define XTIO_ANALYZERS_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* The schema versions of the `xtio` provider this core understands (docs/tracepoints.md). */
+#define XTIO_ANALYSIS_SCHEMA_MIN 1
+#define XTIO_ANALYSIS_SCHEMA_MAX 1
+
+/* The `xtio` events, by name without the "xtio:" prefix. */
+enum xtio_event_kind {
+    XTIO_EVENT_LOOP_START,
+    XTIO_EVENT_LOOP_STOP,
+    XTIO_EVENT_CONN_OPEN,
+    XTIO_EVENT_CONN_CLOSE,
+    XTIO_EVENT_HANDOFF_ENQUEUE,
+    XTIO_EVENT_HANDOFF_WRITE,
+    XTIO_EVENT_CONN_FLUSH,
+    XTIO_EVENT_SYNC_WAIT_END,
+    XTIO_EVENT_HANDOFF_DROP,
+    XTIO_EVENT_BACKPRESSURE,
+};
+#define XTIO_EVENT_KIND_COUNT 10
+
+/* "loop_start", ...; NULL when out of range. */
+const char *xtio_event_kind_name(enum xtio_event_kind kind);
+/* Parses "xtio:loop_start" or "loop_start"; false for anything else (other providers' events). */
+bool xtio_event_kind_parse(const char *name, enum xtio_event_kind *kind);
+
+/* One decoded event. Fields an event does not carry are 0. Strings are weak: valid only during
+ * the xtio_analysis_feed_event() call. */
+struct xtio_event {
+    enum xtio_event_kind kind;
+    uint64_t ts_ns; /* nanoseconds from the clock's origin */
+    /* Contexts: the analyzers need vtid (an off-loop write is told by it). */
+    bool has_vtid;
+    int64_t vpid;
+    int64_t vtid;
+    const char *procname; /* the thread's name; NULL when the context was not recorded */
+
+    /* Payload, as named in docs/tracepoints.md. */
+    uint64_t handoff_id;
+    uint64_t conn_id;
+    uint64_t seq;
+    int mode; /* enum xtio_mode's values: 0 inline ... 4 direct */
+    uint64_t bytes;
+    uint32_t records;
+    uint32_t queue_depth;
+    int64_t owner_tid;
+    uint64_t spool_ns;
+    uint64_t offset;
+    uint64_t bytes_flushed_total;
+    int written;
+    uint32_t pending;
+    uint64_t pending_bytes;
+    int reason; /* enum xtio_close_reason's values */
+    uint64_t queued_bytes;
+    uint64_t waited_ns;
+    uint32_t loop_id;
+    int64_t fd;
+    bool has_schema_version; /* loop_start and conn_open carry it */
+    unsigned schema_version;
+};
+
+/* A babeltrace2 discarded-events message: `count` events of one stream were lost between
+ * begin_ns and end_ns (has_range false: the time range is unknown, the whole trace is suspect). */
+struct xtio_discard {
+    uint64_t count;
+    bool has_range;
+    uint64_t begin_ns;
+    uint64_t end_ns;
+    const char *stream; /* weak: a name for the report, e.g. "trace-name/stream 3" */
+};
+
+struct xtio_analysis_options {
+    bool strict;          /* dropped data is a finding, not only reported */
+    bool by_connection;   /* keep per-connection latency tables as well */
+    bool by_thread;       /* keep per loop thread and per producing thread tables as well */
+    unsigned max_samples; /* evidence samples kept per finding kind; 0: a default (5) */
+};
+
+typedef struct xtio_analysis xtio_analysis;
+
+int xtio_analysis_create(xtio_analysis **analysis, const struct xtio_analysis_options *options);
+void xtio_analysis_destroy(xtio_analysis *analysis);
+
+/* 0, or a negative errno when the input cannot be analysed (sticky): an event without the vtid
+ * context (-EPROTO), an unknown schema version (-EPROTONOSUPPORT), a mode outside the schema
+ * (-EPROTO). -EINVAL for bad arguments or after finish (not sticky). Events of one timestamp are
+ * held until a later one comes, so that ties are taken in causal order. */
+int xtio_analysis_feed_event(xtio_analysis *analysis, const struct xtio_event *event);
+void xtio_analysis_feed_discard(xtio_analysis *analysis, const struct xtio_discard *discard);
+/* The trace ended: what is still in flight becomes incomplete, unknown or lost. Once. Returns
+ * the sticky input error if there is one, and -ENODATA when no `xtio` event was fed at all
+ * (xtio_analysis_error() then says which events to enable). */
+int xtio_analysis_finish(xtio_analysis *analysis);
+/* Why the input was refused, with what to do about it; NULL when it was not. */
+const char *xtio_analysis_error(const xtio_analysis *analysis);
+
+enum xtio_report_format { XTIO_REPORT_TEXT, XTIO_REPORT_JSON };
+/* Writes the report (after finish). 0, or a negative errno when writing failed. */
+int xtio_analysis_write_report(const xtio_analysis *analysis, enum xtio_report_format format,
+                               FILE *out);
+/* 0: clean; 1: findings; 2: the input was refused or held no `xtio` events. */
+int xtio_analysis_exit_code(const xtio_analysis *analysis);
+
+/* ---- Results as numbers, for tests and other front ends (valid after finish) -------------- */
+
+/* The modes, as in the `mode` enum of docs/tracepoints.md. */
+#define XTIO_ANALYSIS_MODE_COUNT 5
+/* "inline" ... "direct"; NULL when out of range. */
+const char *xtio_analysis_mode_name(int mode);
+
+enum xtio_finding_kind {
+    XTIO_FINDING_OFF_LOOP_WRITE,
+    XTIO_FINDING_ORDERING_BREAK,
+    XTIO_FINDING_WRITE_AFTER_CLOSE,
+    XTIO_FINDING_LOST_HANDOFF,
+    XTIO_FINDING_DROPPED_DATA, /* a finding only with options.strict */
+};
+#define XTIO_FINDING_KIND_COUNT 5
+/* "off_loop_write", ... (the JSON keys); NULL when out of range. */
+const char *xtio_finding_kind_name(enum xtio_finding_kind kind);
+
+/* A latency distribution in microseconds. Percentiles come from a log-linear histogram, so they
+ * are within 1/64 of the true value (1/16 in per-connection and per-thread tables); max is
+ * exact. All 0 when count is 0. */
+struct xtio_latency_summary {
+    uint64_t count;
+    double p50_us;
+    double p90_us;
+    double p99_us;
+    double p999_us;
+    double max_us;
+};
+
+/* One mode of one process: handoffs written (count, bytes, records), handoffs dropped at close,
+ * and the latencies that apply to the mode. */
+struct xtio_mode_summary {
+    uint64_t handoffs;
+    uint64_t bytes;
+    uint64_t records;
+    uint64_t drops;
+    uint64_t drop_bytes;
+    struct xtio_latency_summary queue_wait;       /* enqueue -> write */
+    struct xtio_latency_summary end_to_end;       /* enqueue (inline: write) -> kernel */
+    struct xtio_latency_summary flush;            /* write -> kernel */
+    struct xtio_latency_summary producer_blocked; /* sync: enqueue -> sync_wait_end */
+    struct xtio_latency_summary spool_delay;      /* batch: spool_ns */
+};
+
+/* One process: everything that is not per mode. */
+struct xtio_process_summary {
+    int64_t vpid;
+    const char *name; /* weak: owned by the analysis; "" when no procname was recorded */
+    uint64_t events;
+    uint64_t schema_checked; /* loop_start and conn_open events whose version was checked */
+    uint64_t findings_total;
+    uint64_t drops; /* every handoff_drop, whether its mode is known or not */
+    uint64_t drop_bytes;
+    uint64_t unflushed_at_close; /* written handoffs whose bytes never reached the kernel */
+    uint64_t unflushed_at_close_bytes;
+    struct xtio_latency_summary backpressure; /* waited_ns of every backpressure event */
+    uint64_t backpressure_max_queued_bytes;
+};
+
+/* What the trace could not show for one process. Incomplete: the trace started or ended
+ * mid-run. Unknown: the missing half may be among discarded events. */
+struct xtio_coverage_summary {
+    uint64_t conns_without_open;    /* first seen after their conn_open */
+    uint64_t incomplete_writes;     /* non-inline writes whose enqueue precedes the trace */
+    uint64_t incomplete_drops;      /* drops whose enqueue precedes the trace */
+    uint64_t incomplete_sync_waits; /* sync_wait_end whose enqueue precedes the trace */
+    uint64_t incomplete_in_flight;  /* enqueued, still queued at the end, connection open */
+    uint64_t incomplete_unflushed;  /* written, not yet flushed at the end, connection open */
+    uint64_t unknown_writes;        /* as incomplete_writes, but after a discard */
+    uint64_t unknown_drops;         /* as incomplete_drops, but after a discard */
+    uint64_t unknown_sync_waits;    /* as incomplete_sync_waits, but after a discard */
+    uint64_t unknown_in_flight;     /* would be lost, but a discard may hold the end */
+};
+
+/* Discarded events over the whole trace (streams are not per process). */
+struct xtio_discard_summary {
+    uint64_t events;
+    uint64_t messages;
+    uint64_t unranged; /* messages without a time range */
+};
+
+/* Number of processes seen; their vpids in increasing order by index. */
+size_t xtio_analysis_process_count(const xtio_analysis *analysis);
+/* -EINVAL when index is out of range. */
+int xtio_analysis_process_vpid(const xtio_analysis *analysis, size_t index, int64_t *vpid);
+/* -ENOENT for a vpid not seen, -EINVAL for a bad mode or argument. */
+int xtio_analysis_mode_summary(const xtio_analysis *analysis, int64_t vpid, int mode,
+                               struct xtio_mode_summary *summary);
+int xtio_analysis_process_summary(const xtio_analysis *analysis, int64_t vpid,
+                                  struct xtio_process_summary *summary);
+int xtio_analysis_coverage_summary(const xtio_analysis *analysis, int64_t vpid,
+                                   struct xtio_coverage_summary *summary);
+void xtio_analysis_discard_summary(const xtio_analysis *analysis,
+                                   struct xtio_discard_summary *summary);
+/* Findings of one kind in one process (dropped data counts even without strict); 0 for an
+ * unknown vpid. */
+uint64_t xtio_analysis_finding_count(const xtio_analysis *analysis, int64_t vpid,
+                                     enum xtio_finding_kind kind);
+/* What decides the exit code: findings of every process (dropped data only with strict). */
+uint64_t xtio_analysis_findings_total(const xtio_analysis *analysis);
+
+/* Debug: handoffs held in memory (enqueued and not yet finished with), writes waiting for their
+ * flush, and events held back for a timestamp tie. It stays at what is in flight, whatever the
+ * length of the trace. */
+size_t xtio_analysis_inflight_count(const xtio_analysis *analysis);
+
+#endif

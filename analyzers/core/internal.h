@@ -1,0 +1,229 @@
+/*
+ * Private to the analysis core: the state of an analysis, shared by the feeding code
+ * (analysis.c), the result accessors (results.c) and the report writers (report_text.c,
+ * report_json.c).
+ */
+#ifndef XTIO_ANALYZERS_INTERNAL_H
+#define XTIO_ANALYZERS_INTERNAL_H
+
+#include "analysis.h"
+#include "hist.h"
+#include "map.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MODE_INLINE 0
+#define MODE_SYNC   1
+#define MODE_BATCH  3
+#define MODE_DIRECT 4
+#define MODE_COUNT  XTIO_ANALYSIS_MODE_COUNT
+
+/* 64 buckets per power of two (1.6%) for the per-mode tables; 16 (6.3%) for the per-connection
+ * and per-thread tables, which there may be thousands of. */
+#define HIST_BITS_MODE 6
+#define HIST_BITS_ROW  4
+
+#define DEFAULT_MAX_SAMPLES 5
+#define NAME_SIZE           32 /* procname is at most 16 bytes in LTTng (TASK_COMM_LEN) */
+
+enum metric {
+    METRIC_QUEUE_WAIT,
+    METRIC_END_TO_END,
+    METRIC_FLUSH,
+    METRIC_PRODUCER_BLOCKED,
+    METRIC_SPOOL_DELAY,
+    METRIC_COUNT,
+};
+
+/* Percentiles reported, in permille. */
+#define PERCENTILE_COUNT 4
+extern const unsigned xtio__percentiles[PERCENTILE_COUNT];
+
+/* The per-mode numbers of one process. */
+struct mode_stats {
+    uint64_t handoffs; /* written */
+    uint64_t bytes;
+    uint64_t records;
+    uint64_t drops;
+    uint64_t drop_bytes;
+    struct xtio__hist metric[METRIC_COUNT];
+};
+
+/* One line of a per-connection, per-loop-thread or per-producer-thread table. */
+struct row {
+    uint64_t id;       /* conn_id, or the thread's tid */
+    int64_t owner_tid; /* connections: the owning loop's thread; -1 when unknown */
+    uint32_t loop_id;
+    bool has_loop_id;
+    uint64_t handoffs[MODE_COUNT];
+    uint64_t bytes;
+    uint64_t records;
+    struct xtio__hist metric[METRIC_COUNT];
+    struct xtio__hist backpressure;
+};
+
+/* Evidence of one finding. Thread names are looked up at report time, since the owner's name
+ * may only show in events after the finding. */
+struct sample {
+    uint64_t ts_ns;
+    enum xtio_event_kind event;
+    uint64_t handoff_id; /* when has_handoff */
+    uint64_t conn_id;
+    uint64_t seq;
+    uint64_t prev_seq; /* ordering break: the previous write's seq */
+    bool has_handoff;
+    bool has_prev_seq;
+    int mode; /* -1 when unknown */
+    uint64_t bytes;
+    int64_t writer_tid; /* the thread of the event; -1 when unknown */
+    int64_t owner_tid;  /* -1 when unknown */
+};
+
+struct finding {
+    uint64_t count;
+    uint64_t bytes;
+    unsigned nsamples;
+    struct sample *samples; /* owned: the earliest max_samples, by time */
+};
+
+/* Sorted, disjoint, inclusive ranges of ids: conn_ids are numbered from 1 and mostly close in
+ * order, so the closed ones make few ranges however many there are. */
+struct idset {
+    uint64_t (*ranges)[2]; /* owned */
+    size_t len;
+    size_t cap;
+};
+
+enum name_source { NAME_NONE, NAME_FIRST_EVENT, NAME_LOOP_THREAD, NAME_MAIN_THREAD };
+
+struct process {
+    int64_t vpid;
+    char name[NAME_SIZE];
+    enum name_source name_source;
+    uint64_t events;
+    uint64_t first_ns;
+    uint64_t last_ns;
+    uint64_t schema_checked;
+    unsigned schema_version; /* of the last checked event */
+    uint64_t loops;
+    uint64_t conns;
+    struct mode_stats modes[MODE_COUNT];
+    struct xtio__hist backpressure;
+    uint64_t backpressure_max_queued;
+    uint64_t drops;
+    uint64_t drop_bytes;
+    uint64_t unflushed_at_close;
+    uint64_t unflushed_at_close_bytes;
+    struct finding findings[XTIO_FINDING_KIND_COUNT];
+    struct xtio_coverage_summary coverage;
+    struct idset closed; /* conn_ids whose conn_close was seen */
+};
+
+struct thread {
+    char name[NAME_SIZE];
+};
+
+/* A write whose bytes have not reached the kernel yet. */
+struct unflushed {
+    uint64_t end; /* offset + bytes */
+    uint64_t bytes;
+    uint64_t start_ns; /* enqueue, or the write itself for inline; valid when has_start */
+    uint64_t write_ns;
+    int64_t producer_tid; /* -1 when unknown */
+    int8_t mode;
+    bool has_start;
+};
+
+/* The state of one open connection; freed at its conn_close. */
+struct conn_state {
+    uint64_t conn_id;
+    int64_t owner_tid;
+    bool owner_from_open; /* owner_tid is conn_open's, to cross-check writes with */
+    bool has_last_seq;
+    uint64_t last_seq;
+    uint64_t flushed;          /* highest bytes_flushed_total seen */
+    struct unflushed *pending; /* owned ring: cap a power of two */
+    size_t head;
+    size_t len;
+    size_t cap;
+};
+
+/* A handoff seen enqueued and not yet finished with. */
+struct handoff {
+    uint64_t enqueue_ns;
+    uint64_t conn_id;
+    uint64_t seq;
+    uint64_t bytes;
+    int64_t producer_tid;
+    int64_t owner_tid;
+    uint32_t records;
+    int8_t mode;
+    bool written;
+    bool dropped;
+    bool waited; /* sync: its sync_wait_end was seen */
+    bool enqueued_after_close;
+};
+
+/* Discards of one stream. */
+struct stream_discards {
+    char *name; /* owned */
+    uint64_t events;
+    uint64_t messages;
+    uint64_t unranged;
+    bool has_range;
+    uint64_t begin_ns; /* earliest begin */
+    uint64_t end_ns;   /* latest end */
+};
+
+/* An event held back until the timestamp moves on (see xtio_analysis_feed_event()). */
+struct held_event {
+    struct xtio_event event;
+    char procname[NAME_SIZE];
+    bool has_procname;
+    uint64_t arrival;
+};
+
+struct xtio_analysis {
+    struct xtio_analysis_options options;
+    int status; /* sticky input error */
+    char error[512];
+    bool finished;
+    uint64_t events;
+
+    struct xtio__map processes;     /* (vpid, 0) -> owned struct process */
+    struct xtio__map threads;       /* (vpid, tid) -> owned struct thread */
+    struct xtio__map handoffs;      /* (vpid, handoff_id) -> owned struct handoff */
+    struct xtio__map conns;         /* (vpid, conn_id) -> owned struct conn_state */
+    struct xtio__map conn_rows;     /* (vpid, conn_id) -> owned struct row */
+    struct xtio__map loop_rows;     /* (vpid, tid) -> owned struct row */
+    struct xtio__map producer_rows; /* (vpid, tid) -> owned struct row */
+    struct process *last_process;   /* weak: a cache, events come in runs of one process */
+    size_t unflushed_count;         /* entries in every connection's ring */
+
+    struct held_event *held; /* owned: the events of the current timestamp */
+    size_t held_len;
+    size_t held_cap;
+    uint64_t arrivals;
+
+    struct stream_discards *streams; /* owned */
+    size_t stream_count;
+    struct xtio_discard_summary discards;
+    bool has_ranged_discard;
+    uint64_t discard_min_begin;
+    uint64_t discard_max_end;
+};
+
+/* Processes sorted by vpid: an owned array of weak pointers, or NULL (-ENOMEM) when count > 0. */
+struct process **xtio__sorted_processes(const xtio_analysis *analysis, size_t *count);
+/* The rows of one process in a row map, sorted by id: as above. */
+struct row **xtio__sorted_rows(const struct xtio__map *rows, int64_t vpid, size_t *count);
+const char *xtio__thread_name(const xtio_analysis *analysis, int64_t vpid, int64_t tid);
+void xtio__latency(const struct xtio__hist *hist, struct xtio_latency_summary *summary);
+uint64_t xtio__process_findings(const xtio_analysis *analysis, const struct process *process);
+bool xtio__finding_counts(const xtio_analysis *analysis, enum xtio_finding_kind kind);
+
+int xtio__write_text(const xtio_analysis *analysis, FILE *out);
+int xtio__write_json(const xtio_analysis *analysis, FILE *out);
+
+#endif

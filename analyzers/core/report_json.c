@@ -1,0 +1,332 @@
+/* The JSON report ("format": "xtio-analysis", "version": 1; every key is in docs/analysis.md):
+ * everything the text report has, as numbers. */
+#include "internal.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+
+#define JSON_FORMAT_VERSION 1
+
+static const char *const metric_keys[METRIC_COUNT] = {
+    [METRIC_QUEUE_WAIT] = "queue_wait_us",
+    [METRIC_END_TO_END] = "end_to_end_us",
+    [METRIC_FLUSH] = "flush_us",
+    [METRIC_PRODUCER_BLOCKED] = "producer_blocked_us",
+    [METRIC_SPOOL_DELAY] = "spool_delay_us",
+};
+
+static const char *const percentile_keys[PERCENTILE_COUNT] = {"p50", "p90", "p99", "p99_9"};
+
+/* Building a document is many small allocations: instead of checking each, a failure is noted
+ * and the document dropped at the end. */
+struct builder {
+    const xtio_analysis *analysis;
+    bool failed;
+};
+
+static void put(struct builder *b, json_t *object, const char *key, json_t *value)
+{
+    if (!object) {
+        json_decref(value);
+        b->failed = true;
+        return;
+    }
+    /* Steals value, even when it fails. */
+    if (json_object_set_new(object, key, value) != 0)
+        b->failed = true;
+}
+
+static void append(struct builder *b, json_t *array, json_t *value)
+{
+    if (!array) {
+        json_decref(value);
+        b->failed = true;
+        return;
+    }
+    if (json_array_append_new(array, value) != 0)
+        b->failed = true;
+}
+
+static json_t *count_json(uint64_t value)
+{
+    return json_integer(value > INT64_MAX ? INT64_MAX : (json_int_t)value);
+}
+
+static json_t *tid_json(int64_t tid)
+{
+    return tid < 0 ? json_null() : json_integer(tid);
+}
+
+static json_t *name_json(const char *name)
+{
+    return name && name[0] ? json_string(name) : json_null();
+}
+
+static json_t *latency_json(struct builder *b, const struct xtio__hist *hist)
+{
+    json_t *object = json_object();
+    put(b, object, "count", count_json(hist->count));
+    for (int i = 0; i < PERCENTILE_COUNT; i++) {
+        put(b, object, percentile_keys[i],
+            hist->count ? json_real(xtio__hist_percentile(hist, xtio__percentiles[i]) / 1000.0)
+                        : json_null());
+    }
+    put(b, object, "max", hist->count ? json_real(hist->max / 1000.0) : json_null());
+    return object;
+}
+
+static json_t *metrics_json(struct builder *b, json_t *object, const struct xtio__hist *metrics)
+{
+    for (int i = 0; i < METRIC_COUNT; i++)
+        put(b, object, metric_keys[i], latency_json(b, &metrics[i]));
+    return object;
+}
+
+static json_t *modes_json(struct builder *b, const struct process *process)
+{
+    json_t *modes = json_object();
+    for (int m = 0; m < MODE_COUNT; m++) {
+        const struct mode_stats *s = &process->modes[m];
+        json_t *mode = json_object();
+        put(b, mode, "handoffs", count_json(s->handoffs));
+        put(b, mode, "bytes", count_json(s->bytes));
+        put(b, mode, "records", count_json(s->records));
+        put(b, mode, "dropped", count_json(s->drops));
+        put(b, mode, "dropped_bytes", count_json(s->drop_bytes));
+        put(b, modes, xtio_analysis_mode_name(m), metrics_json(b, mode, s->metric));
+    }
+    return modes;
+}
+
+static json_t *sample_json(struct builder *b, const struct process *process, const struct sample *s)
+{
+    const xtio_analysis *analysis = b->analysis;
+    json_t *object = json_object();
+    put(b, object, "ts_ns", count_json(s->ts_ns));
+    put(b, object, "event", json_string(xtio_event_kind_name(s->event)));
+    put(b, object, "pid", json_integer(process->vpid));
+    put(b, object, "process", name_json(process->name));
+    put(b, object, "conn_id", count_json(s->conn_id));
+    put(b, object, "handoff_id", s->has_handoff ? count_json(s->handoff_id) : json_null());
+    put(b, object, "seq", s->has_handoff ? count_json(s->seq) : json_null());
+    if (s->has_prev_seq)
+        put(b, object, "previous_seq", count_json(s->prev_seq));
+    put(b, object, "mode",
+        s->mode >= 0 ? json_string(xtio_analysis_mode_name(s->mode)) : json_null());
+    put(b, object, "bytes", count_json(s->bytes));
+    put(b, object, "writer_tid", tid_json(s->writer_tid));
+    put(b, object, "writer_name",
+        name_json(xtio__thread_name(analysis, process->vpid, s->writer_tid)));
+    put(b, object, "owner_tid", tid_json(s->owner_tid));
+    put(b, object, "owner_name",
+        name_json(xtio__thread_name(analysis, process->vpid, s->owner_tid)));
+    return object;
+}
+
+static json_t *finding_json(struct builder *b, const struct process *process,
+                            const struct finding *finding)
+{
+    json_t *object = json_object();
+    json_t *samples = json_array();
+    put(b, object, "count", count_json(finding->count));
+    put(b, object, "bytes", count_json(finding->bytes));
+    for (unsigned i = 0; i < finding->nsamples; i++)
+        append(b, samples, sample_json(b, process, &finding->samples[i]));
+    put(b, object, "samples", samples);
+    return object;
+}
+
+static json_t *findings_json(struct builder *b, const struct process *process)
+{
+    json_t *findings = json_object();
+    for (int k = 0; k < XTIO_FINDING_KIND_COUNT; k++) {
+        if (xtio__finding_counts(b->analysis, (enum xtio_finding_kind)k))
+            put(b, findings, xtio_finding_kind_name((enum xtio_finding_kind)k),
+                finding_json(b, process, &process->findings[k]));
+    }
+    return findings;
+}
+
+static json_t *coverage_json(struct builder *b, const struct process *process)
+{
+    const struct xtio_coverage_summary *c = &process->coverage;
+    json_t *coverage = json_object();
+    json_t *incomplete = json_object();
+    json_t *unknown = json_object();
+    put(b, coverage, "connections_without_open", count_json(c->conns_without_open));
+    put(b, incomplete, "writes_without_enqueue", count_json(c->incomplete_writes));
+    put(b, incomplete, "drops_without_enqueue", count_json(c->incomplete_drops));
+    put(b, incomplete, "sync_waits_without_enqueue", count_json(c->incomplete_sync_waits));
+    put(b, incomplete, "in_flight_at_end", count_json(c->incomplete_in_flight));
+    put(b, incomplete, "unflushed_at_end", count_json(c->incomplete_unflushed));
+    put(b, unknown, "writes_without_enqueue", count_json(c->unknown_writes));
+    put(b, unknown, "drops_without_enqueue", count_json(c->unknown_drops));
+    put(b, unknown, "sync_waits_without_enqueue", count_json(c->unknown_sync_waits));
+    put(b, unknown, "in_flight_on_closed_connection", count_json(c->unknown_in_flight));
+    put(b, coverage, "incomplete", incomplete);
+    put(b, coverage, "unknown", unknown);
+    return coverage;
+}
+
+enum table_kind { TABLE_CONNECTIONS, TABLE_LOOP_THREADS, TABLE_PRODUCER_THREADS };
+
+static json_t *rows_json(struct builder *b, const struct process *process, enum table_kind kind)
+{
+    const xtio_analysis *analysis = b->analysis;
+    const struct xtio__map *maps[] = {&analysis->conn_rows, &analysis->loop_rows,
+                                      &analysis->producer_rows};
+    size_t count;
+    struct row **rows = xtio__sorted_rows(maps[kind], process->vpid, &count);
+    json_t *array = json_array();
+    if (!rows) {
+        b->failed = true;
+        return array;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const struct row *row = rows[i];
+        json_t *object = json_object();
+        json_t *handoffs = json_object();
+        if (kind == TABLE_CONNECTIONS) {
+            put(b, object, "conn_id", count_json(row->id));
+            put(b, object, "owner_tid", tid_json(row->owner_tid));
+        } else {
+            put(b, object, "tid", json_integer((int64_t)row->id));
+            put(b, object, "name",
+                name_json(xtio__thread_name(analysis, process->vpid, (int64_t)row->id)));
+        }
+        if (kind != TABLE_PRODUCER_THREADS)
+            put(b, object, "loop_id", row->has_loop_id ? count_json(row->loop_id) : json_null());
+        for (int m = 0; m < MODE_COUNT; m++)
+            put(b, handoffs, xtio_analysis_mode_name(m), count_json(row->handoffs[m]));
+        put(b, object, "handoffs", handoffs);
+        put(b, object, "bytes", count_json(row->bytes));
+        put(b, object, "records", count_json(row->records));
+        metrics_json(b, object, row->metric);
+        put(b, object, "backpressure_us", latency_json(b, &row->backpressure));
+        append(b, array, object);
+    }
+    free(rows);
+    return array;
+}
+
+static json_t *process_json(struct builder *b, const struct process *process)
+{
+    const xtio_analysis *analysis = b->analysis;
+    json_t *object = json_object();
+    json_t *schema = json_object();
+    json_t *backpressure = json_object();
+    json_t *drops = json_object();
+    json_t *unflushed = json_object();
+
+    put(b, object, "pid", json_integer(process->vpid));
+    put(b, object, "name", name_json(process->name));
+    put(b, object, "events", count_json(process->events));
+    put(b, object, "first_ns", count_json(process->first_ns));
+    put(b, object, "last_ns", count_json(process->last_ns));
+    put(b, object, "loops", count_json(process->loops));
+    put(b, object, "connections", count_json(process->conns));
+    put(b, schema, "checked_events", count_json(process->schema_checked));
+    put(b, schema, "version",
+        process->schema_checked ? count_json(process->schema_version) : json_null());
+    put(b, object, "schema", schema);
+    put(b, object, "modes", modes_json(b, process));
+    put(b, backpressure, "waited_us", latency_json(b, &process->backpressure));
+    put(b, backpressure, "max_queued_bytes", count_json(process->backpressure_max_queued));
+    put(b, object, "backpressure", backpressure);
+    put(b, drops, "handoffs", count_json(process->drops));
+    put(b, drops, "bytes", count_json(process->drop_bytes));
+    put(b, drops, "finding", json_boolean(analysis->options.strict));
+    put(b, object, "drops", drops);
+    put(b, unflushed, "handoffs", count_json(process->unflushed_at_close));
+    put(b, unflushed, "bytes", count_json(process->unflushed_at_close_bytes));
+    put(b, object, "unflushed_at_close", unflushed);
+    put(b, object, "findings_total", count_json(xtio__process_findings(analysis, process)));
+    put(b, object, "findings", findings_json(b, process));
+    put(b, object, "coverage", coverage_json(b, process));
+    if (analysis->options.by_connection)
+        put(b, object, "per_connection", rows_json(b, process, TABLE_CONNECTIONS));
+    if (analysis->options.by_thread) {
+        put(b, object, "per_loop_thread", rows_json(b, process, TABLE_LOOP_THREADS));
+        put(b, object, "per_producer_thread", rows_json(b, process, TABLE_PRODUCER_THREADS));
+    }
+    return object;
+}
+
+static json_t *discards_json(struct builder *b)
+{
+    const xtio_analysis *analysis = b->analysis;
+    json_t *object = json_object();
+    json_t *streams = json_array();
+    put(b, object, "events", count_json(analysis->discards.events));
+    put(b, object, "messages", count_json(analysis->discards.messages));
+    put(b, object, "unranged", count_json(analysis->discards.unranged));
+    for (size_t i = 0; i < analysis->stream_count; i++) {
+        const struct stream_discards *s = &analysis->streams[i];
+        json_t *stream = json_object();
+        put(b, stream, "stream", json_string(s->name));
+        put(b, stream, "events", count_json(s->events));
+        put(b, stream, "messages", count_json(s->messages));
+        put(b, stream, "unranged", count_json(s->unranged));
+        put(b, stream, "begin_ns", s->has_range ? count_json(s->begin_ns) : json_null());
+        put(b, stream, "end_ns", s->has_range ? count_json(s->end_ns) : json_null());
+        append(b, streams, stream);
+    }
+    put(b, object, "streams", streams);
+    return object;
+}
+
+int xtio__write_json(const xtio_analysis *analysis, FILE *out)
+{
+    int status = 0;
+    struct builder b = {.analysis = analysis};
+    size_t count = 0;
+    struct process **processes = NULL;
+    json_t *root = json_object();
+    json_t *options = json_object();
+    json_t *summary = json_object();
+    json_t *array = json_array();
+
+    if (!analysis->status) {
+        processes = xtio__sorted_processes(analysis, &count);
+        if (!processes) {
+            status = -ENOMEM;
+            goto end;
+        }
+    }
+    put(&b, root, "format", json_string("xtio-analysis"));
+    put(&b, root, "version", json_integer(JSON_FORMAT_VERSION));
+    put(&b, options, "strict", json_boolean(analysis->options.strict));
+    put(&b, options, "by_connection", json_boolean(analysis->options.by_connection));
+    put(&b, options, "by_thread", json_boolean(analysis->options.by_thread));
+    put(&b, options, "max_samples", count_json(analysis->options.max_samples));
+    put(&b, root, "options", options);
+    options = NULL;
+    put(&b, summary, "exit_code", json_integer(xtio_analysis_exit_code(analysis)));
+    put(&b, summary, "findings_total",
+        count_json(analysis->status ? 0 : xtio_analysis_findings_total(analysis)));
+    put(&b, summary, "processes", count_json(count));
+    put(&b, summary, "events", count_json(analysis->events));
+    put(&b, summary, "error", analysis->status ? json_string(analysis->error) : json_null());
+    put(&b, root, "summary", summary);
+    summary = NULL;
+    put(&b, root, "discards", discards_json(&b));
+    for (size_t i = 0; i < count; i++)
+        append(&b, array, process_json(&b, processes[i]));
+    put(&b, root, "processes", array);
+    array = NULL;
+    if (b.failed) {
+        status = -ENOMEM;
+        goto end;
+    }
+    if (json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) != 0 ||
+        fputc('\n', out) == EOF || fflush(out) != 0)
+        status = -EIO;
+end:
+    json_decref(array);
+    json_decref(summary);
+    json_decref(options);
+    json_decref(root);
+    free(processes);
+    return status;
+}

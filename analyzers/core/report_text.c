@@ -1,0 +1,336 @@
+/* The text report: per process, the side-by-side table of the modes first, then backpressure,
+ * drops, findings with evidence, coverage and the optional tables; then the trace's discards and
+ * the summary. */
+#include "internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#define LABEL_WIDTH 30
+#define CELL_WIDTH  12
+
+static const char *const metric_labels[METRIC_COUNT] = {
+    [METRIC_QUEUE_WAIT] = "queue wait",
+    [METRIC_END_TO_END] = "end to end",
+    [METRIC_FLUSH] = "flush",
+    [METRIC_PRODUCER_BLOCKED] = "producer blocked",
+    [METRIC_SPOOL_DELAY] = "spool delay",
+};
+
+static const char *const stat_labels[PERCENTILE_COUNT + 2] = {"n",   "p50",   "p90",
+                                                              "p99", "p99.9", "max"};
+
+static const char *const finding_labels[XTIO_FINDING_KIND_COUNT] = {
+    [XTIO_FINDING_OFF_LOOP_WRITE] = "off-loop writes",
+    [XTIO_FINDING_ORDERING_BREAK] = "ordering breaks",
+    [XTIO_FINDING_WRITE_AFTER_CLOSE] = "writes after close",
+    [XTIO_FINDING_LOST_HANDOFF] = "lost handoffs",
+    [XTIO_FINDING_DROPPED_DATA] = "dropped data",
+};
+
+static const char *const finding_explanations[XTIO_FINDING_KIND_COUNT] = {
+    [XTIO_FINDING_OFF_LOOP_WRITE] = "written by a thread other than the connection's loop thread",
+    [XTIO_FINDING_ORDERING_BREAK] = "a write whose seq is not above the previous write's on its "
+                                    "connection",
+    [XTIO_FINDING_WRITE_AFTER_CLOSE] = "an enqueue or write on a closed connection",
+    [XTIO_FINDING_LOST_HANDOFF] = "enqueued, then its connection closed with neither its write "
+                                  "nor its drop",
+    [XTIO_FINDING_DROPPED_DATA] = "handoffs dropped at close; a finding because of strict",
+};
+
+/* Microseconds with as many decimals as fit a cell. */
+static void format_us(char *buf, size_t size, uint64_t ns)
+{
+    double us = ns / 1000.0;
+    if (us < 100)
+        snprintf(buf, size, "%.2f", us);
+    else if (us < 100000)
+        snprintf(buf, size, "%.1f", us);
+    else
+        snprintf(buf, size, "%.0f", us);
+}
+
+/* Statistic `stat` of a histogram: 0 is the count, then the percentiles, then the max. */
+static void format_stat(char *buf, size_t size, const struct xtio__hist *hist, int stat)
+{
+    if (hist->count == 0)
+        snprintf(buf, size, "-");
+    else if (stat == 0)
+        snprintf(buf, size, "%" PRIu64, hist->count);
+    else if (stat <= PERCENTILE_COUNT)
+        format_us(buf, size, xtio__hist_percentile(hist, xtio__percentiles[stat - 1]));
+    else
+        format_us(buf, size, hist->max);
+}
+
+static void print_ts(FILE *out, uint64_t ns)
+{
+    fprintf(out, "%" PRIu64 ".%09" PRIu64 " s", ns / 1000000000u, ns % 1000000000u);
+}
+
+static void print_thread(FILE *out, const xtio_analysis *analysis, int64_t vpid, int64_t tid)
+{
+    const char *name = xtio__thread_name(analysis, vpid, tid);
+    if (tid < 0)
+        fprintf(out, "unknown");
+    else if (name)
+        fprintf(out, "%" PRId64 " (%s)", tid, name);
+    else
+        fprintf(out, "%" PRId64, tid);
+}
+
+static void print_mode_table(FILE *out, const struct process *process)
+{
+    char cell[32];
+    fprintf(out, "%-*s", LABEL_WIDTH, "handoffs by mode");
+    for (int m = 0; m < MODE_COUNT; m++)
+        fprintf(out, "%*s", CELL_WIDTH, xtio_analysis_mode_name(m));
+    fputc('\n', out);
+
+    static const char *const count_labels[] = {"handoffs", "bytes", "records", "dropped",
+                                               "dropped bytes"};
+    for (int row = 0; row < 5; row++) {
+        fprintf(out, "  %-*s", LABEL_WIDTH - 2, count_labels[row]);
+        for (int m = 0; m < MODE_COUNT; m++) {
+            const struct mode_stats *s = &process->modes[m];
+            uint64_t values[] = {s->handoffs, s->bytes, s->records, s->drops, s->drop_bytes};
+            fprintf(out, "%*" PRIu64, CELL_WIDTH, values[row]);
+        }
+        fputc('\n', out);
+    }
+    for (int metric = 0; metric < METRIC_COUNT; metric++) {
+        for (int stat = 0; stat < PERCENTILE_COUNT + 2; stat++) {
+            char label[64];
+            snprintf(label, sizeof(label), "%s%s", stat == 0 ? metric_labels[metric] : "",
+                     stat == 0 ? " (us)" : "");
+            fprintf(out, "  %-*s%-6s", LABEL_WIDTH - 8, label, stat_labels[stat]);
+            for (int m = 0; m < MODE_COUNT; m++) {
+                format_stat(cell, sizeof(cell), &process->modes[m].metric[metric], stat);
+                fprintf(out, "%*s", CELL_WIDTH, cell);
+            }
+            fputc('\n', out);
+        }
+    }
+}
+
+static void print_summary_line(FILE *out, const struct xtio__hist *hist)
+{
+    char cell[32];
+    for (int stat = 1; stat < PERCENTILE_COUNT + 2; stat++) {
+        format_stat(cell, sizeof(cell), hist, stat);
+        fprintf(out, "%s %s%s", stat_labels[stat], cell, stat < PERCENTILE_COUNT + 1 ? ", " : "");
+    }
+}
+
+static void print_sample(FILE *out, const xtio_analysis *analysis, const struct process *process,
+                         const struct sample *s)
+{
+    fprintf(out, "    - ");
+    print_ts(out, s->ts_ns);
+    fprintf(out, ": xtio:%s in %s (pid %" PRId64 "), conn %" PRIu64, xtio_event_kind_name(s->event),
+            process->name[0] ? process->name : "?", process->vpid, s->conn_id);
+    if (s->has_handoff)
+        fprintf(out, ", handoff %" PRIu64 ", seq %" PRIu64, s->handoff_id, s->seq);
+    if (s->has_prev_seq)
+        fprintf(out, " after seq %" PRIu64, s->prev_seq);
+    if (s->mode >= 0)
+        fprintf(out, ", %s", xtio_analysis_mode_name(s->mode));
+    fprintf(out, ", %" PRIu64 " bytes; thread ", s->bytes);
+    print_thread(out, analysis, process->vpid, s->writer_tid);
+    fprintf(out, ", owner ");
+    print_thread(out, analysis, process->vpid, s->owner_tid);
+    fputc('\n', out);
+}
+
+static void print_findings(FILE *out, const xtio_analysis *analysis, const struct process *process)
+{
+    fprintf(out, "findings: %" PRIu64 "\n", xtio__process_findings(analysis, process));
+    for (int k = 0; k < XTIO_FINDING_KIND_COUNT; k++) {
+        if (!xtio__finding_counts(analysis, (enum xtio_finding_kind)k))
+            continue;
+        const struct finding *finding = &process->findings[k];
+        fprintf(out, "  %s: %" PRIu64 " (%s)\n", finding_labels[k], finding->count,
+                finding_explanations[k]);
+        for (unsigned i = 0; i < finding->nsamples; i++)
+            print_sample(out, analysis, process, &finding->samples[i]);
+        if (finding->count > finding->nsamples)
+            fprintf(out, "    ... and %" PRIu64 " more\n", finding->count - finding->nsamples);
+    }
+}
+
+static void print_coverage(FILE *out, const struct process *process)
+{
+    const struct xtio_coverage_summary *c = &process->coverage;
+    fprintf(out, "coverage:\n");
+    if (process->schema_checked)
+        fprintf(out, "  schema version %u, checked in %" PRIu64 " loop_start/conn_open events\n",
+                process->schema_version, process->schema_checked);
+    else
+        fprintf(out, "  schema version not checked: the trace holds no loop_start or conn_open of "
+                     "this process\n");
+    fprintf(out, "  incomplete, the trace started or ended mid-run:\n");
+    fprintf(out,
+            "    without their enqueue: writes %" PRIu64 ", drops %" PRIu64 ", sync waits %" PRIu64
+            "\n",
+            c->incomplete_writes, c->incomplete_drops, c->incomplete_sync_waits);
+    fprintf(out, "    at the end: still queued %" PRIu64 ", written but not flushed %" PRIu64 "\n",
+            c->incomplete_in_flight, c->incomplete_unflushed);
+    fprintf(out, "  unknown, the rest may be among discarded events:\n");
+    fprintf(out,
+            "    without their enqueue: writes %" PRIu64 ", drops %" PRIu64 ", sync waits %" PRIu64
+            "\n",
+            c->unknown_writes, c->unknown_drops, c->unknown_sync_waits);
+    fprintf(out, "    neither written nor dropped on a closed connection: %" PRIu64 "\n",
+            c->unknown_in_flight);
+    fprintf(out, "  connections first seen after their conn_open: %" PRIu64 "\n",
+            c->conns_without_open);
+}
+
+enum table_kind { TABLE_CONNECTIONS, TABLE_LOOP_THREADS, TABLE_PRODUCER_THREADS };
+
+static int print_rows(FILE *out, const xtio_analysis *analysis, const struct process *process,
+                      enum table_kind kind)
+{
+    static const char *const titles[] = {"connections", "loop threads", "producer threads"};
+    const struct xtio__map *maps[] = {&analysis->conn_rows, &analysis->loop_rows,
+                                      &analysis->producer_rows};
+    size_t count;
+    struct row **rows = xtio__sorted_rows(maps[kind], process->vpid, &count);
+    if (!rows)
+        return -ENOMEM;
+
+    fprintf(out, "%s (percentiles within 1/16):\n", titles[kind]);
+    fprintf(out, "  %10s %-17s%9s%12s%9s%10s%10s%10s%10s%10s%9s%10s\n",
+            kind == TABLE_CONNECTIONS ? "conn" : "tid",
+            kind == TABLE_CONNECTIONS ? "owner" : "name", "handoffs", "bytes", "records",
+            "qwait p99", "e2e p50", "e2e p99", "e2e max", "block p99", "bp waits", "bp p99");
+    for (size_t i = 0; i < count; i++) {
+        const struct row *row = rows[i];
+        char who[24], cells[7][32];
+        uint64_t handoffs = 0;
+        for (int m = 0; m < MODE_COUNT; m++)
+            handoffs += row->handoffs[m];
+        if (kind == TABLE_CONNECTIONS && row->owner_tid >= 0)
+            snprintf(who, sizeof(who), "%" PRId64, row->owner_tid);
+        else if (kind == TABLE_CONNECTIONS)
+            snprintf(who, sizeof(who), "?");
+        else
+            snprintf(who, sizeof(who), "%s",
+                     xtio__thread_name(analysis, process->vpid, (int64_t)row->id)
+                         ? xtio__thread_name(analysis, process->vpid, (int64_t)row->id)
+                         : "?");
+        format_stat(cells[0], sizeof(cells[0]), &row->metric[METRIC_QUEUE_WAIT], 3);
+        format_stat(cells[1], sizeof(cells[1]), &row->metric[METRIC_END_TO_END], 1);
+        format_stat(cells[2], sizeof(cells[2]), &row->metric[METRIC_END_TO_END], 3);
+        format_stat(cells[3], sizeof(cells[3]), &row->metric[METRIC_END_TO_END], 5);
+        format_stat(cells[4], sizeof(cells[4]), &row->metric[METRIC_PRODUCER_BLOCKED], 3);
+        format_stat(cells[5], sizeof(cells[5]), &row->backpressure, 0);
+        format_stat(cells[6], sizeof(cells[6]), &row->backpressure, 3);
+        fprintf(out,
+                "  %10" PRIu64 " %-17s%9" PRIu64 "%12" PRIu64 "%9" PRIu64
+                "%10s%10s%10s%10s%10s%9s%10s\n",
+                row->id, who, handoffs, row->bytes, row->records, cells[0], cells[1], cells[2],
+                cells[3], cells[4], cells[5], cells[6]);
+    }
+    free(rows);
+    return 0;
+}
+
+static int print_process(FILE *out, const xtio_analysis *analysis, const struct process *process)
+{
+    int status = 0;
+    fprintf(out,
+            "== %s (pid %" PRId64 "): events %" PRIu64 ", loops %" PRIu64
+            ", connections opened %" PRIu64 " ==\n",
+            process->name[0] ? process->name : "?", process->vpid, process->events, process->loops,
+            process->conns);
+    print_mode_table(out, process);
+
+    fprintf(out, "\nbackpressure (producers waiting for room, any mode): waits %" PRIu64,
+            process->backpressure.count);
+    if (process->backpressure.count) {
+        fprintf(out, "; waited us ");
+        print_summary_line(out, &process->backpressure);
+        fprintf(out, "; most pending %" PRIu64 " bytes", process->backpressure_max_queued);
+    }
+    fprintf(out, "\ndropped at close: handoffs %" PRIu64 ", bytes %" PRIu64 "%s\n", process->drops,
+            process->drop_bytes,
+            analysis->options.strict ? " (a finding: strict)" : " (a finding only with strict)");
+    fprintf(out,
+            "not flushed at close (never reached the kernel): handoffs %" PRIu64 ", bytes %" PRIu64
+            "\n",
+            process->unflushed_at_close, process->unflushed_at_close_bytes);
+    print_findings(out, analysis, process);
+    print_coverage(out, process);
+
+    if (analysis->options.by_connection) {
+        status = print_rows(out, analysis, process, TABLE_CONNECTIONS);
+        if (status)
+            goto end;
+    }
+    if (analysis->options.by_thread) {
+        status = print_rows(out, analysis, process, TABLE_LOOP_THREADS);
+        if (status)
+            goto end;
+        status = print_rows(out, analysis, process, TABLE_PRODUCER_THREADS);
+    }
+end:
+    fputc('\n', out);
+    return status;
+}
+
+static void print_discards(FILE *out, const xtio_analysis *analysis)
+{
+    const struct xtio_discard_summary *d = &analysis->discards;
+    fprintf(out, "== trace ==\ndiscarded events: %" PRIu64, d->events);
+    if (d->messages)
+        fprintf(out, " in %" PRIu64 " discard messages, %" PRIu64 " without a time range",
+                d->messages, d->unranged);
+    fputc('\n', out);
+    for (size_t i = 0; i < analysis->stream_count; i++) {
+        const struct stream_discards *s = &analysis->streams[i];
+        fprintf(out, "  %s: %" PRIu64 " events in %" PRIu64 " messages", s->name, s->events,
+                s->messages);
+        if (s->has_range) {
+            fprintf(out, ", from ");
+            print_ts(out, s->begin_ns);
+            fprintf(out, " to ");
+            print_ts(out, s->end_ns);
+        }
+        if (s->unranged)
+            fprintf(out, ", %" PRIu64 " without a time range", s->unranged);
+        fputc('\n', out);
+    }
+}
+
+int xtio__write_text(const xtio_analysis *analysis, FILE *out)
+{
+    int status = 0;
+    size_t count = 0;
+    struct process **processes = NULL;
+    if (analysis->status) {
+        fprintf(out, "input refused: %s\n", analysis->error);
+        goto summary;
+    }
+    processes = xtio__sorted_processes(analysis, &count);
+    if (!processes) {
+        status = -ENOMEM;
+        goto end;
+    }
+    for (size_t i = 0; i < count; i++) {
+        status = print_process(out, analysis, processes[i]);
+        if (status)
+            goto end;
+    }
+    print_discards(out, analysis);
+summary:
+    fprintf(out, "summary: %zu processes, %" PRIu64 " events, %" PRIu64 " findings, exit code %d\n",
+            count, analysis->events, analysis->status ? 0 : xtio_analysis_findings_total(analysis),
+            xtio_analysis_exit_code(analysis));
+end:
+    free(processes);
+    if (status == 0 && (fflush(out) != 0 || ferror(out)))
+        status = -EIO;
+    return status;
+}

@@ -1,0 +1,250 @@
+/* The results of an analysis as numbers (the accessors of analysis.h), and what both report
+ * writers share: names, sorting, summaries, the findings total and the exit code. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+const unsigned xtio__percentiles[PERCENTILE_COUNT] = {500, 900, 990, 999};
+
+static const char *const mode_names[MODE_COUNT] = {"inline", "sync", "async", "batch", "direct"};
+
+static const char *const finding_names[XTIO_FINDING_KIND_COUNT] = {
+    [XTIO_FINDING_OFF_LOOP_WRITE] = "off_loop_write",
+    [XTIO_FINDING_ORDERING_BREAK] = "ordering_break",
+    [XTIO_FINDING_WRITE_AFTER_CLOSE] = "write_after_close",
+    [XTIO_FINDING_LOST_HANDOFF] = "lost_handoff",
+    [XTIO_FINDING_DROPPED_DATA] = "dropped_data",
+};
+
+const char *xtio_analysis_mode_name(int mode)
+{
+    if (mode < 0 || mode >= MODE_COUNT)
+        return NULL;
+    return mode_names[mode];
+}
+
+const char *xtio_finding_kind_name(enum xtio_finding_kind kind)
+{
+    if ((unsigned)kind >= XTIO_FINDING_KIND_COUNT)
+        return NULL;
+    return finding_names[kind];
+}
+
+static int compare_processes(const void *pa, const void *pb)
+{
+    const struct process *a = *(struct process *const *)pa, *b = *(struct process *const *)pb;
+    return a->vpid < b->vpid ? -1 : a->vpid > b->vpid;
+}
+
+struct process **xtio__sorted_processes(const xtio_analysis *analysis, size_t *count)
+{
+    *count = 0;
+    struct process **processes = malloc((analysis->processes.len + 1) * sizeof(*processes));
+    if (!processes)
+        return NULL;
+    for (size_t i = 0; i < analysis->processes.cap; i++) {
+        if (analysis->processes.slots[i].value)
+            processes[(*count)++] = analysis->processes.slots[i].value;
+    }
+    qsort(processes, *count, sizeof(*processes), compare_processes);
+    return processes;
+}
+
+static int compare_rows(const void *pa, const void *pb)
+{
+    const struct row *a = *(struct row *const *)pa, *b = *(struct row *const *)pb;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+struct row **xtio__sorted_rows(const struct xtio__map *rows, int64_t vpid, size_t *count)
+{
+    *count = 0;
+    struct row **sorted = malloc((rows->len + 1) * sizeof(*sorted));
+    if (!sorted)
+        return NULL;
+    for (size_t i = 0; i < rows->cap; i++) {
+        if (rows->slots[i].value && rows->slots[i].vpid == vpid)
+            sorted[(*count)++] = rows->slots[i].value;
+    }
+    qsort(sorted, *count, sizeof(*sorted), compare_rows);
+    return sorted;
+}
+
+const char *xtio__thread_name(const xtio_analysis *analysis, int64_t vpid, int64_t tid)
+{
+    if (tid < 0)
+        return NULL;
+    const struct thread *thread = xtio__map_get(&analysis->threads, vpid, (uint64_t)tid);
+    return thread ? thread->name : NULL;
+}
+
+void xtio__latency(const struct xtio__hist *hist, struct xtio_latency_summary *summary)
+{
+    *summary = (struct xtio_latency_summary){.count = hist->count};
+    if (hist->count == 0)
+        return;
+    summary->p50_us = xtio__hist_percentile(hist, xtio__percentiles[0]) / 1000.0;
+    summary->p90_us = xtio__hist_percentile(hist, xtio__percentiles[1]) / 1000.0;
+    summary->p99_us = xtio__hist_percentile(hist, xtio__percentiles[2]) / 1000.0;
+    summary->p999_us = xtio__hist_percentile(hist, xtio__percentiles[3]) / 1000.0;
+    summary->max_us = hist->max / 1000.0;
+}
+
+bool xtio__finding_counts(const xtio_analysis *analysis, enum xtio_finding_kind kind)
+{
+    return kind != XTIO_FINDING_DROPPED_DATA || analysis->options.strict;
+}
+
+uint64_t xtio__process_findings(const xtio_analysis *analysis, const struct process *process)
+{
+    uint64_t total = 0;
+    for (int k = 0; k < XTIO_FINDING_KIND_COUNT; k++) {
+        if (xtio__finding_counts(analysis, (enum xtio_finding_kind)k))
+            total += process->findings[k].count;
+    }
+    return total;
+}
+
+uint64_t xtio_analysis_findings_total(const xtio_analysis *analysis)
+{
+    uint64_t total = 0;
+    if (!analysis)
+        return 0;
+    for (size_t i = 0; i < analysis->processes.cap; i++) {
+        const struct process *process = analysis->processes.slots[i].value;
+        if (process)
+            total += xtio__process_findings(analysis, process);
+    }
+    return total;
+}
+
+int xtio_analysis_exit_code(const xtio_analysis *analysis)
+{
+    if (!analysis || analysis->status || analysis->events == 0)
+        return 2;
+    return xtio_analysis_findings_total(analysis) ? 1 : 0;
+}
+
+int xtio_analysis_write_report(const xtio_analysis *analysis, enum xtio_report_format format,
+                               FILE *out)
+{
+    if (!analysis || !out || !analysis->finished)
+        return -EINVAL;
+    switch (format) {
+    case XTIO_REPORT_TEXT:
+        return xtio__write_text(analysis, out);
+    case XTIO_REPORT_JSON:
+        return xtio__write_json(analysis, out);
+    }
+    return -EINVAL;
+}
+
+size_t xtio_analysis_process_count(const xtio_analysis *analysis)
+{
+    return analysis ? analysis->processes.len : 0;
+}
+
+int xtio_analysis_process_vpid(const xtio_analysis *analysis, size_t index, int64_t *vpid)
+{
+    int status = 0;
+    size_t count;
+    if (!analysis || !vpid || index >= analysis->processes.len)
+        return -EINVAL;
+    struct process **processes = xtio__sorted_processes(analysis, &count);
+    if (!processes) {
+        status = -ENOMEM;
+        goto end;
+    }
+    *vpid = processes[index]->vpid;
+end:
+    free(processes);
+    return status;
+}
+
+static const struct process *find_process(const xtio_analysis *analysis, int64_t vpid)
+{
+    return analysis ? xtio__map_get(&analysis->processes, vpid, 0) : NULL;
+}
+
+int xtio_analysis_mode_summary(const xtio_analysis *analysis, int64_t vpid, int mode,
+                               struct xtio_mode_summary *summary)
+{
+    if (!summary || mode < 0 || mode >= MODE_COUNT)
+        return -EINVAL;
+    const struct process *process = find_process(analysis, vpid);
+    if (!process)
+        return -ENOENT;
+    const struct mode_stats *stats = &process->modes[mode];
+    *summary = (struct xtio_mode_summary){
+        .handoffs = stats->handoffs,
+        .bytes = stats->bytes,
+        .records = stats->records,
+        .drops = stats->drops,
+        .drop_bytes = stats->drop_bytes,
+    };
+    xtio__latency(&stats->metric[METRIC_QUEUE_WAIT], &summary->queue_wait);
+    xtio__latency(&stats->metric[METRIC_END_TO_END], &summary->end_to_end);
+    xtio__latency(&stats->metric[METRIC_FLUSH], &summary->flush);
+    xtio__latency(&stats->metric[METRIC_PRODUCER_BLOCKED], &summary->producer_blocked);
+    xtio__latency(&stats->metric[METRIC_SPOOL_DELAY], &summary->spool_delay);
+    return 0;
+}
+
+int xtio_analysis_process_summary(const xtio_analysis *analysis, int64_t vpid,
+                                  struct xtio_process_summary *summary)
+{
+    if (!summary)
+        return -EINVAL;
+    const struct process *process = find_process(analysis, vpid);
+    if (!process)
+        return -ENOENT;
+    *summary = (struct xtio_process_summary){
+        .vpid = process->vpid,
+        .name = process->name,
+        .events = process->events,
+        .schema_checked = process->schema_checked,
+        .findings_total = xtio__process_findings(analysis, process),
+        .drops = process->drops,
+        .drop_bytes = process->drop_bytes,
+        .unflushed_at_close = process->unflushed_at_close,
+        .unflushed_at_close_bytes = process->unflushed_at_close_bytes,
+        .backpressure_max_queued_bytes = process->backpressure_max_queued,
+    };
+    xtio__latency(&process->backpressure, &summary->backpressure);
+    return 0;
+}
+
+int xtio_analysis_coverage_summary(const xtio_analysis *analysis, int64_t vpid,
+                                   struct xtio_coverage_summary *summary)
+{
+    if (!summary)
+        return -EINVAL;
+    const struct process *process = find_process(analysis, vpid);
+    if (!process)
+        return -ENOENT;
+    *summary = process->coverage;
+    return 0;
+}
+
+void xtio_analysis_discard_summary(const xtio_analysis *analysis,
+                                   struct xtio_discard_summary *summary)
+{
+    if (!summary)
+        return;
+    *summary = analysis ? analysis->discards : (struct xtio_discard_summary){0};
+}
+
+uint64_t xtio_analysis_finding_count(const xtio_analysis *analysis, int64_t vpid,
+                                     enum xtio_finding_kind kind)
+{
+    const struct process *process = find_process(analysis, vpid);
+    if (!process || (unsigned)kind >= XTIO_FINDING_KIND_COUNT)
+        return 0;
+    return process->findings[kind].count;
+}
+
+size_t xtio_analysis_inflight_count(const xtio_analysis *analysis)
+{
+    return analysis ? analysis->handoffs.len + analysis->unflushed_count + analysis->held_len : 0;
+}

@@ -1,0 +1,274 @@
+/*
+ * The JSON half of the analyzers' end-to-end tests (e2e_test.sh): reads a report of xtio-analyze
+ * or sink.xtio.analyze (docs/analysis.md) and checks one expectation, printing what differs.
+ *
+ * Usage:
+ *   e2e_check_report counts REPORT LOAD_JSON INFO_TEXT INFO_REPLY_BYTES
+ *       handoffs, bytes, records and drops per mode equal the server's own counters: the INFO
+ *       text read right before the server stopped, plus that INFO reply itself (one inline
+ *       handoff of INFO_REPLY_BYTES). And, for the server's heavy mode, xtio-load's
+ *       .info.server_delta plus the DEBUG POPULATE reply (one "+OK\r\n" handoff), made before
+ *       the delta's window opened.
+ *   e2e_check_report clean REPORT       exit code 0, no finding of any kind
+ *   e2e_check_report off-loop REPORT    exit code 1, off-loop writes found
+ *   e2e_check_report discards REPORT    discarded events reported, exit code 0: no finding, so
+ *                                       nothing "lost" that a discard may explain
+ *   e2e_check_report refused REPORT TEXT  exit code 2, and summary.error contains TEXT
+ *   e2e_check_report same REPORT OTHER  both reports are the same document
+ *
+ * Exit status: 0 when the expectation holds, 1 when it does not, 2 on bad usage or input.
+ */
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MODE_COUNT 5
+static const char *const modes[MODE_COUNT] = {"inline", "sync", "async", "batch", "direct"};
+
+/* The DEBUG POPULATE reply: one handoff of the heavy mode, before xtio-load's first INFO. */
+#define POPULATE_REPLY_BYTES 5 /* "+OK\r\n" */
+
+static int problems;
+
+static void problem(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void problem(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("e2e_check_report: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    problems++;
+}
+
+static json_t *load(const char *path)
+{
+    json_error_t error;
+    json_t *root = json_load_file(path, 0, &error);
+    if (!root) {
+        fprintf(stderr, "e2e_check_report: %s is not JSON: %s (line %d)\n", path, error.text,
+                error.line);
+        exit(2);
+    }
+    return root;
+}
+
+/* A number at a path of object keys; a problem (and 0) when it is missing. */
+static int64_t number(const json_t *root, const char *what, const char *path)
+{
+    char keys[256];
+    snprintf(keys, sizeof(keys), "%s", path);
+    const json_t *node = root;
+    for (char *save = NULL, *key = strtok_r(keys, ".", &save); key && node;
+         key = strtok_r(NULL, ".", &save))
+        node = json_object_get(node, key);
+    if (!json_is_integer(node)) {
+        problem("%s has no integer at %s", what, path);
+        return 0;
+    }
+    return json_integer_value(node);
+}
+
+/* The one process of the report: the tests trace a single xtio-server. */
+static const json_t *the_process(const json_t *report)
+{
+    const json_t *processes = json_object_get(report, "processes");
+    if (json_array_size(processes) != 1) {
+        problem("the report has %zu processes, expected exactly 1 (the traced xtio-server)",
+                json_array_size(processes));
+        return NULL;
+    }
+    return json_array_get(processes, 0);
+}
+
+static void expect_eq(const char *what, int64_t got, int64_t want)
+{
+    if (got != want)
+        problem("%s: the report says %" PRId64 ", expected %" PRId64, what, got, want);
+}
+
+/* ---- counts ---------------------------------------------------------------------------------- */
+
+struct counters {
+    int64_t handoffs, bytes, records, drops, drop_bytes;
+};
+
+/* The handoff_<mode> lines of INFO: "handoff_async:handoffs=1,bytes=5,records=1,drops=0,...". */
+static int read_info(const char *path, struct counters info[MODE_COUNT])
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        perror(path);
+        return -1;
+    }
+    char line[512];
+    int seen = 0;
+    while (fgets(line, sizeof(line), f)) {
+        for (int m = 0; m < MODE_COUNT; m++) {
+            char prefix[32];
+            int n = snprintf(prefix, sizeof(prefix), "handoff_%s:", modes[m]);
+            struct counters *c = &info[m];
+            if (strncmp(line, prefix, (size_t)n) == 0 &&
+                sscanf(line + n,
+                       "handoffs=%" SCNd64 ",bytes=%" SCNd64 ",records=%" SCNd64 ",drops=%" SCNd64
+                       ",drop_bytes=%" SCNd64,
+                       &c->handoffs, &c->bytes, &c->records, &c->drops, &c->drop_bytes) == 5)
+                seen |= 1 << m;
+        }
+    }
+    fclose(f);
+    if (seen != (1 << MODE_COUNT) - 1) {
+        fprintf(stderr, "e2e_check_report: %s lacks some handoff_<mode> lines of INFO\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+static void check_counts(const json_t *report, const char *load_path, const char *info_path,
+                         int64_t info_reply_bytes)
+{
+    struct counters info[MODE_COUNT] = {{0}};
+    if (read_info(info_path, info))
+        exit(2);
+    if (number(report, "the report", "discards.events") != 0)
+        problem("LTTng discarded events, so the counts cannot match: enlarge the capture's "
+                "sub-buffers");
+    const json_t *process = the_process(report);
+    if (!process)
+        return;
+    for (int m = 0; m < MODE_COUNT; m++) {
+        /* The last INFO's own reply went out after its counters were read. */
+        int64_t extra = m == 0 ? 1 : 0;
+        char path[64], what[96];
+        struct {
+            const char *key, *info_name;
+            int64_t want;
+        } fields[] = {
+            {"handoffs", "handoffs", info[m].handoffs + extra},
+            {"bytes", "bytes", info[m].bytes + (m == 0 ? info_reply_bytes : 0)},
+            {"records", "records", info[m].records + extra},
+            {"dropped", "drops", info[m].drops},
+            {"dropped_bytes", "drop_bytes", info[m].drop_bytes},
+        };
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+            snprintf(path, sizeof(path), "modes.%s.%s", modes[m], fields[i].key);
+            snprintf(what, sizeof(what), "%s %s (server INFO: %s)", modes[m], fields[i].key,
+                     fields[i].info_name);
+            expect_eq(what, number(process, "the process", path), fields[i].want);
+        }
+    }
+
+    json_t *load_report = load(load_path);
+    const json_t *info_obj = json_object_get(load_report, "info");
+    const char *heavy = json_string_value(json_object_get(info_obj, "mode"));
+    if (!heavy) {
+        problem("%s has no .info.mode: was xtio-load run with --expect-info?", load_path);
+    } else if (strcmp(heavy, "inline") != 0) {
+        /* Inline: INFO and PING replies share the mode; the INFO check above covers it. */
+        static const char *const keys[] = {"handoffs", "bytes", "records"};
+        for (size_t i = 0; i < 3; i++) {
+            char path[64], what[128];
+            snprintf(path, sizeof(path), "info.server_delta.%s.%s", heavy, keys[i]);
+            int64_t delta = number(load_report, load_path, path);
+            snprintf(path, sizeof(path), "modes.%s.%s", heavy, keys[i]);
+            snprintf(what, sizeof(what), "%s %s (xtio-load's server_delta plus DEBUG POPULATE)",
+                     heavy, keys[i]);
+            expect_eq(what, number(process, "the process", path),
+                      delta + (strcmp(keys[i], "bytes") == 0 ? POPULATE_REPLY_BYTES : 1));
+        }
+    }
+    json_decref(load_report);
+}
+
+/* ---- findings -------------------------------------------------------------------------------- */
+
+static int64_t finding(const json_t *process, const char *kind)
+{
+    const json_t *f = json_object_get(json_object_get(process, "findings"), kind);
+    return f ? json_integer_value(json_object_get(f, "count")) : 0;
+}
+
+static void check_clean(const json_t *report)
+{
+    expect_eq("summary.exit_code", number(report, "the report", "summary.exit_code"), 0);
+    expect_eq("summary.findings_total", number(report, "the report", "summary.findings_total"), 0);
+    const json_t *process = the_process(report);
+    if (!process)
+        return;
+    const char *kind;
+    const json_t *value;
+    json_object_foreach((json_t *)json_object_get(process, "findings"), kind, value)
+    {
+        char what[96];
+        snprintf(what, sizeof(what), "findings.%s.count", kind);
+        expect_eq(what, json_integer_value(json_object_get(value, "count")), 0);
+    }
+}
+
+static void check_off_loop(const json_t *report)
+{
+    expect_eq("summary.exit_code", number(report, "the report", "summary.exit_code"), 1);
+    const json_t *process = the_process(report);
+    if (process && finding(process, "off_loop_write") <= 0)
+        problem("no off_loop_write finding in a trace of the direct mode");
+}
+
+static void check_discards(const json_t *report)
+{
+    if (number(report, "the report", "discards.events") <= 0)
+        problem("no discarded events reported, yet the capture used tiny sub-buffers: is the "
+                "discard test still overflowing them?");
+    /* Discards are per CPU buffer: a handoff whose end may be among them is unknown, not lost. */
+    check_clean(report);
+}
+
+static void check_refused(const json_t *report, const char *text)
+{
+    expect_eq("summary.exit_code", number(report, "the report", "summary.exit_code"), 2);
+    const char *error =
+        json_string_value(json_object_get(json_object_get(report, "summary"), "error"));
+    if (!error || !strstr(error, text))
+        problem("summary.error is \"%s\", expected it to contain \"%s\"", error ? error : "(null)",
+                text);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: e2e_check_report counts|clean|off-loop|discards|refused|same "
+                        "REPORT [ARGS...] (see the source)\n");
+        return 2;
+    }
+    const char *check = argv[1];
+    json_t *report = load(argv[2]);
+    if (strcmp(check, "counts") == 0 && argc == 6) {
+        check_counts(report, argv[3], argv[4], strtoll(argv[5], NULL, 10));
+    } else if (strcmp(check, "clean") == 0 && argc == 3) {
+        check_clean(report);
+    } else if (strcmp(check, "off-loop") == 0 && argc == 3) {
+        check_off_loop(report);
+    } else if (strcmp(check, "discards") == 0 && argc == 3) {
+        check_discards(report);
+    } else if (strcmp(check, "refused") == 0 && argc == 4) {
+        check_refused(report, argv[3]);
+    } else if (strcmp(check, "same") == 0 && argc == 4) {
+        json_t *other = load(argv[3]);
+        if (!json_equal(report, other))
+            problem("%s and %s differ: the plugin and xtio-analyze must report the same", argv[2],
+                    argv[3]);
+        json_decref(other);
+    } else {
+        fprintf(stderr, "e2e_check_report: bad arguments for '%s' (see the source)\n", check);
+        json_decref(report);
+        return 2;
+    }
+    json_decref(report);
+    if (problems)
+        fprintf(stderr, "e2e_check_report: %s: %d problem(s) in %s\n", check, problems, argv[2]);
+    return problems ? 1 : 0;
+}

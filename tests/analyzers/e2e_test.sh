@@ -1,0 +1,436 @@
+#!/usr/bin/env bash
+# End-to-end tests of the analyzers: a real xtio-server driven by xtio-load, recorded by an LTTng
+# session of its own (its event rule filtered to the server's pid, so that concurrent tests do
+# not mix in), then analysed both by xtio-analyze and by `babeltrace2 -c sink.xtio.analyze`.
+# One CASE per run:
+#   inline|sync|async|batch  exit 0, no finding; handoffs, bytes, records and drops per mode equal
+#                            the server's INFO counters (and xtio-load's server delta)
+#   direct                   off-loop writes found: xtio-analyze exits 1
+#   discards                 tiny sub-buffers discard events: reported, and nothing falsely lost
+#   truncated                a stream file or the metadata cut short: exit 2, no hang, no crash
+#   no-vtid                  no vtid context: exit 2, naming the `lttng add-context` command
+#   no-xtio                  only other providers' events: exit 2, naming the events to enable
+#   unknown-schema           xtio:loop_start of schema version 2 (FUTURE_SCHEMA_PROGRAM): exit 2
+#   cli                      the command line and the plugin's registration (no LTTng needed)
+# Needs a reachable lttng-sessiond (it does not start one: a daemon spawned here would outlive the
+# test). The session is destroyed and the server killed whatever happens; the work directory is
+# kept on failure (or with XTIO_E2E_KEEP=1) and its path printed.
+set -uo pipefail
+
+usage="usage: e2e_test.sh CASE XTIO_SERVER XTIO_LOAD XTIO_ANALYZE PLUGIN_DIR E2E_CHECK_REPORT"
+usage+=" [FUTURE_SCHEMA_PROGRAM]"
+if (($# != 6 && $# != 7)); then
+    echo "$usage" >&2
+    exit 2
+fi
+case=$1
+server=$2
+load=$3
+analyze=$4
+plugin_dir=$5
+checker=$6
+future=${7:-}
+
+# Every step is bounded, and all of them together stay under the ctest TIMEOUT, so that the EXIT
+# trap always gets to destroy the session.
+readonly lttng_timeout=30
+readonly load_timeout=120
+readonly analyze_timeout=60
+
+die() {
+    echo "e2e_test $case: FAIL: $*" >&2
+    exit 1
+}
+
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/xtio-e2e-$case.XXXXXX") || die "cannot make a work directory"
+session="xtio-e2e-$case-$$"
+session_created=0
+server_pid=""
+
+cleanup() {
+    local rc=$?
+    if [[ -n "$server_pid" ]]; then
+        kill -KILL "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+    fi
+    if ((session_created)) && ! timeout "$lttng_timeout" lttng destroy "$session" >/dev/null 2>&1; then
+        echo "e2e_test $case: could not destroy LTTng session $session; remove it with" \
+            "'lttng destroy $session'" >&2
+    fi
+    if ((rc == 0)) && [[ "${XTIO_E2E_KEEP:-0}" != 1 ]]; then
+        rm -rf "$workdir"
+    else
+        echo "e2e_test $case: traces, reports and logs kept in $workdir" >&2
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# babeltrace2 loads the plugin into its own, uninstrumented, process: a sanitizer build of the
+# plugin needs its runtime preloaded there, and babeltrace2's own allocations are not ours.
+babeltrace=(babeltrace2)
+runtime=$(ldd "$plugin_dir/babeltrace2-plugin-xtio.so" 2>/dev/null |
+    awk '$1 ~ /^lib(asan|tsan)\.so/ { print $3; exit }')
+if [[ -n "$runtime" ]]; then
+    babeltrace=(env "LD_PRELOAD=$runtime" "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0"
+        babeltrace2)
+fi
+
+# ---- Capturing ------------------------------------------------------------------------------
+
+lttng_step() {
+    if ! timeout "$lttng_timeout" lttng "$@" >"$workdir/lttng.log" 2>&1; then
+        cat "$workdir/lttng.log" >&2
+        die "'lttng $*' failed (output above)"
+    fi
+}
+
+need_lttng() {
+    command -v lttng >/dev/null || die "the lttng command is missing: install lttng-tools"
+    # `lttng list` only asks; `lttng create` would spawn a daemon of its own that nobody stops.
+    local probe
+    if ! probe=$(timeout "$lttng_timeout" lttng list 2>&1); then
+        die "no LTTng session daemon is reachable for user $(id -un) ($probe). Start one first:" \
+            "'lttng-sessiond --daemonize'"
+    fi
+}
+
+# What capture records; the bad-input cases change them.
+events='xtio:*'
+contexts=(-t vtid -t vpid -t procname)
+# 500 RANGEs of 100 records: about 50,000 handoffs, a trace of about 10 MiB in sync mode.
+requests=500
+# The counts only match a trace that lost nothing: 16 MiB per CPU holds the whole run even if
+# the consumer daemon, on a loaded machine, drains nothing until the end.
+big_buffers=(--subbuf-size=4M --num-subbuf=4)
+
+# INFO handoff over a raw connection, right before the server stops, so that the size of its own
+# reply on the wire is known: info.txt and info_reply_bytes.
+read_info() {
+    local port=$1 header length
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || die "cannot connect to xtio-server on port $port"
+    printf 'INFO handoff\r\n' >&3
+    IFS= read -r -t 30 header <&3 || die "xtio-server did not answer INFO"
+    header=${header%$'\r'}
+    [[ "$header" =~ ^\$([0-9]+)$ ]] || die "INFO answered '$header', expected a bulk string"
+    length=${BASH_REMATCH[1]}
+    timeout 30 head -c "$((length + 2))" <&3 >"$workdir/info.txt" || die "INFO's reply was cut"
+    exec 3>&-
+    # "$<length>\r\n" <text> "\r\n"
+    info_reply_bytes=$((${#header} + 2 + length + 2))
+}
+
+stop_server() {
+    kill -TERM "$server_pid"
+    local tries=0 status=0
+    while kill -0 "$server_pid" 2>/dev/null; do
+        ((++tries > 400)) && die "xtio-server did not stop within 20 s of SIGTERM"
+        sleep 0.05
+    done
+    wait "$server_pid" || status=$?
+    server_pid=""
+    ((status == 0)) || die "xtio-server exited with status $status after SIGTERM"
+}
+
+# start_session PID [lttng enable-channel OPTION...]: a session recording the events of process
+# PID only, with the contexts of $contexts.
+start_session() {
+    local pid=$1
+    shift
+    lttng_step create "$session" --output="$workdir/trace"
+    session_created=1
+    local channel=()
+    if (($#)); then
+        lttng_step enable-channel -u -s "$session" ch0 "$@"
+        channel=(-c ch0)
+    fi
+    lttng_step enable-event -u -s "$session" "${channel[@]}" "$events" --filter "\$ctx.vpid == $pid"
+    lttng_step add-context -u -s "$session" "${channel[@]}" "${contexts[@]}"
+    lttng_step start "$session"
+}
+
+# stop waits until the consumer daemon has written everything out.
+end_session() {
+    lttng_step stop "$session"
+    lttng_step destroy "$session"
+    session_created=0
+}
+
+# launch PROGRAM [ARG...]: starts PROGRAM held back until `go` exists, so that its pid can go into
+# the session's filter and its first events are recorded (exec keeps the pid): sets server_pid.
+launch() {
+    (
+        while [[ ! -e "$workdir/go" ]]; do sleep 0.05; done
+        exec "$@"
+    ) >"$workdir/server.out" 2>"$workdir/server.err" &
+    server_pid=$!
+}
+
+release() {
+    # liblttng-ust registers from its constructor and waits at most this long (ms) for the
+    # session's events to be enabled; sanitizer builds start slowly.
+    export LTTNG_UST_REGISTER_TIMEOUT=${LTTNG_UST_REGISTER_TIMEOUT:-20000}
+    touch "$workdir/go"
+}
+
+# capture MODE [lttng enable-channel OPTION...]: records xtio-server --handoff MODE under a RANGE
+# load into $workdir/trace.
+capture() {
+    local mode=$1 tries=0 port
+    shift
+    need_lttng
+    launch "$server" --port 0 --handoff "$mode" --loops 2 --workers 2
+    start_session "$server_pid" "$@"
+    release
+    while ! grep -q 'listening on' "$workdir/server.out" 2>/dev/null; do
+        kill -0 "$server_pid" 2>/dev/null ||
+            die "xtio-server exited at start-up: $(cat "$workdir/server.err")"
+        ((++tries > 1200)) && die "xtio-server did not listen within 60 s"
+        sleep 0.05
+    done
+    port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$workdir/server.out")
+    [[ -n "$port" ]] || die "cannot read the port from: $(cat "$workdir/server.out")"
+
+    timeout "$load_timeout" "$load" -p "$port" --timeout 30 --populate 20000 --mix range=1 \
+        -n "$requests" -c 8 --expect-info --json >"$workdir/load.json" 2>"$workdir/load.err" ||
+        die "xtio-load failed against --handoff $mode: $(cat "$workdir/load.err")"
+    grep -q '"ok": true' "$workdir/load.json" || die "xtio-load did not verify its replies"
+    read_info "$port"
+    # Let the server see the INFO connection close first: stopping with a client still open is
+    # a shutdown path of its own, not what these tests are about.
+    sleep 0.2
+    stop_server
+    end_session
+}
+
+# ---- Analysing ------------------------------------------------------------------------------
+
+# analyze_both TRACE: xtio-analyze into report.json (cli_rc, cli.err) and the plugin into
+# plugin.json (bt_rc, bt.err), with the same parameters, per-connection and per-thread tables
+# included so that the comparison of the two covers them.
+analyze_both() {
+    local trace=$1
+    cli_rc=0
+    timeout "$analyze_timeout" "$analyze" --format json --output "$workdir/report.json" \
+        --by-connection --by-thread "$trace" 2>"$workdir/cli.err" || cli_rc=$?
+    ((cli_rc == 124)) && die "xtio-analyze did not finish within ${analyze_timeout}s"
+    bt_rc=0
+    timeout "$analyze_timeout" "${babeltrace[@]}" --plugin-path="$plugin_dir" \
+        -c sink.xtio.analyze \
+        --params "format=\"json\",output=\"$workdir/plugin.json\",by-connection=yes,by-thread=yes" \
+        "$trace" >"$workdir/bt.out" 2>"$workdir/bt.err" || bt_rc=$?
+    ((bt_rc == 124)) && die "babeltrace2 with sink.xtio.analyze did not finish within" \
+        "${analyze_timeout}s"
+    return 0
+}
+
+expect_rc() {
+    local who=$1 got=$2 want=$3 log=$4
+    ((got == want)) || die "$who exited $got, expected $want; stderr: $(cat "$log")"
+}
+
+expect_in() {
+    local what=$1 text=$2 file=$3
+    grep -qF -- "$text" "$file" || die "$what does not say '$text': $(cat "$file")"
+}
+
+check() {
+    "$checker" "$@" || die "e2e_check_report $1 failed (above)"
+}
+
+# ---- Cases ----------------------------------------------------------------------------------
+
+case_safe_mode() {
+    local mode=$1
+    capture "$mode" "${big_buffers[@]}"
+    analyze_both "$workdir/trace"
+    expect_rc xtio-analyze "$cli_rc" 0 "$workdir/cli.err"
+    expect_rc "babeltrace2 -c sink.xtio.analyze" "$bt_rc" 0 "$workdir/bt.err"
+    check counts "$workdir/report.json" "$workdir/load.json" "$workdir/info.txt" \
+        "$info_reply_bytes"
+    check clean "$workdir/report.json"
+    check same "$workdir/report.json" "$workdir/plugin.json"
+    # The text report, to standard output, through the plugin's default parameters.
+    "${babeltrace[@]}" --plugin-path="$plugin_dir" -c sink.xtio.analyze "$workdir/trace" \
+        >"$workdir/plugin.txt" 2>"$workdir/bt.err" ||
+        die "babeltrace2 -c sink.xtio.analyze failed: $(cat "$workdir/bt.err")"
+    expect_in "the text report" "0 findings, exit code 0" "$workdir/plugin.txt"
+}
+
+case_direct() {
+    capture direct "${big_buffers[@]}"
+    analyze_both "$workdir/trace"
+    expect_rc xtio-analyze "$cli_rc" 1 "$workdir/cli.err"
+    # The plugin cannot turn findings into babeltrace2's exit status: that is xtio-analyze's job.
+    expect_rc "babeltrace2 -c sink.xtio.analyze" "$bt_rc" 0 "$workdir/bt.err"
+    check off-loop "$workdir/report.json"
+    check counts "$workdir/report.json" "$workdir/load.json" "$workdir/info.txt" \
+        "$info_reply_bytes"
+    check same "$workdir/report.json" "$workdir/plugin.json"
+}
+
+case_discards() {
+    # Two 4 KiB sub-buffers per CPU cannot keep up with the load: LTTng discards events.
+    capture async --subbuf-size=4096 --num-subbuf=2
+    analyze_both "$workdir/trace"
+    expect_rc xtio-analyze "$cli_rc" 0 "$workdir/cli.err"
+    expect_rc "babeltrace2 -c sink.xtio.analyze" "$bt_rc" 0 "$workdir/bt.err"
+    check discards "$workdir/report.json"
+    check same "$workdir/report.json" "$workdir/plugin.json"
+}
+
+case_truncated() {
+    requests=300
+    capture async
+    local ctf stream size
+    ctf=$(dirname "$(find "$workdir/trace" -name metadata -print -quit)")
+    [[ -d "$ctf" ]] || die "no CTF trace under $workdir/trace"
+
+    # A stream file cut in the middle of a packet (packets are 4 KiB-aligned, so +7 is inside).
+    cp -r "$workdir/trace" "$workdir/cut-stream"
+    stream=$(find "${ctf/$workdir\/trace/$workdir/cut-stream}" -maxdepth 1 -type f \
+        ! -name metadata -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2-)
+    size=$(stat -c %s "$stream")
+    truncate -s "$((size / 2 + 7))" "$stream"
+    analyze_both "$workdir/cut-stream"
+    expect_rc xtio-analyze "$cli_rc" 2 "$workdir/cli.err"
+    expect_in "xtio-analyze's message" "truncated or corrupt" "$workdir/cli.err"
+    expect_in "xtio-analyze's message" "$(basename "$stream")" "$workdir/cli.err"
+    [[ ! -e "$workdir/report.json" ]] || die "xtio-analyze left a report of a trace it could not read"
+    ((bt_rc != 0)) || die "babeltrace2 -c sink.xtio.analyze exited 0 on a truncated trace"
+
+    # The metadata cut inside its first packet: babeltrace2 2.0 itself would spin forever.
+    cp -r "$workdir/trace" "$workdir/cut-metadata"
+    truncate -s 3000 "${ctf/$workdir\/trace/$workdir/cut-metadata}/metadata"
+    local rc=0
+    timeout "$analyze_timeout" "$analyze" "$workdir/cut-metadata" >/dev/null \
+        2>"$workdir/cli.err" || rc=$?
+    ((rc != 124)) || die "xtio-analyze hung on a truncated metadata file"
+    expect_rc xtio-analyze "$rc" 2 "$workdir/cli.err"
+    expect_in "xtio-analyze's message" "metadata file" "$workdir/cli.err"
+    expect_in "xtio-analyze's message" "truncated" "$workdir/cli.err"
+}
+
+case_no_vtid() {
+    requests=300
+    contexts=(-t vpid -t procname)
+    capture async
+    analyze_both "$workdir/trace"
+    expect_rc xtio-analyze "$cli_rc" 2 "$workdir/cli.err"
+    expect_in "xtio-analyze's message" "lttng add-context -u -t vtid" "$workdir/cli.err"
+    check refused "$workdir/report.json" "lttng add-context -u -t vtid"
+    ((bt_rc != 0)) || die "babeltrace2 -c sink.xtio.analyze exited 0 on a trace without vtid"
+    expect_in "babeltrace2's error" "lttng add-context -u -t vtid" "$workdir/bt.err"
+}
+
+case_no_xtio() {
+    requests=300
+    # Another provider's events only: lttng-ust's own state dump of the server.
+    events='lttng_ust_statedump:*'
+    capture async
+    analyze_both "$workdir/trace"
+    expect_rc xtio-analyze "$cli_rc" 2 "$workdir/cli.err"
+    expect_in "xtio-analyze's message" "lttng enable-event -u 'xtio:*'" "$workdir/cli.err"
+    check refused "$workdir/report.json" "lttng enable-event -u 'xtio:*'"
+    ((bt_rc != 0)) || die "babeltrace2 -c sink.xtio.analyze exited 0 on a trace without xtio"
+    expect_in "babeltrace2's error" "lttng enable-event -u 'xtio:*'" "$workdir/bt.err"
+}
+
+expect_usage_error() {
+    local want=$1 rc=0
+    shift
+    "$analyze" "$@" >/dev/null 2>"$workdir/usage.err" || rc=$?
+    ((rc == 2)) || die "xtio-analyze $*: exit status $rc, expected 2"
+    expect_in "xtio-analyze $*" "$want" "$workdir/usage.err"
+}
+
+case_unknown_schema() {
+    [[ -x "$future" ]] || die "no FUTURE_SCHEMA_PROGRAM given; $usage"
+    need_lttng
+    launch "$future"
+    start_session "$server_pid"
+    release
+    local status=0
+    timeout "$load_timeout" tail --pid="$server_pid" -f /dev/null ||
+        die "$(basename "$future") did not finish within ${load_timeout}s"
+    wait "$server_pid" || status=$?
+    server_pid=""
+    ((status == 0)) || die "$(basename "$future") exited $status: $(cat "$workdir/server.err")"
+    end_session
+    analyze_both "$workdir/trace"
+    expect_rc xtio-analyze "$cli_rc" 2 "$workdir/cli.err"
+    expect_in "xtio-analyze's message" "schema version 2" "$workdir/cli.err"
+    check refused "$workdir/report.json" "schema version 2"
+    ((bt_rc != 0)) || die "babeltrace2 -c sink.xtio.analyze exited 0 on an unknown schema"
+    expect_in "babeltrace2's error" "schema version 2" "$workdir/bt.err"
+}
+
+case_cli() {
+    local help flag
+    help=$("$analyze" --help) || die "xtio-analyze --help exited non-zero"
+    for flag in --format --output --strict --by-connection --by-thread --verbose --help \
+        --version net:// 'lttng add-context' 'Exit status'; do
+        grep -qF -- "$flag" <<<"$help" || die "xtio-analyze --help does not document $flag"
+    done
+    "$analyze" --version | grep -q '^xtio-analyze (xtio) [0-9]' ||
+        die "xtio-analyze --version does not print its version"
+    mkdir "$workdir/empty"
+    touch "$workdir/file"
+    expect_usage_error "no TRACE given"
+    expect_usage_error "unknown option '--frobnicate'" --frobnicate "$workdir/empty"
+    expect_usage_error "invalid format 'xml'" --format xml "$workdir/empty"
+    expect_usage_error "needs a value" "$workdir/empty" --output
+    expect_usage_error "No such file or directory" "$workdir/missing"
+    expect_usage_error "is not a directory" "$workdir/file"
+    expect_usage_error "no CTF trace under" "$workdir/empty"
+
+    # The plugin: exported registration symbols (hidden visibility makes babeltrace2 skip the
+    # shared object silently), listed, and its parameters documented.
+    local so="$plugin_dir/babeltrace2-plugin-xtio.so"
+    if command -v nm >/dev/null; then
+        nm -D --defined-only "$so" | grep -q '__bt_get_begin_section_plugin_descriptors' ||
+            die "$so does not export __bt_get_begin_section_plugin_descriptors"
+    fi
+    "${babeltrace[@]}" --plugin-path="$plugin_dir" list-plugins >"$workdir/plugins.txt" 2>&1 ||
+        die "babeltrace2 list-plugins failed: $(cat "$workdir/plugins.txt")"
+    expect_in "babeltrace2 list-plugins" "sink.xtio.analyze" "$workdir/plugins.txt"
+    "${babeltrace[@]}" --plugin-path="$plugin_dir" help sink.xtio.analyze >"$workdir/help.txt" 2>&1 ||
+        die "babeltrace2 help sink.xtio.analyze failed: $(cat "$workdir/help.txt")"
+    for flag in format= output= strict= by-connection= by-thread= xtio-analyze; do
+        expect_in "babeltrace2 help sink.xtio.analyze" "$flag" "$workdir/help.txt"
+    done
+    # A bad parameter is refused with a cause naming it; input without xtio events too. Any
+    # source will do: source.text.dmesg reads a one-line file.
+    echo '[    0.000000] Linux version 6.1' >"$workdir/dmesg.txt"
+    local rc=0
+    "${babeltrace[@]}" --plugin-path="$plugin_dir" run \
+        -c src:source.text.dmesg -p "path=\"$workdir/dmesg.txt\"" \
+        -c xtio:sink.xtio.analyze -p 'frob=1' --connect src:xtio >/dev/null 2>"$workdir/bt.err" ||
+        rc=$?
+    ((rc != 0)) || die "babeltrace2 accepted sink.xtio.analyze's unknown parameter frob"
+    expect_in "babeltrace2's error" 'Unknown parameter: name="frob"' "$workdir/bt.err"
+    rc=0
+    "${babeltrace[@]}" --plugin-path="$plugin_dir" run \
+        -c src:source.text.dmesg -p "path=\"$workdir/dmesg.txt\"" \
+        -c xtio:sink.xtio.analyze --connect src:xtio >/dev/null 2>"$workdir/bt.err" || rc=$?
+    ((rc != 0)) || die "babeltrace2 -c sink.xtio.analyze exited 0 on input without xtio events"
+    expect_in "babeltrace2's error" "lttng enable-event -u 'xtio:*'" "$workdir/bt.err"
+}
+
+case "$case" in
+inline | sync | async | batch) case_safe_mode "$case" ;;
+direct) case_direct ;;
+discards) case_discards ;;
+truncated) case_truncated ;;
+no-vtid) case_no_vtid ;;
+no-xtio) case_no_xtio ;;
+unknown-schema) case_unknown_schema ;;
+cli) case_cli ;;
+*)
+    echo "e2e_test: unknown case '$case'; $usage" >&2
+    exit 2
+    ;;
+esac
+echo "e2e_test $case: passed"

@@ -1,0 +1,228 @@
+/*
+ * Builders of synthetic `xtio` event streams for the analysis core's tests: one function per
+ * event, which feeds it and checks that it was accepted, plus small accessors. Include after
+ * <cmocka.h>.
+ */
+#ifndef XTIO_TESTS_ANALYZERS_TEST_EVENTS_H
+#define XTIO_TESTS_ANALYZERS_TEST_EVENTS_H
+
+#include "analysis.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PID     1000
+#define LOOP    1001 /* the loop thread */
+#define WORKER  1002 /* a producer */
+#define WORKER2 1003 /* another producer */
+
+#define INLINE 0
+#define SYNC   1
+#define ASYNC  2
+#define BATCH  3
+#define DIRECT 4
+
+static inline xtio_analysis *new_analysis(bool strict, bool by_connection, bool by_thread)
+{
+    struct xtio_analysis_options options = {
+        .strict = strict, .by_connection = by_connection, .by_thread = by_thread};
+    xtio_analysis *analysis = NULL;
+    assert_int_equal(xtio_analysis_create(&analysis, &options), 0);
+    assert_non_null(analysis);
+    return analysis;
+}
+
+static inline struct xtio_event event_at(enum xtio_event_kind kind, uint64_t ts, int64_t vpid,
+                                         int64_t vtid)
+{
+    struct xtio_event event;
+    memset(&event, 0, sizeof(event));
+    event.kind = kind;
+    event.ts_ns = ts;
+    event.has_vtid = true;
+    event.vpid = vpid;
+    event.vtid = vtid;
+    return event;
+}
+
+static inline void feed(xtio_analysis *analysis, const struct xtio_event *event)
+{
+    assert_int_equal(xtio_analysis_feed_event(analysis, event), 0);
+}
+
+static inline void ev_loop_start(xtio_analysis *analysis, uint64_t ts, int64_t vpid, int64_t tid,
+                                 uint32_t loop_id, const char *procname)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_LOOP_START, ts, vpid, tid);
+    event.loop_id = loop_id;
+    event.procname = procname;
+    event.has_schema_version = true;
+    event.schema_version = 1;
+    feed(analysis, &event);
+}
+
+static inline void ev_conn_open(xtio_analysis *analysis, uint64_t ts, int64_t vpid, int64_t owner,
+                                uint64_t conn)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_CONN_OPEN, ts, vpid, owner);
+    event.conn_id = conn;
+    event.loop_id = 1;
+    event.owner_tid = owner;
+    event.fd = 7;
+    event.has_schema_version = true;
+    event.schema_version = 1;
+    feed(analysis, &event);
+}
+
+static inline void ev_conn_close(xtio_analysis *analysis, uint64_t ts, int64_t vpid, int64_t owner,
+                                 uint64_t conn)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_CONN_CLOSE, ts, vpid, owner);
+    event.conn_id = conn;
+    event.owner_tid = owner;
+    feed(analysis, &event);
+}
+
+static inline void ev_enqueue_full(xtio_analysis *analysis, uint64_t ts, int64_t vpid, int64_t tid,
+                                   int64_t owner, uint64_t handoff, uint64_t conn, uint64_t seq,
+                                   int mode, uint32_t bytes, uint32_t records, uint64_t spool_ns)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_HANDOFF_ENQUEUE, ts, vpid, tid);
+    event.handoff_id = handoff;
+    event.conn_id = conn;
+    event.seq = seq;
+    event.mode = mode;
+    event.bytes = bytes;
+    event.records = records;
+    event.owner_tid = owner;
+    event.spool_ns = spool_ns;
+    feed(analysis, &event);
+}
+
+/* A sync, async or direct enqueue by WORKER on a connection owned by LOOP. */
+static inline void ev_enqueue(xtio_analysis *analysis, uint64_t ts, int64_t vpid, uint64_t handoff,
+                              uint64_t conn, uint64_t seq, int mode, uint32_t bytes)
+{
+    ev_enqueue_full(analysis, ts, vpid, WORKER, LOOP, handoff, conn, seq, mode, bytes, 1, 0);
+}
+
+static inline void ev_write_full(xtio_analysis *analysis, uint64_t ts, int64_t vpid, int64_t tid,
+                                 int64_t owner, uint64_t handoff, uint64_t conn, uint64_t seq,
+                                 int mode, uint32_t bytes, uint64_t offset)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_HANDOFF_WRITE, ts, vpid, tid);
+    event.handoff_id = handoff;
+    event.conn_id = conn;
+    event.seq = seq;
+    event.mode = mode;
+    event.bytes = bytes;
+    event.owner_tid = owner;
+    event.offset = offset;
+    feed(analysis, &event);
+}
+
+/* A write on LOOP, its owner. */
+static inline void ev_write(xtio_analysis *analysis, uint64_t ts, int64_t vpid, uint64_t handoff,
+                            uint64_t conn, uint64_t seq, int mode, uint32_t bytes, uint64_t offset)
+{
+    ev_write_full(analysis, ts, vpid, LOOP, LOOP, handoff, conn, seq, mode, bytes, offset);
+}
+
+static inline void ev_flush(xtio_analysis *analysis, uint64_t ts, int64_t vpid, uint64_t conn,
+                            uint64_t total)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_CONN_FLUSH, ts, vpid, LOOP);
+    event.conn_id = conn;
+    event.bytes_flushed_total = total;
+    feed(analysis, &event);
+}
+
+static inline void ev_sync_wait_end(xtio_analysis *analysis, uint64_t ts, int64_t vpid,
+                                    uint64_t handoff, uint64_t conn, int written)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_SYNC_WAIT_END, ts, vpid, WORKER);
+    event.handoff_id = handoff;
+    event.conn_id = conn;
+    event.written = written;
+    feed(analysis, &event);
+}
+
+static inline void ev_drop(xtio_analysis *analysis, uint64_t ts, int64_t vpid, uint64_t handoff,
+                           uint64_t conn, uint64_t seq, uint32_t bytes)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_HANDOFF_DROP, ts, vpid, LOOP);
+    event.handoff_id = handoff;
+    event.conn_id = conn;
+    event.seq = seq;
+    event.bytes = bytes;
+    feed(analysis, &event);
+}
+
+static inline void ev_backpressure(xtio_analysis *analysis, uint64_t ts, int64_t vpid,
+                                   uint64_t conn, uint64_t queued, uint64_t waited_ns)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_BACKPRESSURE, ts, vpid, WORKER);
+    event.conn_id = conn;
+    event.queued_bytes = queued;
+    event.waited_ns = waited_ns;
+    feed(analysis, &event);
+}
+
+static inline void discard(xtio_analysis *analysis, uint64_t count, bool has_range,
+                           uint64_t begin_ns, uint64_t end_ns)
+{
+    struct xtio_discard d = {.count = count,
+                             .has_range = has_range,
+                             .begin_ns = begin_ns,
+                             .end_ns = end_ns,
+                             .stream = "test/stream 0"};
+    xtio_analysis_feed_discard(analysis, &d);
+}
+
+static inline struct xtio_mode_summary mode_summary(const xtio_analysis *analysis, int64_t vpid,
+                                                    int mode)
+{
+    struct xtio_mode_summary summary;
+    assert_int_equal(xtio_analysis_mode_summary(analysis, vpid, mode, &summary), 0);
+    return summary;
+}
+
+static inline struct xtio_coverage_summary coverage(const xtio_analysis *analysis, int64_t vpid)
+{
+    struct xtio_coverage_summary summary;
+    assert_int_equal(xtio_analysis_coverage_summary(analysis, vpid, &summary), 0);
+    return summary;
+}
+
+static inline uint64_t findings(const xtio_analysis *analysis, enum xtio_finding_kind kind)
+{
+    return xtio_analysis_finding_count(analysis, PID, kind);
+}
+
+/* The report as a string (free it). */
+static inline char *report(const xtio_analysis *analysis, enum xtio_report_format format)
+{
+    /* On the heap: GCC takes a memstream's buffer in a local for a dangling pointer. */
+    struct {
+        char *text;
+        size_t size;
+    } *buffer = calloc(1, sizeof(*buffer));
+    assert_non_null(buffer);
+    FILE *out = open_memstream(&buffer->text, &buffer->size);
+    assert_non_null(out);
+    assert_int_equal(xtio_analysis_write_report(analysis, format, out), 0);
+    assert_int_equal(fclose(out), 0);
+    char *text = buffer->text;
+    free(buffer);
+    return text;
+}
+
+/* Exact values: maxima, and any statistic of a single measurement. */
+#define assert_us(actual, expected)                                                                \
+    assert_true((actual) > (expected)-1e-9 && (actual) < (expected) + 1e-9)
+/* Other percentiles: within one histogram bucket (1/64 of the value). */
+#define assert_near_us(actual, expected)                                                           \
+    assert_true((actual) >= (expected) * (1 - 1.0 / 64) - 1e-9 &&                                  \
+                (actual) <= (expected) * (1 + 1.0 / 64) + 1e-9)
+
+#endif

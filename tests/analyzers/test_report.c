@@ -1,0 +1,373 @@
+/*
+ * The reports of the analysis core: the JSON report parses back with jansson and has exactly the
+ * keys docs/analysis.md lists, with findings' evidence and the optional tables; the text report
+ * opens with the side-by-side table of the modes; a refused input is reported as such.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "test_events.h"
+
+#define CONN 1
+
+/* Every mode, a direct (off-loop) write, a drop, a backpressure wait and a discard. */
+static xtio_analysis *analysed(bool strict, bool by_connection, bool by_thread)
+{
+    xtio_analysis *a = new_analysis(strict, by_connection, by_thread);
+    struct xtio_event event = event_at(XTIO_EVENT_BACKPRESSURE, 10, PID, WORKER);
+    event.conn_id = CONN;
+    event.queued_bytes = 300000;
+    event.waited_ns = 2500;
+    event.procname = "worker-1";
+    feed(a, &event);
+    ev_loop_start(a, 20, PID, LOOP, 1, "xtio-loop-1");
+    ev_conn_open(a, 100, PID, LOOP, CONN);
+    ev_write(a, 1000, PID, 1, CONN, 0, INLINE, 10, 0);
+    ev_enqueue(a, 1100, PID, 2, CONN, 1, SYNC, 10);
+    ev_enqueue(a, 1200, PID, 3, CONN, 2, ASYNC, 10);
+    ev_enqueue_full(a, 1300, PID, WORKER, LOOP, 4, CONN, 3, BATCH, 10, 4, 900);
+    ev_write(a, 1400, PID, 2, CONN, 1, SYNC, 10, 10);
+    ev_write(a, 1500, PID, 3, CONN, 2, ASYNC, 10, 20);
+    ev_sync_wait_end(a, 1550, PID, 2, CONN, 1);
+    ev_write(a, 1600, PID, 4, CONN, 3, BATCH, 10, 30);
+    ev_enqueue(a, 1700, PID, 5, CONN, 4, DIRECT, 10);
+    ev_write_full(a, 1800, PID, WORKER, LOOP, 5, CONN, 4, DIRECT, 10, 40);
+    ev_flush(a, 2000, PID, CONN, 50);
+    ev_enqueue(a, 2100, PID, 6, CONN, 5, ASYNC, 7);
+    ev_drop(a, 3000, PID, 6, CONN, 5, 7);
+    ev_conn_close(a, 3000, PID, LOOP, CONN);
+    discard(a, 2, true, 2500, 2600);
+    assert_int_equal(xtio_analysis_finish(a), 0);
+    return a;
+}
+
+static json_t *json_report(const xtio_analysis *a)
+{
+    char *text = report(a, XTIO_REPORT_JSON);
+    json_error_t error;
+    json_t *root = json_loads(text, 0, &error);
+    if (!root)
+        fail_msg("JSON report does not parse: %s (line %d)", error.text, error.line);
+    free(text);
+    return root;
+}
+
+/* The object has exactly these keys: the documented ones, no more, no fewer. */
+static void assert_keys(const json_t *object, const char *const *keys, size_t count)
+{
+    assert_true(json_is_object(object));
+    for (size_t i = 0; i < count; i++) {
+        if (!json_object_get(object, keys[i]))
+            fail_msg("missing key \"%s\"", keys[i]);
+    }
+    assert_int_equal(json_object_size(object), count);
+}
+
+#define ASSERT_KEYS(object, ...)                                                                   \
+    do {                                                                                           \
+        static const char *const keys_[] = {__VA_ARGS__};                                          \
+        assert_keys((object), keys_, sizeof(keys_) / sizeof(keys_[0]));                            \
+    } while (0)
+
+static void assert_latency_keys(const json_t *latency)
+{
+    ASSERT_KEYS(latency, "count", "p50", "p90", "p99", "p99_9", "max");
+}
+
+static void assert_metric_keys(const json_t *object)
+{
+    assert_latency_keys(json_object_get(object, "queue_wait_us"));
+    assert_latency_keys(json_object_get(object, "end_to_end_us"));
+    assert_latency_keys(json_object_get(object, "flush_us"));
+    assert_latency_keys(json_object_get(object, "producer_blocked_us"));
+    assert_latency_keys(json_object_get(object, "spool_delay_us"));
+}
+
+static void json_report_has_the_documented_keys(void **state)
+{
+    (void)state;
+    xtio_analysis *a = analysed(false, false, false);
+    json_t *root = json_report(a);
+
+    ASSERT_KEYS(root, "format", "version", "options", "summary", "discards", "processes");
+    assert_string_equal(json_string_value(json_object_get(root, "format")), "xtio-analysis");
+    assert_int_equal(json_integer_value(json_object_get(root, "version")), 1);
+    ASSERT_KEYS(json_object_get(root, "options"), "strict", "by_connection", "by_thread",
+                "max_samples");
+    ASSERT_KEYS(json_object_get(root, "summary"), "exit_code", "findings_total", "processes",
+                "events", "error");
+    json_t *discards = json_object_get(root, "discards");
+    ASSERT_KEYS(discards, "events", "messages", "unranged", "streams");
+    ASSERT_KEYS(json_array_get(json_object_get(discards, "streams"), 0), "stream", "events",
+                "messages", "unranged", "begin_ns", "end_ns");
+
+    json_t *process = json_array_get(json_object_get(root, "processes"), 0);
+    ASSERT_KEYS(process, "pid", "name", "events", "first_ns", "last_ns", "loops", "connections",
+                "schema", "modes", "backpressure", "drops", "unflushed_at_close", "findings_total",
+                "findings", "coverage");
+    ASSERT_KEYS(json_object_get(process, "schema"), "checked_events", "version");
+    json_t *modes = json_object_get(process, "modes");
+    ASSERT_KEYS(modes, "inline", "sync", "async", "batch", "direct");
+    for (int m = 0; m < XTIO_ANALYSIS_MODE_COUNT; m++) {
+        json_t *mode = json_object_get(modes, xtio_analysis_mode_name(m));
+        ASSERT_KEYS(mode, "handoffs", "bytes", "records", "dropped", "dropped_bytes",
+                    "queue_wait_us", "end_to_end_us", "flush_us", "producer_blocked_us",
+                    "spool_delay_us");
+        assert_metric_keys(mode);
+    }
+    json_t *backpressure = json_object_get(process, "backpressure");
+    ASSERT_KEYS(backpressure, "waited_us", "max_queued_bytes");
+    assert_latency_keys(json_object_get(backpressure, "waited_us"));
+    ASSERT_KEYS(json_object_get(process, "drops"), "handoffs", "bytes", "finding");
+    ASSERT_KEYS(json_object_get(process, "unflushed_at_close"), "handoffs", "bytes");
+    json_t *findings = json_object_get(process, "findings");
+    ASSERT_KEYS(findings, "off_loop_write", "ordering_break", "write_after_close", "lost_handoff");
+    ASSERT_KEYS(json_object_get(findings, "off_loop_write"), "count", "bytes", "samples");
+    json_t *coverage = json_object_get(process, "coverage");
+    ASSERT_KEYS(coverage, "connections_without_open", "incomplete", "unknown");
+    ASSERT_KEYS(json_object_get(coverage, "incomplete"), "writes_without_enqueue",
+                "drops_without_enqueue", "sync_waits_without_enqueue", "in_flight_at_end",
+                "unflushed_at_end");
+    ASSERT_KEYS(json_object_get(coverage, "unknown"), "writes_without_enqueue",
+                "drops_without_enqueue", "sync_waits_without_enqueue",
+                "in_flight_on_closed_connection");
+    json_decref(root);
+    xtio_analysis_destroy(a);
+}
+
+static void json_report_values_match_the_analysis(void **state)
+{
+    (void)state;
+    xtio_analysis *a = analysed(false, false, false);
+    json_t *root = json_report(a);
+    json_t *summary = json_object_get(root, "summary");
+    assert_int_equal(json_integer_value(json_object_get(summary, "exit_code")), 1);
+    assert_int_equal(json_integer_value(json_object_get(summary, "findings_total")), 1);
+    assert_true(json_is_null(json_object_get(summary, "error")));
+
+    json_t *process = json_array_get(json_object_get(root, "processes"), 0);
+    assert_int_equal(json_integer_value(json_object_get(process, "pid")), PID);
+    assert_string_equal(json_string_value(json_object_get(process, "name")), "xtio-loop-1");
+    json_t *sync = json_object_get(json_object_get(process, "modes"), "sync");
+    assert_int_equal(json_integer_value(json_object_get(sync, "handoffs")), 1);
+    json_t *blocked = json_object_get(sync, "producer_blocked_us");
+    assert_int_equal(json_integer_value(json_object_get(blocked, "count")), 1);
+    assert_us(json_real_value(json_object_get(blocked, "max")), 0.45);
+    /* An empty distribution has no percentiles, rather than zeros. */
+    json_t *inline_queue = json_object_get(
+        json_object_get(json_object_get(process, "modes"), "inline"), "queue_wait_us");
+    assert_int_equal(json_integer_value(json_object_get(inline_queue, "count")), 0);
+    assert_true(json_is_null(json_object_get(inline_queue, "p50")));
+    json_t *drops = json_object_get(process, "drops");
+    assert_int_equal(json_integer_value(json_object_get(drops, "handoffs")), 1);
+    assert_int_equal(json_integer_value(json_object_get(drops, "bytes")), 7);
+    assert_false(json_boolean_value(json_object_get(drops, "finding")));
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(root, "discards"), "events")), 2);
+    json_decref(root);
+    xtio_analysis_destroy(a);
+}
+
+static void json_finding_samples_carry_the_evidence(void **state)
+{
+    (void)state;
+    xtio_analysis *a = analysed(false, false, false);
+    json_t *root = json_report(a);
+    json_t *process = json_array_get(json_object_get(root, "processes"), 0);
+    json_t *off_loop = json_object_get(json_object_get(process, "findings"), "off_loop_write");
+    assert_int_equal(json_integer_value(json_object_get(off_loop, "count")), 1);
+    json_t *sample = json_array_get(json_object_get(off_loop, "samples"), 0);
+    ASSERT_KEYS(sample, "ts_ns", "event", "pid", "process", "conn_id", "handoff_id", "seq", "mode",
+                "bytes", "writer_tid", "writer_name", "owner_tid", "owner_name");
+    assert_int_equal(json_integer_value(json_object_get(sample, "ts_ns")), 1800);
+    assert_string_equal(json_string_value(json_object_get(sample, "event")), "handoff_write");
+    assert_int_equal(json_integer_value(json_object_get(sample, "pid")), PID);
+    assert_string_equal(json_string_value(json_object_get(sample, "process")), "xtio-loop-1");
+    assert_int_equal(json_integer_value(json_object_get(sample, "conn_id")), CONN);
+    assert_int_equal(json_integer_value(json_object_get(sample, "handoff_id")), 5);
+    assert_int_equal(json_integer_value(json_object_get(sample, "seq")), 4);
+    assert_string_equal(json_string_value(json_object_get(sample, "mode")), "direct");
+    assert_int_equal(json_integer_value(json_object_get(sample, "writer_tid")), WORKER);
+    assert_string_equal(json_string_value(json_object_get(sample, "writer_name")), "worker-1");
+    assert_int_equal(json_integer_value(json_object_get(sample, "owner_tid")), LOOP);
+    assert_string_equal(json_string_value(json_object_get(sample, "owner_name")), "xtio-loop-1");
+    json_decref(root);
+    xtio_analysis_destroy(a);
+}
+
+static void json_many_findings_keep_a_count_and_the_first_samples(void **state)
+{
+    (void)state;
+    xtio_analysis *a = new_analysis(false, false, false);
+    ev_conn_open(a, 100, PID, LOOP, CONN);
+    for (uint64_t i = 0; i < 20; i++)
+        ev_write_full(a, 1000 + i, PID, WORKER, LOOP, i + 1, CONN, i, DIRECT, 1, i);
+    assert_int_equal(xtio_analysis_finish(a), 0);
+    json_t *root = json_report(a);
+    json_t *process = json_array_get(json_object_get(root, "processes"), 0);
+    json_t *off_loop = json_object_get(json_object_get(process, "findings"), "off_loop_write");
+    assert_int_equal(json_integer_value(json_object_get(off_loop, "count")), 20);
+    json_t *samples = json_object_get(off_loop, "samples");
+    assert_int_equal(json_array_size(samples), 5);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(samples, 0), "ts_ns")),
+                     1000);
+    json_decref(root);
+    xtio_analysis_destroy(a);
+}
+
+static void json_dropped_data_is_a_finding_with_strict(void **state)
+{
+    (void)state;
+    xtio_analysis *a = analysed(true, false, false);
+    json_t *root = json_report(a);
+    json_t *process = json_array_get(json_object_get(root, "processes"), 0);
+    json_t *dropped = json_object_get(json_object_get(process, "findings"), "dropped_data");
+    assert_non_null(dropped);
+    assert_int_equal(json_integer_value(json_object_get(dropped, "count")), 1);
+    assert_int_equal(json_integer_value(json_object_get(process, "findings_total")), 2);
+    assert_true(json_boolean_value(json_object_get(json_object_get(process, "drops"), "finding")));
+    json_decref(root);
+    xtio_analysis_destroy(a);
+}
+
+static void json_tables_are_there_only_on_request(void **state)
+{
+    (void)state;
+    xtio_analysis *a = analysed(false, true, true);
+    json_t *root = json_report(a);
+    json_t *process = json_array_get(json_object_get(root, "processes"), 0);
+
+    json_t *conns = json_object_get(process, "per_connection");
+    assert_int_equal(json_array_size(conns), 1);
+    json_t *conn = json_array_get(conns, 0);
+    ASSERT_KEYS(conn, "conn_id", "owner_tid", "loop_id", "handoffs", "bytes", "records",
+                "queue_wait_us", "end_to_end_us", "flush_us", "producer_blocked_us",
+                "spool_delay_us", "backpressure_us");
+    assert_int_equal(json_integer_value(json_object_get(conn, "owner_tid")), LOOP);
+    assert_int_equal(json_integer_value(json_object_get(conn, "bytes")), 50);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(conn, "handoffs"), "async")), 1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(conn, "backpressure_us"), "count")), 1);
+
+    json_t *loops = json_object_get(process, "per_loop_thread");
+    assert_int_equal(json_array_size(loops), 1);
+    json_t *loop = json_array_get(loops, 0);
+    ASSERT_KEYS(loop, "tid", "name", "loop_id", "handoffs", "bytes", "records", "queue_wait_us",
+                "end_to_end_us", "flush_us", "producer_blocked_us", "spool_delay_us",
+                "backpressure_us");
+    assert_int_equal(json_integer_value(json_object_get(loop, "tid")), LOOP);
+    assert_int_equal(json_integer_value(json_object_get(loop, "bytes")), 50);
+
+    /* The loop produced its inline write; the worker everything else. */
+    json_t *producers = json_object_get(process, "per_producer_thread");
+    assert_int_equal(json_array_size(producers), 2);
+    json_t *worker = json_array_get(producers, 1);
+    ASSERT_KEYS(worker, "tid", "name", "handoffs", "bytes", "records", "queue_wait_us",
+                "end_to_end_us", "flush_us", "producer_blocked_us", "spool_delay_us",
+                "backpressure_us");
+    assert_int_equal(json_integer_value(json_object_get(worker, "tid")), WORKER);
+    assert_string_equal(json_string_value(json_object_get(worker, "name")), "worker-1");
+    assert_int_equal(json_integer_value(json_object_get(worker, "bytes")), 40);
+    json_decref(root);
+    xtio_analysis_destroy(a);
+
+    a = analysed(false, false, false);
+    root = json_report(a);
+    process = json_array_get(json_object_get(root, "processes"), 0);
+    assert_null(json_object_get(process, "per_connection"));
+    assert_null(json_object_get(process, "per_loop_thread"));
+    assert_null(json_object_get(process, "per_producer_thread"));
+    json_decref(root);
+    xtio_analysis_destroy(a);
+}
+
+static void text_report_opens_with_the_side_by_side_mode_table(void **state)
+{
+    (void)state;
+    xtio_analysis *a = analysed(false, true, true);
+    char *text = report(a, XTIO_REPORT_TEXT);
+
+    /* The process's heading, then at once the table with a column per mode. */
+    assert_true(strncmp(text, "== xtio-loop-1 (pid 1000)", 25) == 0);
+    const char *table = strchr(text, '\n') + 1;
+    assert_true(strncmp(table, "handoffs by mode", 16) == 0);
+    const char *end = strchr(table, '\n');
+    const char *columns[] = {"inline", "sync", "async", "batch", "direct"};
+    const char *at = table;
+    for (int i = 0; i < 5; i++) {
+        at = strstr(at, columns[i]);
+        assert_non_null(at);
+        assert_true(at < end);
+    }
+    for (const char *row = end + 1; row < strstr(text, "\nbackpressure"); row++)
+        assert_false(strncmp(row, "findings:", 9) == 0);
+    assert_non_null(strstr(table, "queue wait (us)"));
+    assert_non_null(strstr(table, "end to end (us)"));
+    assert_non_null(strstr(table, "producer blocked (us)"));
+    assert_non_null(strstr(table, "spool delay (us)"));
+    free(text);
+    xtio_analysis_destroy(a);
+}
+
+static void text_report_shows_evidence_coverage_and_summary(void **state)
+{
+    (void)state;
+    xtio_analysis *a = analysed(false, true, true);
+    char *text = report(a, XTIO_REPORT_TEXT);
+    assert_non_null(strstr(text, "off-loop writes: 1"));
+    assert_non_null(strstr(text, "thread 1002 (worker-1), owner 1001 (xtio-loop-1)"));
+    assert_non_null(strstr(text, "dropped at close: handoffs 1, bytes 7"));
+    assert_non_null(strstr(text, "coverage:"));
+    assert_non_null(strstr(text, "discarded events: 2"));
+    assert_non_null(strstr(text, "connections (percentiles within 1/16)"));
+    assert_non_null(strstr(text, "producer threads (percentiles within 1/16)"));
+    assert_non_null(strstr(text, "exit code 1"));
+    free(text);
+    xtio_analysis_destroy(a);
+}
+
+static void refused_input_is_reported_with_its_reason(void **state)
+{
+    (void)state;
+    xtio_analysis *a = new_analysis(false, false, false);
+    struct xtio_event event = event_at(XTIO_EVENT_CONN_FLUSH, 1000, PID, LOOP);
+    event.has_vtid = false;
+    assert_int_equal(xtio_analysis_feed_event(a, &event), -EPROTO);
+    assert_int_equal(xtio_analysis_finish(a), -EPROTO);
+
+    json_t *root = json_report(a);
+    json_t *summary = json_object_get(root, "summary");
+    assert_int_equal(json_integer_value(json_object_get(summary, "exit_code")), 2);
+    assert_string_equal(json_string_value(json_object_get(summary, "error")),
+                        xtio_analysis_error(a));
+    json_decref(root);
+    char *text = report(a, XTIO_REPORT_TEXT);
+    assert_non_null(strstr(text, "input refused: the trace lacks the vtid context"));
+    assert_non_null(strstr(text, "exit code 2"));
+    free(text);
+    xtio_analysis_destroy(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(json_report_has_the_documented_keys),
+        cmocka_unit_test(json_report_values_match_the_analysis),
+        cmocka_unit_test(json_finding_samples_carry_the_evidence),
+        cmocka_unit_test(json_many_findings_keep_a_count_and_the_first_samples),
+        cmocka_unit_test(json_dropped_data_is_a_finding_with_strict),
+        cmocka_unit_test(json_tables_are_there_only_on_request),
+        cmocka_unit_test(text_report_opens_with_the_side_by_side_mode_table),
+        cmocka_unit_test(text_report_shows_evidence_coverage_and_summary),
+        cmocka_unit_test(refused_input_is_reported_with_its_reason),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
