@@ -529,11 +529,13 @@ int xtio_server_start(struct xtio_server **out, const struct xtio_server_config 
         rc = xtio_loop_create(&ctx->loop, name);
         if (rc == 0)
             rc = xtio_loop_start(ctx->loop);
-        struct listener_setup setup = {.ctx = ctx, .fd = -1, .result = -ENOMEM};
-        if (rc == 0) {
-            setup.fd = dup(server->listen_fd);
-            rc = setup.fd < 0 ? -errno : xtio_loop_call(ctx->loop, add_listener, &setup);
-        }
+    }
+    /* Only once every loop exists: a client accepted by the first one may already ask for INFO,
+     * which reads them all. */
+    for (unsigned i = 0; rc == 0 && i < config->loops; i++) {
+        struct listener_setup setup = {.ctx = &server->loops[i], .fd = -1, .result = -ENOMEM};
+        setup.fd = dup(server->listen_fd);
+        rc = setup.fd < 0 ? -errno : xtio_loop_call(setup.ctx->loop, add_listener, &setup);
         if (rc == 0)
             rc = setup.result;
         else if (setup.fd >= 0)
