@@ -16,6 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <setjmp.h>
+#include <cmocka.h>
+
 uint64_t harness_now_ms(void)
 {
     struct timespec ts;
@@ -472,4 +475,22 @@ static void do_nothing(void *arg)
 int loop_barrier(xtio_loop *loop)
 {
     return xtio_loop_call(loop, do_nothing, NULL);
+}
+
+void fixture_finish_stream(struct fixture *fixture, struct reader *reader, uint64_t frames,
+                           size_t frame_size)
+{
+    bool complete = reader_wait_frames(reader, frames, HARNESS_WAIT_MS);
+    xtio_conn_close(fixture->conn);
+    reader_join(reader);
+    if (reader->first_problem[0])
+        print_error("client: %s\n", reader->first_problem);
+    assert_true(complete);
+    assert_true(reader->eof);
+    assert_int_equal(reader->read_error, 0);
+    assert_int_equal(reader->bad_frames, 0);
+    assert_int_equal(reader->order_errors, 0);
+    assert_int_equal(reader->global_errors, 0);
+    assert_int_equal(reader->frames, frames);
+    assert_int_equal(reader->bytes, frames * frame_size);
 }

@@ -143,6 +143,11 @@ struct fixture {
 int fixture_setup(struct fixture *fixture, const char *name, size_t max_pending, int sockbuf);
 /* Releases the test's reference, destroys the loop, closes the client end. */
 void fixture_teardown(struct fixture *fixture);
+/* Once the client has all `frames` frames of `frame_size` bytes, closes the connection (the end of
+ * file then catches duplicated output) and checks, with cmocka, that none was torn, late, out of
+ * order or missing. */
+void fixture_finish_stream(struct fixture *fixture, struct reader *reader, uint64_t frames,
+                           size_t frame_size);
 
 /* Polls the loop's stats until pred() holds or timeout_ms passed; *stats holds the last snapshot.
  * For counters updated on the loop thread after a call already returned (async handoffs). */

@@ -57,22 +57,6 @@ static void expect_pending(const xtio_spool *spool, size_t records)
     assert_int_equal(xtio_spool_pending_bytes(spool), records * RECORD);
 }
 
-static void finish_stream(struct fixture *f, struct reader *reader, uint64_t frames)
-{
-    bool complete = reader_wait_frames(reader, frames, HARNESS_WAIT_MS);
-    xtio_conn_close(f->conn);
-    reader_join(reader);
-    if (reader->first_problem[0])
-        print_error("client: %s\n", reader->first_problem);
-    assert_true(complete);
-    assert_true(reader->eof);
-    assert_int_equal(reader->bad_frames, 0);
-    assert_int_equal(reader->order_errors, 0);
-    assert_int_equal(reader->global_errors, 0);
-    assert_int_equal(reader->frames, frames);
-    assert_int_equal(reader->bytes, frames * RECORD);
-}
-
 static void test_threshold_flush_and_destroy(void **state)
 {
     (void)state;
@@ -113,7 +97,7 @@ static void test_threshold_flush_and_destroy(void **state)
     assert_int_equal(xtio_spool_destroy(spool), 0);
     expect_batches(f.loop, 3, 19);
 
-    finish_stream(&f, &reader, 19);
+    fixture_finish_stream(&f, &reader, 19, RECORD);
     struct xtio_loop_stats stats;
     xtio_loop_get_stats(f.loop, &stats);
     assert_int_equal(stats.mode[XTIO_MODE_ASYNC].handoffs, 0);
@@ -138,7 +122,7 @@ static void test_threshold_is_reached_at_equality(void **state)
     expect_batches(f.loop, 1, 10);
     assert_int_equal(xtio_spool_destroy(spool), 0);
     expect_batches(f.loop, 1, 10);
-    finish_stream(&f, &reader, 10);
+    fixture_finish_stream(&f, &reader, 10, RECORD);
     fixture_teardown(&f);
 }
 
@@ -160,7 +144,7 @@ static void test_default_threshold(void **state)
     expect_pending(spool, 0);
     expect_batches(f.loop, 1, fitting + 1);
     assert_int_equal(xtio_spool_destroy(spool), 0);
-    finish_stream(&f, &reader, fitting + 1);
+    fixture_finish_stream(&f, &reader, fitting + 1, RECORD);
     fixture_teardown(&f);
 }
 
@@ -237,7 +221,7 @@ static void test_spool_on_loop_writes_at_once(void **state)
     /* On the loop a chunk is the loop's own write, made before the append returned. */
     assert_int_equal(ls.inline_after_threshold, 11);
     assert_int_equal(ls.batch_after_threshold, 0);
-    finish_stream(&f, &reader, 11);
+    fixture_finish_stream(&f, &reader, 11, RECORD);
     fixture_teardown(&f);
 }
 

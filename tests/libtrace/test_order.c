@@ -129,26 +129,11 @@ static void run_producers(xtio_conn *conn, const enum xtio_mode *modes, struct g
     }
 }
 
-/* Once the client has everything, closes the connection and checks the stream: exactly
- * `frames` frames, none torn, each producer's counters 0..n-1 in order. */
+/* fixture_finish_stream(), and each producer's counters arrived as 0..n-1. */
 static void finish_stream(struct fixture *f, struct reader *reader, uint64_t frames,
                           const uint32_t *expected_per_producer, int producers)
 {
-    bool complete = reader_wait_frames(reader, frames, HARNESS_WAIT_MS);
-    /* Closing only now loses nothing: all the bytes already arrived. The end of file then tells
-     * the reader that nothing else follows, which catches duplicated output. */
-    xtio_conn_close(f->conn);
-    reader_join(reader);
-    if (reader->first_problem[0])
-        print_error("client: %s\n", reader->first_problem);
-    assert_true(complete);
-    assert_true(reader->eof);
-    assert_int_equal(reader->read_error, 0);
-    assert_int_equal(reader->bad_frames, 0);
-    assert_int_equal(reader->order_errors, 0);
-    assert_int_equal(reader->global_errors, 0);
-    assert_int_equal(reader->frames, frames);
-    assert_int_equal(reader->bytes, frames * FRAME);
+    fixture_finish_stream(f, reader, frames, FRAME);
     for (int p = 0; p < producers; p++)
         assert_int_equal(reader->next[p], expected_per_producer[p]);
 }

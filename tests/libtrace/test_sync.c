@@ -17,21 +17,6 @@
 
 #define FRAME 16
 
-static void finish_stream(struct fixture *f, struct reader *reader, uint64_t frames)
-{
-    bool complete = reader_wait_frames(reader, frames, HARNESS_WAIT_MS);
-    xtio_conn_close(f->conn);
-    reader_join(reader);
-    if (reader->first_problem[0])
-        print_error("client: %s\n", reader->first_problem);
-    assert_true(complete);
-    assert_true(reader->eof);
-    assert_int_equal(reader->bad_frames, 0);
-    assert_int_equal(reader->order_errors, 0);
-    assert_int_equal(reader->global_errors, 0);
-    assert_int_equal(reader->frames, frames);
-}
-
 static void test_sync_send_is_written_when_it_returns(void **state)
 {
     (void)state;
@@ -52,7 +37,7 @@ static void test_sync_send_is_written_when_it_returns(void **state)
         assert_int_equal(stats.mode[XTIO_MODE_SYNC].records, i + 1);
         assert_int_equal(stats.mode[XTIO_MODE_SYNC].bytes, (i + 1) * FRAME);
     }
-    finish_stream(&f, &reader, SENDS);
+    fixture_finish_stream(&f, &reader, SENDS, FRAME);
     fixture_teardown(&f);
 }
 
@@ -103,7 +88,7 @@ static void test_sync_send_waits_for_a_busy_loop(void **state)
     assert_int_equal(sender.after.mode[XTIO_MODE_SYNC].handoffs, 1);
     assert_int_equal(sender.after.mode[XTIO_MODE_SYNC].bytes, FRAME);
     assert_false(blocker.timed_out);
-    finish_stream(&f, &reader, 1);
+    fixture_finish_stream(&f, &reader, 1, FRAME);
     blocker_destroy(&blocker);
     fixture_teardown(&f);
 }
@@ -165,7 +150,7 @@ static void test_sync_send_on_loop_does_not_wait(void **state)
     struct xtio_loop_stats stats;
     xtio_loop_get_stats(f.loop, &stats);
     assert_int_equal(stats.mode[XTIO_MODE_SYNC].handoffs, 0);
-    finish_stream(&f, &reader, LOOP_SENDS);
+    fixture_finish_stream(&f, &reader, LOOP_SENDS, FRAME);
     fixture_teardown(&f);
 }
 
@@ -200,7 +185,7 @@ static void test_loop_send_follows_queued_handoffs(void **state)
     assert_int_equal(ls.async_after_first, QUEUED);
     latch_destroy(&ls.done);
 
-    finish_stream(&f, &reader, QUEUED + LOOP_SENDS);
+    fixture_finish_stream(&f, &reader, QUEUED + LOOP_SENDS, FRAME);
     assert_int_equal(reader.next_global, QUEUED + LOOP_SENDS);
     blocker_destroy(&blocker);
     fixture_teardown(&f);
