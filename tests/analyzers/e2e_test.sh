@@ -10,6 +10,10 @@
 #   truncated                a stream file or the metadata cut short: exit 2, no hang, no crash
 #   no-vtid                  no vtid context: exit 2, naming the `lttng add-context` command
 #   no-xtio                  only other providers' events: exit 2, naming the events to enable
+#   live                     the async capture streamed through a private lttng-relayd (loopback
+#                            only) and analysed live, from its net:// URL: xtio-analyze ends by
+#                            itself once the session is destroyed, exits 0 with no finding, and
+#                            its counts equal the server's INFO counters
 #   unknown-schema           xtio:loop_start of schema version 2 (FUTURE_SCHEMA_PROGRAM): exit 2
 #   cli                      the command line and the plugin's registration (no LTTng needed)
 # Needs a reachable lttng-sessiond (it does not start one: a daemon spawned here would outlive the
@@ -36,6 +40,8 @@ future=${7:-}
 readonly lttng_timeout=30
 readonly load_timeout=120
 readonly analyze_timeout=60
+# A live viewer ends about 1 s after its session is destroyed.
+readonly live_end_timeout=30
 
 die() {
     echo "e2e_test $case: FAIL: $*" >&2
@@ -46,6 +52,9 @@ workdir=$(mktemp -d "${TMPDIR:-/tmp}/xtio-e2e-$case.XXXXXX") || die "cannot make
 session="xtio-e2e-$case-$$"
 session_created=0
 server_pid=""
+# The live case's relay daemon and viewer.
+relayd_pid=""
+viewer_pid=""
 
 cleanup() {
     local rc=$?
@@ -53,9 +62,18 @@ cleanup() {
         kill -KILL "$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
     fi
+    if [[ -n "$viewer_pid" ]]; then
+        kill -KILL "$viewer_pid" 2>/dev/null
+        wait "$viewer_pid" 2>/dev/null
+    fi
     if ((session_created)) && ! timeout "$lttng_timeout" lttng destroy "$session" >/dev/null 2>&1; then
         echo "e2e_test $case: could not destroy LTTng session $session; remove it with" \
             "'lttng destroy $session'" >&2
+    fi
+    if [[ -n "$relayd_pid" ]]; then
+        kill -TERM "$relayd_pid" 2>/dev/null
+        timeout 10 tail --pid="$relayd_pid" -f /dev/null || kill -KILL "$relayd_pid" 2>/dev/null
+        wait "$relayd_pid" 2>/dev/null
     fi
     if ((rc == 0)) && [[ "${XTIO_E2E_KEEP:-0}" != 1 ]]; then
         rm -rf "$workdir"
@@ -97,7 +115,10 @@ need_lttng() {
     fi
 }
 
-# What capture records; the bad-input cases change them.
+# What capture records; the bad-input cases change them. Where: the live case streams to a relay
+# daemon instead, and starts its viewer once the session has started.
+session_output=(--output="$workdir/trace")
+on_session_started=:
 events='xtio:*'
 contexts=(-t vtid -t vpid -t procname)
 # 500 RANGEs of 100 records: about 50,000 handoffs, a trace of about 10 MiB in sync mode.
@@ -139,7 +160,7 @@ stop_server() {
 start_session() {
     local pid=$1
     shift
-    lttng_step create "$session" --output="$workdir/trace"
+    lttng_step create "$session" "${session_output[@]}"
     session_created=1
     local channel=()
     if (($#)); then
@@ -149,6 +170,7 @@ start_session() {
     lttng_step enable-event -u -s "$session" "${channel[@]}" "$events" --filter "\$ctx.vpid == $pid"
     lttng_step add-context -u -s "$session" "${channel[@]}" "${contexts[@]}"
     lttng_step start "$session"
+    "$on_session_started"
 }
 
 # stop waits until the consumer daemon has written everything out.
@@ -419,6 +441,69 @@ case_cli() {
     expect_in "babeltrace2's error" "lttng enable-event -u 'xtio:*'" "$workdir/bt.err"
 }
 
+# start_relayd: a private lttng-relayd on three free loopback ports (control, data, live),
+# writing under $workdir/relayd; sets relayd_pid, relayd_ports and live_url.
+start_relayd() {
+    command -v lttng-relayd >/dev/null || die "the lttng-relayd command is missing"
+    local attempt tries port listening
+    for attempt in 1 2 3 4 5 6 7 8; do
+        # Three consecutive ports from a random base in 20000-59999, none of them in use.
+        local base=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        relayd_ports=("$base" "$((base + 1))" "$((base + 2))")
+        listening=$(ss -Htan state listening 2>/dev/null | awk '{ print $3 }')
+        for port in "${relayd_ports[@]}"; do
+            grep -qE "[:.]$port\$" <<<"$listening" && continue 2
+        done
+        lttng-relayd -C "tcp://127.0.0.1:${relayd_ports[0]}" \
+            -D "tcp://127.0.0.1:${relayd_ports[1]}" -L "tcp://127.0.0.1:${relayd_ports[2]}" \
+            -o "$workdir/relayd" >"$workdir/relayd.$attempt.log" 2>&1 &
+        relayd_pid=$!
+        # Up when it listens on all three; gone when a port was taken in the meantime.
+        tries=0
+        while kill -0 "$relayd_pid" 2>/dev/null && ((++tries <= 200)); do
+            listening=$(ss -Htlnp 2>/dev/null | grep -F "pid=$relayd_pid," | awk '{ print $4 }')
+            if grep -qF "127.0.0.1:${relayd_ports[0]}" <<<"$listening" &&
+                grep -qF "127.0.0.1:${relayd_ports[1]}" <<<"$listening" &&
+                grep -qF "127.0.0.1:${relayd_ports[2]}" <<<"$listening"; then
+                live_url="net://127.0.0.1:${relayd_ports[2]}/host/$(hostname)/$session"
+                return 0
+            fi
+            sleep 0.05
+        done
+        kill -KILL "$relayd_pid" 2>/dev/null
+        wait "$relayd_pid" 2>/dev/null
+        relayd_pid=""
+    done
+    die "lttng-relayd did not start on free loopback ports; last log: $(cat "$workdir"/relayd.*.log)"
+}
+
+# The viewer: xtio-analyze on the live URL, in the background, into report.json.
+start_viewer() {
+    "$analyze" --format json --output "$workdir/report.json" --by-connection --by-thread \
+        "$live_url" >"$workdir/cli.out" 2>"$workdir/cli.err" &
+    viewer_pid=$!
+}
+
+case_live() {
+    need_lttng
+    start_relayd
+    session_output=(--live=200000 --ctrl-url="tcp://127.0.0.1:${relayd_ports[0]}"
+        --data-url="tcp://127.0.0.1:${relayd_ports[1]}")
+    on_session_started=start_viewer
+    capture async "${big_buffers[@]}"
+    # The session is destroyed: xtio-analyze must see it gone, end the analysis and exit.
+    timeout "$live_end_timeout" tail --pid="$viewer_pid" -f /dev/null ||
+        die "xtio-analyze did not end within ${live_end_timeout}s of the live session's" \
+            "destruction; stderr: $(cat "$workdir/cli.err")"
+    local rc=0
+    wait "$viewer_pid" || rc=$?
+    viewer_pid=""
+    expect_rc xtio-analyze "$rc" 0 "$workdir/cli.err"
+    check clean "$workdir/report.json"
+    check counts "$workdir/report.json" "$workdir/load.json" "$workdir/info.txt" \
+        "$info_reply_bytes"
+}
+
 case "$case" in
 inline | sync | async | batch) case_safe_mode "$case" ;;
 direct) case_direct ;;
@@ -427,6 +512,7 @@ truncated) case_truncated ;;
 no-vtid) case_no_vtid ;;
 no-xtio) case_no_xtio ;;
 unknown-schema) case_unknown_schema ;;
+live) case_live ;;
 cli) case_cli ;;
 *)
     echo "e2e_test: unknown case '$case'; $usage" >&2
