@@ -224,6 +224,7 @@ void xtio_stream_send(struct stream *out)
 
 static void free_job(struct heavy_job *job)
 {
+    atomic_fetch_sub(&job->client->ctx->server->heavy_running, 1);
     if (job->out_open)
         stream_close(&job->out);
     xtio_heavy_destroy(job->run);
@@ -241,6 +242,7 @@ static struct heavy_job *create_job(struct client *client, const struct xtio_res
     struct heavy_job *job = calloc(1, sizeof(*job));
     if (!job)
         return NULL;
+    atomic_fetch_add(&client->ctx->server->heavy_running, 1); /* until free_job() */
     job->argv = calloc(request->argc, sizeof(*job->argv));
     job->argv_len = calloc(request->argc, sizeof(*job->argv_len));
     atomic_fetch_add(&client->refs, 1);
@@ -463,9 +465,31 @@ static void close_clients_when_flushed(void *arg)
     }
 }
 
+static void close_busy_clients(void *arg)
+{
+    struct loop_ctx *ctx = arg;
+    for (struct client *client = ctx->clients, *next; client; client = next) {
+        next = client->next;
+        if (client->busy)
+            xtio_conn_close(client->conn);
+    }
+}
+
 static bool all_clients_closed(struct xtio_server *server)
 {
     return atomic_load(&server->clients) == 0;
+}
+
+static bool no_heavy_command_running(struct xtio_server *server)
+{
+    return atomic_load(&server->heavy_running) == 0;
+}
+
+static void wait_until(struct xtio_server *server, bool (*done)(struct xtio_server *),
+                       int timeout_ms)
+{
+    for (int waited_ms = 0; !done(server) && waited_ms < timeout_ms; waited_ms += 10)
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
 }
 
 int xtio_server_port(const struct xtio_server *server)
@@ -480,15 +504,19 @@ void xtio_server_stop(struct xtio_server *server)
     for (unsigned i = 0; i < server->config.loops && server->loops; i++)
         if (server->loops[i].loop)
             xtio_loop_call(server->loops[i].loop, remove_listener, &server->loops[i]);
-    /* Commands in flight finish and post their completion to running loops; queued ones are
-     * answered with an error. Only then may the loops stop. */
+    /* Commands in flight may finish and post their completion to running loops; queued ones
+     * are answered with an error. A command streaming to a client that stopped reading would
+     * wait for it forever, so after a while such clients are closed, which ends their commands
+     * (their sends fail). Only then may the loops stop. */
+    wait_until(server, no_heavy_command_running, STOP_FLUSH_TIMEOUT_MS);
+    for (unsigned i = 0; i < server->config.loops && server->loops; i++)
+        if (server->loops[i].loop)
+            xtio_loop_call(server->loops[i].loop, close_busy_clients, &server->loops[i]);
     xtio_workers_stop(server->workers);
     for (unsigned i = 0; i < server->config.loops && server->loops; i++)
         if (server->loops[i].loop)
             xtio_loop_call(server->loops[i].loop, close_clients_when_flushed, &server->loops[i]);
-    for (int waited_ms = 0; !all_clients_closed(server) && waited_ms < STOP_FLUSH_TIMEOUT_MS;
-         waited_ms += 10)
-        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+    wait_until(server, all_clients_closed, STOP_FLUSH_TIMEOUT_MS);
     for (unsigned i = 0; i < server->config.loops && server->loops; i++)
         xtio_loop_destroy(server->loops[i].loop); /* closes whatever did not drain in time */
     if (server->listen_fd >= 0)

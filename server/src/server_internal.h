@@ -37,6 +37,7 @@ struct xtio_server {
     int port;
     uint64_t start_ns;
     atomic_uint clients;
+    atomic_uint heavy_running; /* heavy commands between their start and their job's end */
     atomic_uint_fast64_t connections_received, connections_rejected, commands_processed,
         protocol_errors, heavy_commands;
 };
