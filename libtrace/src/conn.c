@@ -144,7 +144,7 @@ bool xtio_conn_is_open(const xtio_conn *conn)
 /* ---- Writing into the output (loop thread, or the producer in direct mode) ---------------- */
 
 /* Puts one handoff's bytes into the output and traces it. Caller holds mu, or is the loop writing
- * a batch taken from the queue (see drain_task); the connection is open. */
+ * a batch taken from the queue (see write_queue); the connection is open. */
 static int write_locked(xtio_conn *conn, uint64_t handoff_id, uint64_t seq, enum xtio_mode mode,
                         const void *data, size_t len, struct evbuffer *chunk, uint32_t records)
 {
@@ -176,31 +176,6 @@ static void finish_sync(struct handoff *handoff, int result)
         handoff->waiter->result = result;
         handoff->waiter->done = true;
     }
-}
-
-/* Writes every queued handoff, in seq order. Caller holds mu, connection not closed. */
-static int write_queue_locked(xtio_conn *conn)
-{
-    bool released_sync = false;
-    int rc = 0;
-    while (conn->head && rc == 0) {
-        struct handoff *handoff = conn->head;
-        rc = write_locked(conn, handoff->id, handoff->seq, handoff->mode, handoff->data,
-                          handoff->len, handoff->chunk, handoff->records);
-        if (rc != 0)
-            break; /* left queued: the close that follows drops and traces it */
-        conn->head = handoff->next;
-        conn->depth--;
-        atomic_fetch_sub(&conn->queued_bytes, handoff->len);
-        released_sync |= handoff->waiter != NULL;
-        finish_sync(handoff, 0);
-        free_handoff(handoff);
-    }
-    if (!conn->head)
-        conn->tail = &conn->head;
-    if (released_sync || (conn->direct_waiters && !conn->head))
-        pthread_cond_broadcast(&conn->queue_progress);
-    return rc;
 }
 
 /* ---- Closing (loop thread) ----------------------------------------------------------------- */
@@ -503,14 +478,14 @@ static void requeue_front(xtio_conn *conn, struct handoff *first)
     conn->head = first;
 }
 
-/* The loop writes what producers queued. It takes the whole queue and writes it without holding
- * mu, so producers go on enqueueing meanwhile instead of sleeping on the lock; only a direct
- * writer, whose bytes must follow these, waits for `writing` to clear. */
-static void drain_task(void *arg)
+/* The loop writes what producers queued, in seq order. It takes the whole queue and writes it
+ * without holding mu, so producers go on enqueueing meanwhile instead of sleeping on the lock;
+ * only a direct writer, whose bytes must follow these, waits for `writing` to clear. Returns 0, or
+ * -ENOMEM when a handoff could not be written: the connection is then closed, and the close drops
+ * and traces what was left. Loop thread. */
+static int write_queue(xtio_conn *conn)
 {
-    xtio_conn *conn = arg;
     pthread_mutex_lock(&conn->mu);
-    conn->drain_posted = false;
     struct handoff *batch = NULL;
     if (atomic_load(&conn->state) != CONN_CLOSED && conn->head) {
         batch = conn->head;
@@ -520,11 +495,8 @@ static void drain_task(void *arg)
         conn->writing = true;
     }
     pthread_mutex_unlock(&conn->mu);
-    if (!batch) {
-        close_if_flushed(conn);
-        xtio_conn_unref(conn);
-        return;
-    }
+    if (!batch)
+        return 0;
 
     struct handoff *unwritten = NULL;
     for (struct handoff *handoff = batch; handoff; handoff = handoff->next) {
@@ -553,9 +525,19 @@ static void drain_task(void *arg)
         next = handoff->next;
         free_handoff(handoff);
     }
-    if (unwritten)
-        close_now(conn, XTIO_CLOSE_ERROR);
-    else
+    if (!unwritten)
+        return 0;
+    close_now(conn, XTIO_CLOSE_ERROR);
+    return -ENOMEM;
+}
+
+static void drain_task(void *arg)
+{
+    xtio_conn *conn = arg;
+    pthread_mutex_lock(&conn->mu);
+    conn->drain_posted = false; /* sends from now on need a drain of their own */
+    pthread_mutex_unlock(&conn->mu);
+    if (write_queue(conn) == 0)
         close_if_flushed(conn);
     xtio_conn_unref(conn);
 }
@@ -586,14 +568,19 @@ static bool wait_for_room(xtio_conn *conn, size_t len)
 static int send_on_loop(xtio_conn *conn, const void *data, size_t len, struct evbuffer *chunk,
                         uint32_t records)
 {
+    int rc = 0;
     pthread_mutex_lock(&conn->mu);
-    int rc = -EPIPE;
-    if (atomic_load(&conn->state) == CONN_OPEN) {
-        rc = write_queue_locked(conn);
-        if (rc == 0)
-            rc = write_locked(conn, xtio__next_handoff_id(), conn->next_seq++, XTIO_MODE_INLINE,
-                              data, len, chunk, records);
+    /* Producers may queue more until this thread holds mu with the queue empty. */
+    while (rc == 0 && conn->head && atomic_load(&conn->state) == CONN_OPEN) {
+        pthread_mutex_unlock(&conn->mu);
+        rc = write_queue(conn);
+        pthread_mutex_lock(&conn->mu);
     }
+    if (rc == 0)
+        rc = atomic_load(&conn->state) != CONN_OPEN
+                 ? -EPIPE
+                 : write_locked(conn, xtio__next_handoff_id(), conn->next_seq++, XTIO_MODE_INLINE,
+                                data, len, chunk, records);
     pthread_mutex_unlock(&conn->mu);
     if (chunk)
         evbuffer_free(chunk);
