@@ -178,6 +178,9 @@ struct xtio_process_summary {
     uint64_t unflushed_at_close_bytes;
     struct xtio_latency_summary backpressure; /* waited_ns of every backpressure event */
     uint64_t backpressure_max_queued_bytes;
+    /* The mode it was run in: the one with the most handoffs apart from inline, else inline;
+     * -1 without handoffs. */
+    int primary_mode;
 };
 
 /* What the trace could not show for one process. Incomplete: the trace started or ended

@@ -221,6 +221,9 @@ struct row **xtio__sorted_rows(const struct xtio__map *rows, int64_t vpid, size_
 const char *xtio__thread_name(const xtio_analysis *analysis, int64_t vpid, int64_t tid);
 void xtio__latency(const struct xtio__hist *hist, struct xtio_latency_summary *summary);
 uint64_t xtio__process_findings(const xtio_analysis *analysis, const struct process *process);
+/* The mode a process was run in: the one with the most handoffs apart from inline (which every
+ * server also uses for its short replies), else inline; -1 for a process with no handoffs. */
+int xtio__primary_mode(const struct process *process);
 bool xtio__finding_counts(const xtio_analysis *analysis, enum xtio_finding_kind kind);
 
 int xtio__write_text(const xtio_analysis *analysis, FILE *out);

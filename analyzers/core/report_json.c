@@ -226,6 +226,9 @@ static json_t *process_json(struct builder *b, const struct process *process)
     put(b, object, "last_ns", count_json(process->last_ns));
     put(b, object, "loops", count_json(process->loops));
     put(b, object, "connections", count_json(process->conns));
+    int primary_mode = xtio__primary_mode(process);
+    put(b, object, "primary_mode",
+        primary_mode < 0 ? json_null() : json_string(xtio_analysis_mode_name(primary_mode)));
     put(b, schema, "checked_events", count_json(process->schema_checked));
     put(b, schema, "version",
         process->schema_checked ? count_json(process->schema_version) : json_null());

@@ -1,6 +1,6 @@
-/* The text report: per process, the side-by-side table of the modes first, then backpressure,
- * drops, findings with evidence, coverage and the optional tables; then the trace's discards and
- * the summary. */
+/* The text report: with several processes, their modes side by side first; then per process,
+ * the side-by-side table of its modes, backpressure, drops, findings with evidence, coverage and
+ * the optional tables; then the trace's discards and the summary. */
 #include "internal.h"
 
 #include <errno.h>
@@ -80,20 +80,36 @@ static void print_thread(FILE *out, const xtio_analysis *analysis, int64_t vpid,
         fprintf(out, "%" PRId64, tid);
 }
 
-static void print_mode_table(FILE *out, const struct process *process)
+/* One column of a side-by-side table: one mode of one process. */
+struct column {
+    const struct process *process;
+    int mode;
+};
+
+/* The side-by-side table of `columns`. With `per_process`, each column is a whole process (one
+ * for each process of the trace, in the mode it was run in), so its pid and its findings are
+ * shown as well. */
+static void print_table(FILE *out, const xtio_analysis *analysis, const char *title,
+                        const struct column *columns, size_t count, bool per_process)
 {
     char cell[32];
-    fprintf(out, "%-*s", LABEL_WIDTH, "handoffs by mode");
-    for (int m = 0; m < MODE_COUNT; m++)
-        fprintf(out, "%*s", CELL_WIDTH, xtio_analysis_mode_name(m));
+    fprintf(out, "%-*s", LABEL_WIDTH, title);
+    for (size_t c = 0; c < count; c++)
+        fprintf(out, "%*s", CELL_WIDTH, xtio_analysis_mode_name(columns[c].mode));
     fputc('\n', out);
+    if (per_process) {
+        fprintf(out, "  %-*s", LABEL_WIDTH - 2, "pid");
+        for (size_t c = 0; c < count; c++)
+            fprintf(out, "%*" PRId64, CELL_WIDTH, columns[c].process->vpid);
+        fputc('\n', out);
+    }
 
     static const char *const count_labels[] = {"handoffs", "bytes", "records", "dropped",
                                                "dropped bytes"};
     for (int row = 0; row < 5; row++) {
         fprintf(out, "  %-*s", LABEL_WIDTH - 2, count_labels[row]);
-        for (int m = 0; m < MODE_COUNT; m++) {
-            const struct mode_stats *s = &process->modes[m];
+        for (size_t c = 0; c < count; c++) {
+            const struct mode_stats *s = &columns[c].process->modes[columns[c].mode];
             uint64_t values[] = {s->handoffs, s->bytes, s->records, s->drops, s->drop_bytes};
             fprintf(out, "%*" PRIu64, CELL_WIDTH, values[row]);
         }
@@ -105,13 +121,52 @@ static void print_mode_table(FILE *out, const struct process *process)
             snprintf(label, sizeof(label), "%s%s", stat == 0 ? metric_labels[metric] : "",
                      stat == 0 ? " (us)" : "");
             fprintf(out, "  %-*s%-6s", LABEL_WIDTH - 8, label, stat_labels[stat]);
-            for (int m = 0; m < MODE_COUNT; m++) {
-                format_stat(cell, sizeof(cell), &process->modes[m].metric[metric], stat);
+            for (size_t c = 0; c < count; c++) {
+                const struct mode_stats *s = &columns[c].process->modes[columns[c].mode];
+                format_stat(cell, sizeof(cell), &s->metric[metric], stat);
                 fprintf(out, "%*s", CELL_WIDTH, cell);
             }
             fputc('\n', out);
         }
     }
+    if (per_process) {
+        fprintf(out, "  %-*s", LABEL_WIDTH - 2, "findings");
+        for (size_t c = 0; c < count; c++)
+            fprintf(out, "%*" PRIu64, CELL_WIDTH,
+                    xtio__process_findings(analysis, columns[c].process));
+        fputc('\n', out);
+    }
+}
+
+static void print_mode_table(FILE *out, const xtio_analysis *analysis,
+                             const struct process *process)
+{
+    struct column columns[MODE_COUNT];
+    for (int m = 0; m < MODE_COUNT; m++)
+        columns[m] = (struct column){process, m};
+    print_table(out, analysis, "handoffs by mode", columns, MODE_COUNT, false);
+}
+
+/* A trace of several processes, typically one server per handoff mode captured in one session:
+ * their modes side by side first, each process in the mode it was run in. */
+static int print_processes_table(FILE *out, const xtio_analysis *analysis,
+                                 struct process *const *processes, size_t count)
+{
+    struct column *columns = calloc(count, sizeof(*columns));
+    if (!columns)
+        return -ENOMEM;
+    size_t used = 0;
+    for (size_t i = 0; i < count; i++) {
+        int mode = xtio__primary_mode(processes[i]);
+        if (mode >= 0)
+            columns[used++] = (struct column){processes[i], mode};
+    }
+    if (used >= 2) {
+        print_table(out, analysis, "processes side by side", columns, used, true);
+        fputc('\n', out);
+    }
+    free(columns);
+    return 0;
 }
 
 static void print_summary_line(FILE *out, const struct xtio__hist *hist)
@@ -245,7 +300,7 @@ static int print_process(FILE *out, const xtio_analysis *analysis, const struct 
             ", connections opened %" PRIu64 " ==\n",
             process->name[0] ? process->name : "?", process->vpid, process->events, process->loops,
             process->conns);
-    print_mode_table(out, process);
+    print_mode_table(out, analysis, process);
 
     fprintf(out, "\nbackpressure (producers waiting for room, any mode): waits %" PRIu64,
             process->backpressure.count);
@@ -318,6 +373,9 @@ int xtio__write_text(const xtio_analysis *analysis, FILE *out)
         status = -ENOMEM;
         goto end;
     }
+    status = print_processes_table(out, analysis, processes, count);
+    if (status)
+        goto end;
     for (size_t i = 0; i < count; i++) {
         status = print_process(out, analysis, processes[i]);
         if (status)

@@ -140,6 +140,19 @@ int xtio_analysis_write_report(const xtio_analysis *analysis, enum xtio_report_f
     return -EINVAL;
 }
 
+int xtio__primary_mode(const struct process *process)
+{
+    int primary = -1;
+    for (int m = 0; m < MODE_COUNT; m++) {
+        if (m != MODE_INLINE && process->modes[m].handoffs &&
+            (primary < 0 || process->modes[m].handoffs > process->modes[primary].handoffs))
+            primary = m;
+    }
+    if (primary < 0 && process->modes[MODE_INLINE].handoffs)
+        primary = MODE_INLINE;
+    return primary;
+}
+
 size_t xtio_analysis_process_count(const xtio_analysis *analysis)
 {
     return analysis ? analysis->processes.len : 0;
@@ -210,6 +223,7 @@ int xtio_analysis_process_summary(const xtio_analysis *analysis, int64_t vpid,
         .unflushed_at_close = process->unflushed_at_close,
         .unflushed_at_close_bytes = process->unflushed_at_close_bytes,
         .backpressure_max_queued_bytes = process->backpressure_max_queued,
+        .primary_mode = xtio__primary_mode(process),
     };
     xtio__latency(&process->backpressure, &summary->backpressure);
     return 0;

@@ -110,8 +110,8 @@ static void json_report_has_the_documented_keys(void **state)
 
     json_t *process = json_array_get(json_object_get(root, "processes"), 0);
     ASSERT_KEYS(process, "pid", "name", "events", "first_ns", "last_ns", "loops", "connections",
-                "schema", "modes", "backpressure", "drops", "unflushed_at_close", "findings_total",
-                "findings", "coverage");
+                "primary_mode", "schema", "modes", "backpressure", "drops", "unflushed_at_close",
+                "findings_total", "findings", "coverage");
     ASSERT_KEYS(json_object_get(process, "schema"), "checked_events", "version");
     json_t *modes = json_object_get(process, "modes");
     ASSERT_KEYS(modes, "inline", "sync", "async", "batch", "direct");
@@ -334,6 +334,72 @@ static void text_report_shows_evidence_coverage_and_summary(void **state)
     xtio_analysis_destroy(a);
 }
 
+/* Two servers captured in one session, one in async mode, one in direct: both also write their
+ * short replies inline. */
+static xtio_analysis *two_servers(void)
+{
+    const int64_t other = PID + 100;
+    xtio_analysis *a = new_analysis(false, false, false);
+    ev_loop_start(a, 10, PID, LOOP, 1, "xtio-server");
+    ev_loop_start(a, 10, other, LOOP, 1, "xtio-server");
+    ev_conn_open(a, 20, PID, LOOP, 1);
+    ev_conn_open(a, 20, other, LOOP, 1);
+    ev_write(a, 30, PID, 1, 1, 1, INLINE, 5, 0);
+    ev_write(a, 30, other, 1, 1, 1, INLINE, 5, 0);
+    for (uint64_t h = 2; h <= 4; h++) {
+        ev_enqueue(a, 100 * h, PID, h, 1, h, ASYNC, 10);
+        ev_write(a, 100 * h + 50, PID, h, 1, h, ASYNC, 10, 5 + 10 * (h - 2));
+        ev_enqueue(a, 100 * h, other, h, 1, h, DIRECT, 10);
+        ev_write_full(a, 100 * h + 50, other, WORKER, LOOP, h, 1, h, DIRECT, 10, 5 + 10 * (h - 2));
+    }
+    xtio_analysis_finish(a);
+    return a;
+}
+
+static void json_names_the_mode_each_process_ran_in(void **state)
+{
+    (void)state;
+    xtio_analysis *a = two_servers();
+    json_t *root = json_report(a);
+    json_t *processes = json_object_get(root, "processes");
+    assert_int_equal(json_array_size(processes), 2);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(processes, 0), "primary_mode")), "async");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(processes, 1), "primary_mode")), "direct");
+    struct xtio_process_summary summary;
+    assert_int_equal(xtio_analysis_process_summary(a, PID, &summary), 0);
+    assert_int_equal(summary.primary_mode, ASYNC);
+    json_decref(root);
+    xtio_analysis_destroy(a);
+}
+
+static void text_report_of_several_processes_opens_with_them_side_by_side(void **state)
+{
+    (void)state;
+    xtio_analysis *a = two_servers();
+    char *text = report(a, XTIO_REPORT_TEXT);
+
+    assert_true(strncmp(text, "processes side by side", 22) == 0);
+    const char *end = strchr(text, '\n');
+    const char *async = strstr(text, "async");
+    const char *direct = strstr(text, "direct");
+    assert_true(async && direct && async < direct && direct < end);
+    const char *pids = end + 1;
+    assert_true(strncmp(pids, "  pid", 5) == 0);
+    assert_true(strstr(pids, "1000") < strstr(pids, "1100"));
+    /* The direct server's off-loop writes show in its column: 0 for async, 3 for direct. */
+    const char *findings = strstr(text, "  findings");
+    assert_non_null(findings);
+    assert_true(findings < strstr(text, "== xtio-server (pid 1000)"));
+    unsigned async_findings, direct_findings;
+    assert_int_equal(sscanf(findings, "  findings %u %u", &async_findings, &direct_findings), 2);
+    assert_int_equal(async_findings, 0);
+    assert_int_equal(direct_findings, 3);
+    free(text);
+    xtio_analysis_destroy(a);
+}
+
 static void refused_input_is_reported_with_its_reason(void **state)
 {
     (void)state;
@@ -367,6 +433,8 @@ int main(void)
         cmocka_unit_test(json_tables_are_there_only_on_request),
         cmocka_unit_test(text_report_opens_with_the_side_by_side_mode_table),
         cmocka_unit_test(text_report_shows_evidence_coverage_and_summary),
+        cmocka_unit_test(json_names_the_mode_each_process_ran_in),
+        cmocka_unit_test(text_report_of_several_processes_opens_with_them_side_by_side),
         cmocka_unit_test(refused_input_is_reported_with_its_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
