@@ -1,0 +1,868 @@
+/* xtio-compare's rules: loading and checking reports, metric names, thresholds and findings. */
+#include "compare.h"
+
+#include "analysis.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPORT_FORMAT  "xtio-analysis"
+#define REPORT_VERSION 1
+/* The processes' primary_mode groups: the modes, then the processes without handoffs. */
+#define GROUP_NONE     XTIO_ANALYSIS_MODE_COUNT
+#define GROUP_COUNT    (XTIO_ANALYSIS_MODE_COUNT + 1)
+
+static const char *const count_keys[] = {"handoffs", "bytes", "records", "dropped",
+                                         "dropped_bytes"};
+#define COUNT_KEY_COUNT (int)(sizeof(count_keys) / sizeof(count_keys[0]))
+static const char *const latency_keys[] = {"queue_wait_us", "end_to_end_us", "flush_us",
+                                           "producer_blocked_us", "spool_delay_us"};
+#define LATENCY_KEY_COUNT (int)(sizeof(latency_keys) / sizeof(latency_keys[0]))
+static const char *const stat_keys[] = {"p50", "p90", "p99", "p99_9", "max"};
+#define STAT_COUNT (int)(sizeof(stat_keys) / sizeof(stat_keys[0]))
+
+static const char metric_syntax[] =
+    "write MODE.COUNT or MODE.LATENCY.STAT, or A/B for the ratio of two of them; MODE: inline "
+    "sync async batch direct, or * for every mode present; COUNT: handoffs bytes records "
+    "dropped dropped_bytes; LATENCY: queue_wait_us end_to_end_us flush_us producer_blocked_us "
+    "spool_delay_us; STAT: p50 p90 p99 p99_9 max (e.g. async.end_to_end_us.p99=25)";
+
+static const char expectation_syntax[] =
+    "write MODE.KIND; MODE: inline sync async batch direct; KIND: off_loop_write ordering_break "
+    "write_after_close lost_handoff dropped_data (e.g. direct.off_loop_write)";
+
+struct xtio_compare_report {
+    char *path;               /* owned */
+    json_t *root;             /* owned */
+    const json_t **processes; /* owned array of weak references into root */
+    int *groups;              /* owned: per process, its primary mode or GROUP_NONE */
+    size_t process_count;
+};
+
+static int fail(struct xtio_compare_error *error, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(error->message, sizeof(error->message), fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+static int mode_index(const char *name)
+{
+    for (int m = 0; m < XTIO_ANALYSIS_MODE_COUNT; m++) {
+        if (strcmp(name, xtio_analysis_mode_name(m)) == 0)
+            return m;
+    }
+    return -1;
+}
+
+static const char *group_name(int group)
+{
+    return group == GROUP_NONE ? "none" : xtio_analysis_mode_name(group);
+}
+
+/* ---- Loading ------------------------------------------------------------------------------- */
+
+/* Keys a report may leave out are zero or null; a key of the wrong type is refused, since
+ * comparing a number that is not one would give a verdict on nothing. */
+static bool optional_is(const json_t *value, json_type type)
+{
+    return !value || json_typeof(value) == type;
+}
+
+static int check_latency(const char *path, size_t index, const char *mode, const char *key,
+                         const json_t *latency, struct xtio_compare_error *error)
+{
+    if (!optional_is(latency, JSON_OBJECT))
+        goto refused;
+    for (int s = 0; latency && s < STAT_COUNT; s++) {
+        const json_t *stat = json_object_get(latency, stat_keys[s]);
+        if (stat && !json_is_number(stat) && !json_is_null(stat))
+            goto refused;
+    }
+    return 0;
+refused:
+    return fail(error, -EINVAL,
+                "%s: processes[%zu].modes.%s.%s is not a latency object of numbers or nulls: "
+                "give the unmodified output of `xtio-analyze --format json`",
+                path, index, mode, key);
+}
+
+static int check_process(const char *path, size_t index, const json_t *process, int *group,
+                         struct xtio_compare_error *error)
+{
+    if (!json_is_object(process))
+        return fail(error, -EINVAL, "%s: processes[%zu] is not an object", path, index);
+    const json_t *primary = json_object_get(process, "primary_mode");
+    if (!primary)
+        return fail(error, -EINVAL,
+                    "%s: processes[%zu] has no primary_mode: the report was written by an older "
+                    "xtio-analyze; analyse the trace again with this xtio's xtio-analyze",
+                    path, index);
+    *group = json_is_string(primary) ? mode_index(json_string_value(primary))
+             : json_is_null(primary) ? GROUP_NONE
+                                     : -1;
+    if (*group < 0)
+        return fail(error, -EINVAL,
+                    "%s: processes[%zu].primary_mode is neither a mode name nor null", path, index);
+    const json_t *modes = json_object_get(process, "modes");
+    if (!optional_is(modes, JSON_OBJECT))
+        return fail(error, -EINVAL, "%s: processes[%zu].modes is not an object", path, index);
+    for (int m = 0; modes && m < XTIO_ANALYSIS_MODE_COUNT; m++) {
+        const char *name = xtio_analysis_mode_name(m);
+        const json_t *mode = json_object_get(modes, name);
+        if (!optional_is(mode, JSON_OBJECT))
+            return fail(error, -EINVAL, "%s: processes[%zu].modes.%s is not an object", path, index,
+                        name);
+        for (int k = 0; mode && k < COUNT_KEY_COUNT; k++) {
+            if (!optional_is(json_object_get(mode, count_keys[k]), JSON_INTEGER))
+                return fail(error, -EINVAL, "%s: processes[%zu].modes.%s.%s is not an integer",
+                            path, index, name, count_keys[k]);
+        }
+        for (int k = 0; mode && k < LATENCY_KEY_COUNT; k++) {
+            int status = check_latency(path, index, name, latency_keys[k],
+                                       json_object_get(mode, latency_keys[k]), error);
+            if (status)
+                return status;
+        }
+    }
+    const json_t *findings = json_object_get(process, "findings");
+    if (!optional_is(findings, JSON_OBJECT))
+        return fail(error, -EINVAL, "%s: processes[%zu].findings is not an object", path, index);
+    for (int k = 0; findings && k < XTIO_FINDING_KIND_COUNT; k++) {
+        const char *kind = xtio_finding_kind_name((enum xtio_finding_kind)k);
+        const json_t *finding = json_object_get(findings, kind);
+        if (finding &&
+            (!json_is_object(finding) || !json_is_integer(json_object_get(finding, "count"))))
+            return fail(error, -EINVAL, "%s: processes[%zu].findings.%s has no integer count", path,
+                        index, kind);
+    }
+    return 0;
+}
+
+static int check_report(struct xtio_compare_report *report, struct xtio_compare_error *error)
+{
+    const char *path = report->path;
+    const json_t *root = report->root;
+    const json_t *format = json_object_get(root, "format");
+    if (!json_is_object(root) || !json_is_string(format) ||
+        strcmp(json_string_value(format), REPORT_FORMAT) != 0)
+        return fail(error, -EINVAL,
+                    "%s is not an xtio-analysis report (no \"format\": \"" REPORT_FORMAT
+                    "\"): give the output of `xtio-analyze --format json`",
+                    path);
+    const json_t *version = json_object_get(root, "version");
+    if (!json_is_integer(version))
+        return fail(error, -EINVAL,
+                    "%s has no integer \"version\": give the unmodified output "
+                    "of `xtio-analyze --format json`",
+                    path);
+    if (json_integer_value(version) != REPORT_VERSION)
+        return fail(error, -EINVAL,
+                    "%s is an xtio-analysis report of version %lld, and this xtio-compare reads "
+                    "version %d only: analyse the trace again with this xtio's xtio-analyze, or "
+                    "compare with the xtio-compare of the xtio that wrote it",
+                    path, (long long)json_integer_value(version), REPORT_VERSION);
+    const json_t *refusal = json_object_get(json_object_get(root, "summary"), "error");
+    if (json_is_string(refusal))
+        return fail(error, -EINVAL,
+                    "%s is the report of a trace xtio-analyze refused (%s): fix the capture, "
+                    "then analyse it again",
+                    path, json_string_value(refusal));
+    const json_t *processes = json_object_get(root, "processes");
+    if (!json_is_array(processes))
+        return fail(error, -EINVAL,
+                    "%s has no \"processes\" array: give the unmodified output "
+                    "of `xtio-analyze --format json`",
+                    path);
+    report->process_count = json_array_size(processes);
+    report->processes = calloc(report->process_count + 1, sizeof(*report->processes));
+    report->groups = calloc(report->process_count + 1, sizeof(*report->groups));
+    if (!report->processes || !report->groups)
+        return fail(error, -ENOMEM, "out of memory reading %s", path);
+    for (size_t i = 0; i < report->process_count; i++) {
+        report->processes[i] = json_array_get(processes, i);
+        int status = check_process(path, i, report->processes[i], &report->groups[i], error);
+        if (status)
+            return status;
+    }
+    return 0;
+}
+
+int xtio_compare_report_load(const char *path, xtio_compare_report **out,
+                             struct xtio_compare_error *error)
+{
+    int status = 0;
+    FILE *file = NULL;
+    struct xtio_compare_report *report = calloc(1, sizeof(*report));
+    *out = NULL;
+    if (!report || !(report->path = strdup(path))) {
+        status = fail(error, -ENOMEM, "out of memory reading %s", path);
+        goto end;
+    }
+    file = fopen(path, "r");
+    if (!file) {
+        status = -errno;
+        fail(error, status,
+             "cannot read %s: %s; give the path of a report written by `xtio-analyze --format "
+             "json --output FILE`",
+             path, strerror(errno));
+        goto end;
+    }
+    json_error_t json_error;
+    report->root = json_loadf(file, 0, &json_error);
+    if (!report->root) {
+        status = fail(error, -EINVAL,
+                      "%s is not JSON (line %d: %s): give the output of `xtio-analyze --format "
+                      "json`",
+                      path, json_error.line, json_error.text);
+        goto end;
+    }
+    status = check_report(report, error);
+end:
+    if (file)
+        fclose(file);
+    if (status) {
+        xtio_compare_report_free(report);
+        return status;
+    }
+    *out = report;
+    return 0;
+}
+
+void xtio_compare_report_free(xtio_compare_report *report)
+{
+    if (!report)
+        return;
+    json_decref(report->root);
+    free(report->processes);
+    free(report->groups);
+    free(report->path);
+    free(report);
+}
+
+/* ---- Metric names -------------------------------------------------------------------------- */
+
+static bool is_latency(const struct xtio_compare_term *term)
+{
+    return term->stat >= 0;
+}
+
+static bool parse_term(const char *text, struct xtio_compare_term *term)
+{
+    char copy[XTIO_COMPARE_METRIC_MAX];
+    char *parts[4];
+    int count = 0;
+    snprintf(copy, sizeof(copy), "%s", text);
+    for (char *p = copy, *dot; count < 4; p = dot + 1) {
+        parts[count++] = p;
+        if (!(dot = strchr(p, '.')))
+            break;
+        *dot = '\0';
+    }
+    if (count < 2 || count > 3)
+        return false;
+    term->mode = strcmp(parts[0], "*") == 0 ? XTIO_COMPARE_ANY_MODE : mode_index(parts[0]);
+    if (term->mode == -1 && strcmp(parts[0], "*") != 0)
+        return false;
+    term->key = -1;
+    term->stat = -1;
+    for (int k = 0; count == 2 && k < COUNT_KEY_COUNT; k++) {
+        if (strcmp(parts[1], count_keys[k]) == 0)
+            term->key = k;
+    }
+    for (int k = 0; count == 3 && k < LATENCY_KEY_COUNT; k++) {
+        if (strcmp(parts[1], latency_keys[k]) == 0)
+            term->key = k;
+    }
+    for (int s = 0; count == 3 && s < STAT_COUNT; s++) {
+        if (strcmp(parts[2], stat_keys[s]) == 0)
+            term->stat = s;
+    }
+    return term->key >= 0 && (count == 2 || term->stat >= 0);
+}
+
+static void term_name(const struct xtio_compare_term *term, int mode, char *buf, size_t size)
+{
+    const char *mode_name = mode < 0 ? "*" : xtio_analysis_mode_name(mode);
+    if (is_latency(term))
+        snprintf(buf, size, "%s.%s.%s", mode_name, latency_keys[term->key], stat_keys[term->stat]);
+    else
+        snprintf(buf, size, "%s.%s", mode_name, count_keys[term->key]);
+}
+
+/* The metric's name with every `*` read as glob_mode (or kept, for a negative glob_mode). */
+static void metric_name(const struct xtio_compare_metric *metric, int glob_mode, char *buf,
+                        size_t size)
+{
+    /* The longest term, direct.producer_blocked_us.p99_9, is 32 characters. */
+    char terms[2][XTIO_COMPARE_METRIC_MAX / 2];
+    for (int t = 0; t < metric->term_count; t++) {
+        const struct xtio_compare_term *term = &metric->terms[t];
+        term_name(term, term->mode == XTIO_COMPARE_ANY_MODE ? glob_mode : term->mode, terms[t],
+                  sizeof(terms[t]));
+    }
+    if (metric->term_count == 2)
+        snprintf(buf, size, "%s/%s", terms[0], terms[1]);
+    else
+        snprintf(buf, size, "%s", terms[0]);
+}
+
+static bool has_glob(const struct xtio_compare_metric *metric)
+{
+    for (int t = 0; t < metric->term_count; t++) {
+        if (metric->terms[t].mode == XTIO_COMPARE_ANY_MODE)
+            return true;
+    }
+    return false;
+}
+
+int xtio_compare_threshold_parse(const char *spec, struct xtio_compare_threshold *threshold,
+                                 struct xtio_compare_error *error)
+{
+    const char *equals = strrchr(spec, '=');
+    if (!equals || equals == spec || !equals[1])
+        return fail(error, -EINVAL,
+                    "bad --max-regress '%s': expected METRIC=PCT, e.g. "
+                    "async.end_to_end_us.p99=25",
+                    spec);
+    size_t length = (size_t)(equals - spec);
+    if (length >= sizeof(threshold->name))
+        return fail(error, -EINVAL, "bad --max-regress '%s': the metric is too long; %s", spec,
+                    metric_syntax);
+    memset(threshold, 0, sizeof(*threshold));
+    memcpy(threshold->name, spec, length);
+    char *slash = strchr(threshold->name, '/');
+    char first[XTIO_COMPARE_METRIC_MAX];
+    snprintf(first, sizeof(first), "%.*s", slash ? (int)(slash - threshold->name) : (int)length,
+             threshold->name);
+    threshold->metric.term_count = slash ? 2 : 1;
+    if (!parse_term(first, &threshold->metric.terms[0]) ||
+        (slash && !parse_term(slash + 1, &threshold->metric.terms[1])))
+        return fail(error, -EINVAL, "unknown metric '%s' in --max-regress '%s': %s",
+                    threshold->name, spec, metric_syntax);
+
+    char *end;
+    errno = 0;
+    double limit = strtod(equals + 1, &end);
+    if (*end == '%')
+        end++;
+    if (errno || *end || end == equals + 1 || !isfinite(limit))
+        return fail(error, -EINVAL,
+                    "bad --max-regress '%s': PCT '%s' is not a number of percent, e.g. 25 or "
+                    "12.5",
+                    spec, equals + 1);
+    threshold->limit_pct = limit;
+    return 0;
+}
+
+/* ---- Values -------------------------------------------------------------------------------- */
+
+struct comparison {
+    const xtio_compare_report *reports[2];               /* weak: baseline, current */
+    const struct xtio_compare_expectation *expectations; /* weak */
+    size_t expectation_count;
+    struct xtio_compare_result *result;
+    struct xtio_compare_error *error;
+    size_t row_capacity;
+};
+
+static const char *const report_roles[2] = {"the baseline", "the current report"};
+
+static uint64_t handoffs_in(const json_t *process, int mode)
+{
+    const json_t *modes = json_object_get(process, "modes");
+    const json_t *stats = json_object_get(modes, xtio_analysis_mode_name(mode));
+    json_int_t handoffs = json_integer_value(json_object_get(stats, "handoffs"));
+    return handoffs > 0 ? (uint64_t)handoffs : 0;
+}
+
+static void list_pids(const xtio_compare_report *report, int mode, bool by_primary, char *buf,
+                      size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < report->process_count && used < size; i++) {
+        const json_t *process = report->processes[i];
+        if (by_primary ? report->groups[i] == mode : handoffs_in(process, mode) > 0) {
+            int n = snprintf(buf + used, size - used, "%s%lld", used ? ", " : "",
+                             (long long)json_integer_value(json_object_get(process, "pid")));
+            used += n > 0 ? (size_t)n : 0;
+        }
+    }
+}
+
+/* The processes a MODE. prefix may name in one report: how many have MODE as primary_mode, how
+ * many have handoffs in MODE, and the one it names (NULL: none, or several). */
+struct candidates {
+    size_t primaries, users;
+    const json_t *process; /* weak */
+};
+
+static struct candidates find_candidates(const xtio_compare_report *report, int mode)
+{
+    struct candidates found = {0};
+    const json_t *by_primary = NULL, *by_handoffs = NULL;
+    for (size_t i = 0; i < report->process_count; i++) {
+        if (report->groups[i] == mode) {
+            by_primary = report->processes[i];
+            found.primaries++;
+        }
+        if (handoffs_in(report->processes[i], mode) > 0) {
+            by_handoffs = report->processes[i];
+            found.users++;
+        }
+    }
+    if (found.primaries == 1)
+        found.process = by_primary;
+    else if (found.primaries == 0 && found.users == 1)
+        found.process = by_handoffs;
+    return found;
+}
+
+static bool ambiguous(const struct candidates *found)
+{
+    return found->primaries > 1 || (found->primaries == 0 && found->users > 1);
+}
+
+/* The process a MODE. prefix names: the one whose primary_mode is MODE, else the one with
+ * handoffs in MODE. 0 with *process (NULL when there is none), or -EINVAL when several match. */
+static int resolve(struct comparison *c, int role, int mode, const char *metric,
+                   const json_t **process)
+{
+    const xtio_compare_report *report = c->reports[role];
+    struct candidates found = find_candidates(report, mode);
+    *process = found.process;
+    if (!ambiguous(&found))
+        return 0;
+    char pids[256];
+    list_pids(report, mode, found.primaries > 1, pids, sizeof(pids));
+    const char *name = xtio_analysis_mode_name(mode);
+    if (found.primaries > 1)
+        return fail(c->error, -EINVAL,
+                    "metric '%s' is ambiguous: %s (%s) has %zu processes whose primary_mode is "
+                    "%s (pids %s); compare one process per mode: one trace per mode, or one "
+                    "server per mode in one trace",
+                    metric, report_roles[role], report->path, found.primaries, name, pids);
+    return fail(c->error, -EINVAL,
+                "metric '%s' is ambiguous: %s (%s) has no process whose primary_mode is %s, and "
+                "%zu processes with %s handoffs (pids %s); compare one process per mode: one "
+                "trace per mode, or one server per mode in one trace",
+                metric, report_roles[role], report->path, name, found.users, name, pids);
+}
+
+static int term_value(struct comparison *c, int role, const struct xtio_compare_term *term,
+                      int mode, const char *metric, struct xtio_compare_value *value)
+{
+    const json_t *process;
+    int status = resolve(c, role, mode, metric, &process);
+    if (status)
+        return status;
+    *value = (struct xtio_compare_value){.presence = XTIO_COMPARE_ABSENT};
+    if (!process)
+        return 0;
+    const json_t *stats =
+        json_object_get(json_object_get(process, "modes"), xtio_analysis_mode_name(mode));
+    if (!is_latency(term)) {
+        const json_t *count = json_object_get(stats, count_keys[term->key]);
+        *value = (struct xtio_compare_value){.presence = XTIO_COMPARE_VALUE,
+                                             .number = (double)json_integer_value(count)};
+        return 0;
+    }
+    const json_t *latency = json_object_get(stats, latency_keys[term->key]);
+    const json_t *stat = json_object_get(latency, stat_keys[term->stat]);
+    *value = json_is_number(stat) ? (struct xtio_compare_value){.presence = XTIO_COMPARE_VALUE,
+                                                                .number = json_number_value(stat)}
+                                  : (struct xtio_compare_value){.presence = XTIO_COMPARE_NULL};
+    return 0;
+}
+
+/* The metric's value in one report, `*` read as glob_mode. A ratio is absent when either term
+ * is, and null when either is null or the denominator is 0. */
+static int metric_value(struct comparison *c, int role, const struct xtio_compare_metric *metric,
+                        int glob_mode, const char *name, struct xtio_compare_value *value)
+{
+    struct xtio_compare_value terms[2] = {{0}};
+    for (int t = 0; t < metric->term_count; t++) {
+        const struct xtio_compare_term *term = &metric->terms[t];
+        int status =
+            term_value(c, role, term, term->mode == XTIO_COMPARE_ANY_MODE ? glob_mode : term->mode,
+                       name, &terms[t]);
+        if (status)
+            return status;
+    }
+    *value = terms[0];
+    if (metric->term_count == 1)
+        return 0;
+    if (terms[0].presence == XTIO_COMPARE_ABSENT || terms[1].presence == XTIO_COMPARE_ABSENT)
+        value->presence = XTIO_COMPARE_ABSENT;
+    else if (terms[0].presence == XTIO_COMPARE_NULL || terms[1].presence == XTIO_COMPARE_NULL ||
+             terms[1].number == 0)
+        value->presence = XTIO_COMPARE_NULL;
+    else
+        value->number = terms[0].number / terms[1].number;
+    return 0;
+}
+
+/* ---- Rows ---------------------------------------------------------------------------------- */
+
+static bool either_direction(const struct xtio_compare_metric *metric)
+{
+    const struct xtio_compare_term *term = &metric->terms[0];
+    /* handoffs, bytes, records: the workload itself; dropped ones: larger is worse. */
+    return metric->term_count == 1 && !is_latency(term) && term->key <= 2;
+}
+
+static bool has_number(const struct xtio_compare_value *value)
+{
+    return value->presence == XTIO_COMPARE_VALUE;
+}
+
+static void judge(struct xtio_compare_row *row)
+{
+    if (has_number(&row->baseline) && has_number(&row->current)) {
+        double base = row->baseline.number, current = row->current.number;
+        row->has_delta = true;
+        row->delta_pct = base != 0      ? (current - base) / fabs(base) * 100.0
+                         : current == 0 ? 0.0
+                                        : copysign(INFINITY, current);
+    }
+    if (!row->thresholded)
+        row->verdict = XTIO_COMPARE_SHOWN;
+    else if (row->has_delta)
+        row->verdict =
+            (row->either_direction ? fabs(row->delta_pct) : row->delta_pct) > row->limit_pct
+                ? XTIO_COMPARE_CROSSED
+                : XTIO_COMPARE_WITHIN;
+    else if (has_number(&row->baseline))
+        row->verdict = XTIO_COMPARE_LOST;
+    else if (has_number(&row->current))
+        row->verdict = XTIO_COMPARE_NO_BASELINE;
+    else
+        row->verdict = XTIO_COMPARE_NO_DATA;
+}
+
+static struct xtio_compare_row *find_row(const struct xtio_compare_result *result,
+                                         const char *metric)
+{
+    for (size_t i = 0; i < result->row_count; i++) {
+        if (strcmp(result->rows[i].metric, metric) == 0)
+            return &result->rows[i];
+    }
+    return NULL;
+}
+
+/* Adds a row for the metric with `*` read as glob_mode (a threshold when limit is not NULL).
+ * 0, or a negative errno. */
+static int add_row(struct comparison *c, const struct xtio_compare_metric *metric, int glob_mode,
+                   const double *limit)
+{
+    struct xtio_compare_result *result = c->result;
+    struct xtio_compare_row row = {.thresholded = limit != NULL,
+                                   .limit_pct = limit ? *limit : 0,
+                                   .either_direction = either_direction(metric)};
+    metric_name(metric, glob_mode, row.metric, sizeof(row.metric));
+    for (int role = 0; role < 2; role++) {
+        int status = metric_value(c, role, metric, glob_mode, row.metric,
+                                  role ? &row.current : &row.baseline);
+        if (status)
+            return status;
+    }
+    judge(&row);
+    if (result->row_count == c->row_capacity) {
+        size_t capacity = c->row_capacity ? 2 * c->row_capacity : 16;
+        struct xtio_compare_row *rows = realloc(result->rows, capacity * sizeof(*rows));
+        if (!rows)
+            return fail(c->error, -ENOMEM, "out of memory comparing the reports");
+        result->rows = rows;
+        c->row_capacity = capacity;
+    }
+    result->rows[result->row_count++] = row;
+    return 0;
+}
+
+/* The modes some process of either report runs in: its primary_mode. */
+static unsigned present_modes(const struct comparison *c)
+{
+    unsigned modes = 0;
+    for (int role = 0; role < 2; role++) {
+        const xtio_compare_report *report = c->reports[role];
+        for (size_t i = 0; i < report->process_count; i++) {
+            if (report->groups[i] != GROUP_NONE)
+                modes |= 1u << report->groups[i];
+        }
+    }
+    return modes;
+}
+
+/* "the baseline (PATH): pid 12 async, pid 13 direct; the current report (PATH): ..." */
+static void describe_modes(const struct comparison *c, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int role = 0; role < 2; role++) {
+        const xtio_compare_report *report = c->reports[role];
+        int n = snprintf(buf + used, size - used, "%s%s (%s):%s", role ? "; " : "",
+                         report_roles[role], report->path, report->process_count ? "" : " none");
+        used += n > 0 && (size_t)n < size - used ? (size_t)n : 0;
+        for (size_t i = 0; i < report->process_count; i++) {
+            n = snprintf(
+                buf + used, size - used, "%s pid %lld %s", i ? "," : "",
+                (long long)json_integer_value(json_object_get(report->processes[i], "pid")),
+                group_name(report->groups[i]));
+            used += n > 0 && (size_t)n < size - used ? (size_t)n : 0;
+        }
+    }
+}
+
+static int add_threshold(struct comparison *c, const struct xtio_compare_threshold *threshold)
+{
+    const struct xtio_compare_metric *metric = &threshold->metric;
+    struct xtio_compare_result *result = c->result;
+    size_t before = result->row_count;
+    if (has_glob(metric)) {
+        unsigned modes = present_modes(c);
+        for (int m = 0; m < XTIO_ANALYSIS_MODE_COUNT; m++) {
+            int status = modes & (1u << m) ? add_row(c, metric, m, &threshold->limit_pct) : 0;
+            if (status)
+                return status;
+        }
+        if (result->row_count == before)
+            return fail(c->error, -EINVAL,
+                        "metric '%s' of --max-regress matches nothing: no process of either "
+                        "report has handoffs",
+                        threshold->name);
+    } else {
+        int status = add_row(c, metric, XTIO_COMPARE_ANY_MODE, &threshold->limit_pct);
+        if (status)
+            return status;
+        const struct xtio_compare_row *row = &result->rows[before];
+        /* Absent from both: a mode no process runs, most likely a typo. */
+        if (row->baseline.presence == XTIO_COMPARE_ABSENT &&
+            row->current.presence == XTIO_COMPARE_ABSENT) {
+            char found[512];
+            describe_modes(c, found, sizeof(found));
+            return fail(c->error, -EINVAL,
+                        "metric '%s' of --max-regress is in neither report: no process runs in "
+                        "its mode (its primary_mode, or the only process with handoffs in it). "
+                        "The processes and their primary_mode are, in %s",
+                        threshold->name, found);
+        }
+    }
+    result->thresholds += result->row_count - before;
+    return 0;
+}
+
+/* Per mode present: handoffs, and queue wait and end to end p50 and p99. Left out: rows neither
+ * report has a value for, rows a threshold already shows, and modes that name several processes
+ * (only a metric asked for says so, and fails). */
+static int add_default_rows(struct comparison *c)
+{
+    static const struct xtio_compare_term defaults[] = {
+        {.key = 0, .stat = -1},                        /* handoffs */
+        {.key = 0, .stat = 0},  {.key = 0, .stat = 2}, /* queue_wait_us p50, p99 */
+        {.key = 1, .stat = 0},  {.key = 1, .stat = 2}, /* end_to_end_us p50, p99 */
+    };
+    unsigned modes = present_modes(c);
+    for (int m = 0; m < XTIO_ANALYSIS_MODE_COUNT; m++) {
+        struct candidates in_baseline = find_candidates(c->reports[0], m);
+        struct candidates in_current = find_candidates(c->reports[1], m);
+        if (!(modes & (1u << m)) || ambiguous(&in_baseline) || ambiguous(&in_current))
+            continue;
+        for (size_t d = 0; d < sizeof(defaults) / sizeof(defaults[0]); d++) {
+            struct xtio_compare_metric metric = {.terms = {defaults[d]}, .term_count = 1};
+            metric.terms[0].mode = m;
+            char name[XTIO_COMPARE_METRIC_MAX];
+            metric_name(&metric, m, name, sizeof(name));
+            if (find_row(c->result, name))
+                continue;
+            int status = add_row(c, &metric, m, NULL);
+            if (status)
+                return status;
+            const struct xtio_compare_row *row = &c->result->rows[c->result->row_count - 1];
+            if (!has_number(&row->baseline) && !has_number(&row->current))
+                c->result->row_count--;
+        }
+    }
+    return 0;
+}
+
+/* ---- Findings ------------------------------------------------------------------------------ */
+
+int xtio_compare_expectation_parse(const char *spec, struct xtio_compare_expectation *expectation,
+                                   struct xtio_compare_error *error)
+{
+    const char *dot = strchr(spec, '.');
+    char mode[16];
+    if (!dot || (size_t)(dot - spec) >= sizeof(mode))
+        return fail(error, -EINVAL, "--expect-finding '%s': %s", spec, expectation_syntax);
+    snprintf(mode, sizeof(mode), "%.*s", (int)(dot - spec), spec);
+    expectation->mode = mode_index(mode);
+    expectation->kind = -1;
+    for (int k = 0; k < XTIO_FINDING_KIND_COUNT; k++) {
+        if (strcmp(dot + 1, xtio_finding_kind_name((enum xtio_finding_kind)k)) == 0)
+            expectation->kind = k;
+    }
+    if (expectation->mode < 0 || expectation->kind < 0)
+        return fail(error, -EINVAL, "--expect-finding '%s': %s", spec, expectation_syntax);
+    return 0;
+}
+
+/* The count of a finding kind over the processes of a group; *reported: whether any of them
+ * reports that kind at all (dropped_data is reported only by strict analyses). */
+static uint64_t group_findings(const xtio_compare_report *report, int group, const char *kind,
+                               bool *reported)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < report->process_count; i++) {
+        if (report->groups[i] != group)
+            continue;
+        const json_t *finding =
+            json_object_get(json_object_get(report->processes[i], "findings"), kind);
+        if (!finding)
+            continue;
+        *reported = true;
+        json_int_t count = json_integer_value(json_object_get(finding, "count"));
+        total += count > 0 ? (uint64_t)count : 0;
+    }
+    return total;
+}
+
+static bool group_present(const xtio_compare_report *report, int group)
+{
+    for (size_t i = 0; i < report->process_count; i++) {
+        if (report->groups[i] == group)
+            return true;
+    }
+    return false;
+}
+
+static bool is_expected(const struct comparison *c, int group, int kind)
+{
+    for (size_t i = 0; i < c->expectation_count; i++) {
+        if (c->expectations[i].mode == group && c->expectations[i].kind == kind)
+            return true;
+    }
+    return false;
+}
+
+static enum xtio_compare_verdict finding_verdict(const struct xtio_compare_finding *finding,
+                                                 bool expected)
+{
+    if (expected)
+        return finding->current ? XTIO_COMPARE_EXPECTED : XTIO_COMPARE_MISSING;
+    if (finding->current)
+        return finding->baseline ? XTIO_COMPARE_KNOWN : XTIO_COMPARE_NEW;
+    return finding->baseline ? XTIO_COMPARE_FIXED : XTIO_COMPARE_CLEAN;
+}
+
+static int add_findings(struct comparison *c)
+{
+    struct xtio_compare_result *result = c->result;
+    const xtio_compare_report *baseline = c->reports[0], *current = c->reports[1];
+    result->findings = calloc(GROUP_COUNT * XTIO_FINDING_KIND_COUNT, sizeof(*result->findings));
+    if (!result->findings)
+        return fail(c->error, -ENOMEM, "out of memory comparing the reports");
+    for (int g = 0; g < GROUP_COUNT; g++) {
+        for (int k = 0; k < XTIO_FINDING_KIND_COUNT; k++) {
+            const char *kind = xtio_finding_kind_name((enum xtio_finding_kind)k);
+            bool expected = is_expected(c, g, k), reported = false;
+            /* An expected kind gets its check even when no process of its mode reports it. */
+            if (!group_present(current, g) && !expected)
+                continue;
+            struct xtio_compare_finding finding = {
+                .kind = kind,
+                .current = group_findings(current, g, kind, &reported),
+                .baseline = group_findings(baseline, g, kind, &reported),
+            };
+            if (!reported && !expected)
+                continue;
+            snprintf(finding.group, sizeof(finding.group), "%s", group_name(g));
+            finding.verdict = finding_verdict(&finding, expected);
+            result->findings_new += finding.verdict == XTIO_COMPARE_NEW;
+            result->findings_missing += finding.verdict == XTIO_COMPARE_MISSING;
+            result->findings[result->finding_count++] = finding;
+        }
+    }
+    return 0;
+}
+
+/* ---- The comparison ------------------------------------------------------------------------ */
+
+int xtio_compare_run(const xtio_compare_report *baseline, const xtio_compare_report *current,
+                     const struct xtio_compare_threshold *thresholds, size_t threshold_count,
+                     const struct xtio_compare_expectation *expectations, size_t expectation_count,
+                     struct xtio_compare_result *result, struct xtio_compare_error *error)
+{
+    int status = 0;
+    struct comparison c = {.reports = {baseline, current},
+                           .expectations = expectations,
+                           .expectation_count = expectation_count,
+                           .result = result,
+                           .error = error};
+    memset(result, 0, sizeof(*result));
+    for (size_t i = 0; i < threshold_count && !status; i++)
+        status = add_threshold(&c, &thresholds[i]);
+    if (!status)
+        status = add_default_rows(&c);
+    if (!status)
+        status = add_findings(&c);
+    if (status) {
+        xtio_compare_result_fini(result);
+        return status;
+    }
+    for (size_t i = 0; i < result->row_count; i++)
+        result->thresholds_failed += xtio_compare_verdict_fails(result->rows[i].verdict);
+    result->exit_code =
+        result->thresholds_failed || result->findings_new || result->findings_missing ? 1 : 0;
+    return 0;
+}
+
+void xtio_compare_result_fini(struct xtio_compare_result *result)
+{
+    free(result->rows);
+    free(result->findings);
+    memset(result, 0, sizeof(*result));
+}
+
+const char *xtio_compare_verdict_name(enum xtio_compare_verdict verdict)
+{
+    switch (verdict) {
+    case XTIO_COMPARE_WITHIN:
+        return "ok";
+    case XTIO_COMPARE_CROSSED:
+        return "FAIL";
+    case XTIO_COMPARE_LOST:
+        return "FAIL: no current value";
+    case XTIO_COMPARE_NO_BASELINE:
+        return "ok: no baseline value";
+    case XTIO_COMPARE_NO_DATA:
+        return "ok: no values";
+    case XTIO_COMPARE_SHOWN:
+        return "-";
+    case XTIO_COMPARE_NEW:
+        return "FAIL: new";
+    case XTIO_COMPARE_KNOWN:
+        return "known";
+    case XTIO_COMPARE_FIXED:
+        return "fixed";
+    case XTIO_COMPARE_CLEAN:
+        return "none";
+    case XTIO_COMPARE_EXPECTED:
+        return "expected";
+    case XTIO_COMPARE_MISSING:
+        return "FAIL: expected, missing";
+    }
+    return "?";
+}
+
+bool xtio_compare_verdict_fails(enum xtio_compare_verdict verdict)
+{
+    return verdict == XTIO_COMPARE_CROSSED || verdict == XTIO_COMPARE_LOST ||
+           verdict == XTIO_COMPARE_NEW || verdict == XTIO_COMPARE_MISSING;
+}

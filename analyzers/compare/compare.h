@@ -1,0 +1,157 @@
+/*
+ * xtio-compare's core: reads two JSON reports of xtio-analyze (format "xtio-analysis", version 1),
+ * resolves metric names such as `async.end_to_end_us.p99` against them, checks thresholds and new
+ * findings, and writes the verdict as a table and as JUnit XML. Plain C over jansson, without
+ * I/O beyond the report files and the FILE it is given, so that tests drive it directly; the CLI
+ * (xtio_compare.c) only parses options. The rules are in docs/ci.md and man/xtio-compare.1.
+ */
+#ifndef XTIO_ANALYZERS_COMPARE_COMPARE_H
+#define XTIO_ANALYZERS_COMPARE_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* The longest metric name accepted, e.g. `producer_blocked_us.p99_9` twice in a ratio. */
+#define XTIO_COMPARE_METRIC_MAX 128
+/* Room for an error message: what went wrong, the names involved and what to do. */
+#define XTIO_COMPARE_ERROR_MAX  1024
+
+/* Why a function refused its input; message is one or more sentences, without a trailing
+ * newline. */
+struct xtio_compare_error {
+    char message[XTIO_COMPARE_ERROR_MAX];
+};
+
+/* ---- Reports ------------------------------------------------------------------------------- */
+
+/* A report checked on load: its format, version, summary.error and the types of the keys read. */
+typedef struct xtio_compare_report xtio_compare_report;
+
+/* 0 and *report (owned by the caller), or -EINVAL (not JSON, not an xtio-analysis report of
+ * version 1, refused input, wrong types), -ENOENT/-EACCES/... (unreadable) or -ENOMEM, with
+ * error->message naming the file and what to do. */
+int xtio_compare_report_load(const char *path, xtio_compare_report **report,
+                             struct xtio_compare_error *error);
+void xtio_compare_report_free(xtio_compare_report *report);
+
+/* ---- Metrics and thresholds ---------------------------------------------------------------- */
+
+/* One side of a metric: MODE.KEY for a count, MODE.KEY.STAT for a latency. */
+struct xtio_compare_term {
+    int mode; /* 0..4 as xtio_analysis_mode_name(); XTIO_COMPARE_ANY_MODE for `*` */
+    int key;  /* index into the counts, then the latency objects */
+    int stat; /* index of p50 p90 p99 p99_9 max; -1 for a count */
+};
+#define XTIO_COMPARE_ANY_MODE (-1)
+
+/* A term, or the ratio of two terms computed within one report. */
+struct xtio_compare_metric {
+    struct xtio_compare_term terms[2];
+    int term_count;
+};
+
+/* --max-regress METRIC=PCT: CURRENT may be worse than BASELINE by at most limit_pct percent. */
+struct xtio_compare_threshold {
+    char name[XTIO_COMPARE_METRIC_MAX]; /* METRIC as given */
+    struct xtio_compare_metric metric;
+    double limit_pct; /* negative: an improvement of at least that much is required */
+};
+
+/* Parses METRIC=PCT. 0, or -EINVAL with error->message giving the syntax and the valid names. */
+int xtio_compare_threshold_parse(const char *spec, struct xtio_compare_threshold *threshold,
+                                 struct xtio_compare_error *error);
+
+/* --expect-finding MODE.KIND: CURRENT must have findings of KIND (off_loop_write, ...) in the
+ * processes whose primary_mode is MODE. A canary: it fails when the analysis stops flagging what
+ * a deliberately broken component does (e.g. direct.off_loop_write). */
+struct xtio_compare_expectation {
+    int mode; /* 0..4 as xtio_analysis_mode_name() */
+    int kind; /* enum xtio_finding_kind */
+};
+
+/* Parses MODE.KIND. 0, or -EINVAL with error->message giving the syntax and the valid names. */
+int xtio_compare_expectation_parse(const char *spec, struct xtio_compare_expectation *expectation,
+                                   struct xtio_compare_error *error);
+
+/* ---- The comparison ------------------------------------------------------------------------ */
+
+enum xtio_compare_presence {
+    XTIO_COMPARE_VALUE,  /* a number */
+    XTIO_COMPARE_NULL,   /* the report has no value: a latency of count 0, a ratio over 0 */
+    XTIO_COMPARE_ABSENT, /* no process of the report runs in that mode */
+};
+
+struct xtio_compare_value {
+    enum xtio_compare_presence presence;
+    double number;
+};
+
+enum xtio_compare_verdict {
+    XTIO_COMPARE_WITHIN,      /* threshold held */
+    XTIO_COMPARE_CROSSED,     /* threshold crossed: fails */
+    XTIO_COMPARE_LOST,        /* the baseline has a value, the current report none: fails */
+    XTIO_COMPARE_NO_BASELINE, /* the current report has a value, the baseline none: passes */
+    XTIO_COMPARE_NO_DATA,     /* neither report has a value: passes */
+    XTIO_COMPARE_SHOWN,       /* a row of the default set: never fails */
+    XTIO_COMPARE_NEW,         /* a finding kind the baseline did not have: fails */
+    XTIO_COMPARE_KNOWN,       /* a finding kind the baseline had too: passes */
+    XTIO_COMPARE_FIXED,       /* a finding kind only the baseline had: passes */
+    XTIO_COMPARE_CLEAN,       /* a finding kind neither report has: passes */
+    XTIO_COMPARE_EXPECTED,    /* an expected finding kind CURRENT has: passes */
+    XTIO_COMPARE_MISSING,     /* an expected finding kind CURRENT lacks: fails */
+};
+
+/* "ok", "FAIL", ... as printed in the table. */
+const char *xtio_compare_verdict_name(enum xtio_compare_verdict verdict);
+bool xtio_compare_verdict_fails(enum xtio_compare_verdict verdict);
+
+/* One line of the delta table: a thresholded metric, or one of the default set. */
+struct xtio_compare_row {
+    char metric[XTIO_COMPARE_METRIC_MAX];
+    bool thresholded;
+    bool either_direction; /* a workload count: a change either way is a regression */
+    double limit_pct;
+    struct xtio_compare_value baseline, current;
+    bool has_delta;   /* both are numbers */
+    double delta_pct; /* +inf/-inf from a baseline of 0 */
+    enum xtio_compare_verdict verdict;
+};
+
+/* One findings check: a finding kind of the processes of one primary mode. */
+struct xtio_compare_finding {
+    char group[16];   /* the processes' primary_mode, or "none" (no handoffs) */
+    const char *kind; /* static: the JSON key, e.g. "off_loop_write" */
+    uint64_t baseline, current;
+    enum xtio_compare_verdict verdict;
+};
+
+struct xtio_compare_result {
+    struct xtio_compare_row *rows; /* owned: thresholds first, in the order given */
+    size_t row_count;
+    struct xtio_compare_finding *findings; /* owned */
+    size_t finding_count;
+    size_t thresholds, thresholds_failed, findings_new, findings_missing;
+    int exit_code; /* 0 pass, 1 a threshold crossed, a new finding or an expected one missing */
+};
+
+/* Compares CURRENT with BASELINE. 0 and *result (free it with xtio_compare_result_fini()), or
+ * -EINVAL (a metric in neither report, an ambiguous mode) or -ENOMEM, with error->message. */
+int xtio_compare_run(const xtio_compare_report *baseline, const xtio_compare_report *current,
+                     const struct xtio_compare_threshold *thresholds, size_t threshold_count,
+                     const struct xtio_compare_expectation *expectations, size_t expectation_count,
+                     struct xtio_compare_result *result, struct xtio_compare_error *error);
+void xtio_compare_result_fini(struct xtio_compare_result *result);
+
+/* ---- Output -------------------------------------------------------------------------------- */
+
+/* The delta table, the findings lines and one summary line; with quiet, only the failures and
+ * the summary. 0, or -EIO. */
+int xtio_compare_write_table(const struct xtio_compare_result *result, bool quiet, FILE *out);
+/* JUnit XML: testsuite "xtio-compare", one testcase per threshold and per findings check. 0, or
+ * -EIO. */
+int xtio_compare_write_junit(const struct xtio_compare_result *result, const char *baseline_path,
+                             const char *current_path, FILE *out);
+
+#endif

@@ -1,0 +1,243 @@
+/* xtio-compare's output: the delta table for people, JUnit XML for CI systems. */
+#include "compare.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+/* Wide enough for any double printed below, and for "absent". */
+#define CELL_MAX 48
+
+/* Counts print as integers, the rest (microseconds, ratios) with 3 decimals. */
+static void format_value(const struct xtio_compare_value *value, char *buf, size_t size)
+{
+    if (value->presence == XTIO_COMPARE_ABSENT)
+        snprintf(buf, size, "absent");
+    else if (value->presence == XTIO_COMPARE_NULL)
+        snprintf(buf, size, "null");
+    else if (value->number == floor(value->number) && fabs(value->number) < 1e15)
+        snprintf(buf, size, "%.0f", value->number);
+    else
+        snprintf(buf, size, "%.3f", value->number);
+}
+
+static void format_delta(const struct xtio_compare_row *row, char *buf, size_t size)
+{
+    if (!row->has_delta)
+        snprintf(buf, size, "-");
+    else if (isinf(row->delta_pct))
+        snprintf(buf, size, "%cinf%%", row->delta_pct > 0 ? '+' : '-');
+    else
+        snprintf(buf, size, "%+.1f%%", row->delta_pct);
+}
+
+/* The largest change allowed: +25% (larger is worse) or +/-25% (a change either way is). */
+static void format_limit(const struct xtio_compare_row *row, char *buf, size_t size)
+{
+    if (!row->thresholded)
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%s%g%%",
+                 row->either_direction ? "+/-"
+                 : row->limit_pct >= 0 ? "+"
+                                       : "",
+                 row->limit_pct);
+}
+
+static void print_row(const struct xtio_compare_row *row, int width, FILE *out)
+{
+    char baseline[CELL_MAX], current[CELL_MAX], delta[CELL_MAX], limit[CELL_MAX];
+    format_value(&row->baseline, baseline, sizeof(baseline));
+    format_value(&row->current, current, sizeof(current));
+    format_delta(row, delta, sizeof(delta));
+    format_limit(row, limit, sizeof(limit));
+    fprintf(out, "%-*s %14s %14s %9s %9s  %s\n", width, row->metric, baseline, current, delta,
+            limit, xtio_compare_verdict_name(row->verdict));
+}
+
+int xtio_compare_write_table(const struct xtio_compare_result *result, bool quiet, FILE *out)
+{
+    int width = (int)strlen("metric");
+    for (size_t i = 0; i < result->row_count; i++) {
+        int length = (int)strlen(result->rows[i].metric);
+        width = length > width ? length : width;
+    }
+    if (!quiet && result->row_count)
+        fprintf(out, "%-*s %14s %14s %9s %9s  %s\n", width, "metric", "baseline", "current",
+                "delta", "limit", "verdict");
+    for (size_t i = 0; i < result->row_count; i++) {
+        if (!quiet || xtio_compare_verdict_fails(result->rows[i].verdict))
+            print_row(&result->rows[i], width, out);
+    }
+
+    bool heading = false;
+    for (size_t i = 0; i < result->finding_count; i++) {
+        const struct xtio_compare_finding *f = &result->findings[i];
+        /* Kinds neither report has are noise; quiet shows only the failures. */
+        if (quiet ? !xtio_compare_verdict_fails(f->verdict) : f->verdict == XTIO_COMPARE_CLEAN)
+            continue;
+        if (!heading && !quiet)
+            fprintf(out, "\n%-30s %14s %14s  %s\n", "findings (by primary_mode)", "baseline",
+                    "current", "verdict");
+        heading = true;
+        char label[64];
+        snprintf(label, sizeof(label), "%s %s", f->group, f->kind);
+        fprintf(out, "%-30s %14llu %14llu  %s\n", label, (unsigned long long)f->baseline,
+                (unsigned long long)f->current, xtio_compare_verdict_name(f->verdict));
+    }
+    if (!heading && !quiet)
+        fprintf(out,
+                "\nfindings: none, in the current report or in the baseline's processes of the "
+                "same primary_mode\n");
+
+    if (!quiet && (result->row_count || heading))
+        fputc('\n', out);
+    fprintf(out,
+            "xtio-compare: %s: %zu of %zu thresholds crossed, new finding kinds: %zu, expected "
+            "ones missing: %zu; exit status %d\n",
+            result->exit_code ? "FAIL" : "PASS", result->thresholds_failed, result->thresholds,
+            result->findings_new, result->findings_missing, result->exit_code);
+    return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
+}
+
+/* ---- JUnit ----------------------------------------------------------------------------------- */
+
+/* Text as XML attribute content. Control characters are not allowed in XML 1.0, even escaped. */
+static void put_escaped(const char *text, FILE *out)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        switch (*p) {
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        case '\'':
+            fputs("&apos;", out);
+            break;
+        case '\t':
+        case '\n':
+            fprintf(out, "&#%d;", *p);
+            break;
+        default:
+            fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+        }
+    }
+}
+
+static void put_testcase(const char *classname, const char *name, FILE *out)
+{
+    fputs("  <testcase classname=\"", out);
+    put_escaped(classname, out);
+    fputs("\" name=\"", out);
+    put_escaped(name, out);
+    fputs("\"", out);
+}
+
+/* <failure> or <skipped> with its message, or nothing for a pass. */
+static void put_outcome(const char *element, const char *message, FILE *out)
+{
+    if (!element) {
+        fputs("/>\n", out);
+        return;
+    }
+    fprintf(out, ">\n    <%s message=\"", element);
+    put_escaped(message, out);
+    fprintf(out, "\"/>\n  </testcase>\n");
+}
+
+static void put_threshold(const struct xtio_compare_row *row, FILE *out)
+{
+    char baseline[CELL_MAX], current[CELL_MAX], delta[CELL_MAX], limit[CELL_MAX];
+    char name[XTIO_COMPARE_METRIC_MAX + CELL_MAX + 8];
+    char message[XTIO_COMPARE_METRIC_MAX + 4 * CELL_MAX + 128];
+    format_value(&row->baseline, baseline, sizeof(baseline));
+    format_value(&row->current, current, sizeof(current));
+    format_delta(row, delta, sizeof(delta));
+    format_limit(row, limit, sizeof(limit));
+    snprintf(name, sizeof(name), "%s within %s", row->metric, limit);
+    const char *element = NULL;
+    switch (row->verdict) {
+    case XTIO_COMPARE_CROSSED:
+        element = "failure";
+        snprintf(message, sizeof(message), "%s: baseline %s, current %s, delta %s > limit %s",
+                 row->metric, baseline, current, delta, limit);
+        break;
+    case XTIO_COMPARE_LOST:
+        element = "failure";
+        snprintf(message, sizeof(message),
+                 "%s: baseline %s, current %s (limit %s): the current run no longer measures it",
+                 row->metric, baseline, current, limit);
+        break;
+    case XTIO_COMPARE_NO_BASELINE:
+        element = "skipped";
+        snprintf(message, sizeof(message),
+                 "%s: baseline %s, current %s (limit %s): no baseline value; refresh the baseline",
+                 row->metric, baseline, current, limit);
+        break;
+    case XTIO_COMPARE_NO_DATA:
+        element = "skipped";
+        snprintf(message, sizeof(message), "%s: baseline %s, current %s: no values to compare",
+                 row->metric, baseline, current);
+        break;
+    default:
+        break;
+    }
+    put_testcase("xtio-compare.thresholds", name, out);
+    put_outcome(element, message, out);
+}
+
+static void put_finding(const struct xtio_compare_finding *f, FILE *out)
+{
+    char name[64], message[256];
+    snprintf(name, sizeof(name), "%s %s", f->group, f->kind);
+    if (f->verdict == XTIO_COMPARE_MISSING)
+        snprintf(message, sizeof(message),
+                 "%s: expected in the processes of primary_mode %s, none found: baseline %llu, "
+                 "current 0",
+                 f->kind, f->group, (unsigned long long)f->baseline);
+    else
+        snprintf(message, sizeof(message),
+                 "%s: new finding in the processes of primary_mode %s: baseline %llu, current "
+                 "%llu, limit 0 new",
+                 f->kind, f->group, (unsigned long long)f->baseline,
+                 (unsigned long long)f->current);
+    put_testcase("xtio-compare.findings", name, out);
+    put_outcome(xtio_compare_verdict_fails(f->verdict) ? "failure" : NULL, message, out);
+}
+
+int xtio_compare_write_junit(const struct xtio_compare_result *result, const char *baseline_path,
+                             const char *current_path, FILE *out)
+{
+    size_t skipped = 0;
+    for (size_t i = 0; i < result->row_count; i++) {
+        enum xtio_compare_verdict verdict = result->rows[i].verdict;
+        skipped += verdict == XTIO_COMPARE_NO_BASELINE || verdict == XTIO_COMPARE_NO_DATA;
+    }
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
+    fprintf(out,
+            "<testsuite name=\"xtio-compare\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+            "skipped=\"%zu\">\n",
+            result->thresholds + result->finding_count,
+            result->thresholds_failed + result->findings_new + result->findings_missing, skipped);
+    fputs("  <properties>\n    <property name=\"baseline\" value=\"", out);
+    put_escaped(baseline_path, out);
+    fputs("\"/>\n    <property name=\"current\" value=\"", out);
+    put_escaped(current_path, out);
+    fputs("\"/>\n  </properties>\n", out);
+    for (size_t i = 0; i < result->row_count; i++) {
+        if (result->rows[i].thresholded)
+            put_threshold(&result->rows[i], out);
+    }
+    for (size_t i = 0; i < result->finding_count; i++)
+        put_finding(&result->findings[i], out);
+    fputs("</testsuite>\n", out);
+    return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
+}
