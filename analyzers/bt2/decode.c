@@ -146,15 +146,23 @@ static void store(struct xtio_event *ev, enum field f, int64_t s, uint64_t u)
     }
 }
 
+/* Where an integer or string member is in a structure, and, for an integer, its signedness:
+ * asking each field for its class instead would cost a library call per field of every event. */
+struct member {
+    int64_t index; /* -1: absent, or not of the expected type */
+    bool is_signed;
+};
+
 /* Where the schema's fields are in the events of one class, found once by name: events are then
  * decoded by member index, without the string comparisons of a lookup by name. */
 struct class_info {
     const bt_event_class *cls; /* owned reference: its address cannot be reused while cached */
     bool xtio;                 /* false: another provider's, or an `xtio` event of a newer schema */
     enum xtio_event_kind kind;
-    int64_t payload[MAX_FIELDS]; /* member index of schema[kind][i]; -1: missing or no integer */
-    int64_t vtid, vpid;          /* common context member indices; -1: absent or no integer */
-    int64_t procname;            /* -1: absent or not a string */
+    struct member payload[MAX_FIELDS]; /* where schema[kind][i] is */
+    struct member vtid, vpid;          /* in the common context */
+    struct member procname;
+    bool has_clock; /* its stream class has a default clock class */
 };
 
 struct xtio_bt2_decoder {
@@ -178,10 +186,11 @@ void xtio_bt2_decoder_destroy(xtio_bt2_decoder *decoder)
     free(decoder);
 }
 
-static int64_t member_index(const bt_field_class *structure, const char *name, bool string)
+static struct member find_member(const bt_field_class *structure, const char *name, bool string)
 {
+    struct member found = {.index = -1};
     if (!structure || bt_field_class_get_type(structure) != BT_FIELD_CLASS_TYPE_STRUCTURE)
-        return -1;
+        return found;
     uint64_t n = bt_field_class_structure_get_member_count(structure);
     for (uint64_t i = 0; i < n; i++) {
         const bt_field_class_structure_member *member =
@@ -192,9 +201,13 @@ static int64_t member_index(const bt_field_class *structure, const char *name, b
             bt_field_class_structure_member_borrow_field_class_const(member));
         bool ok = string ? bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_STRING)
                          : bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_INTEGER);
-        return ok ? (int64_t)i : -1;
+        if (ok) {
+            found.index = (int64_t)i;
+            found.is_signed = bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER);
+        }
+        return found;
     }
-    return -1;
+    return found;
 }
 
 static void describe_class(struct class_info *info, const bt_event_class *cls)
@@ -206,16 +219,19 @@ static void describe_class(struct class_info *info, const bt_event_class *cls)
     const bt_field_class *payload = bt_event_class_borrow_payload_field_class_const(cls);
     for (int i = 0; i < MAX_FIELDS; i++) {
         enum field f = schema[info->kind][i];
-        info->payload[i] = f == F_NONE ? -1 : member_index(payload, field_names[f], false);
+        info->payload[i] = f == F_NONE ? (struct member){.index = -1}
+                                       : find_member(payload, field_names[f], false);
     }
     /* vtid, vpid and procname, which `lttng add-context -u -t vtid -t vpid -t procname` puts in
      * the common context. A missing one is left unset: the core decides whether it can do
      * without. */
-    const bt_field_class *ctx = bt_stream_class_borrow_event_common_context_field_class_const(
-        bt_event_class_borrow_stream_class_const(cls));
-    info->vtid = member_index(ctx, "vtid", false);
-    info->vpid = member_index(ctx, "vpid", false);
-    info->procname = member_index(ctx, "procname", true);
+    const bt_stream_class *stream_class = bt_event_class_borrow_stream_class_const(cls);
+    const bt_field_class *ctx =
+        bt_stream_class_borrow_event_common_context_field_class_const(stream_class);
+    info->vtid = find_member(ctx, "vtid", false);
+    info->vpid = find_member(ctx, "vpid", false);
+    info->procname = find_member(ctx, "procname", true);
+    info->has_clock = bt_stream_class_borrow_default_clock_class_const(stream_class) != NULL;
 }
 
 static const struct class_info *class_info(xtio_bt2_decoder *d, const bt_event_class *cls)
@@ -244,12 +260,13 @@ static const struct class_info *class_info(xtio_bt2_decoder *d, const bt_event_c
     return info;
 }
 
-/* Any integer field, enumerations included (they are integer fields in the IR), read with its
- * own signedness so that a value is never reinterpreted. */
-static void read_integer(const bt_field *field, int64_t *s, uint64_t *u)
+/* The integer member `member` of `structure`, enumerations included (they are integer fields in
+ * the IR), read with its own signedness so that a value is never reinterpreted. */
+static void read_integer(const bt_field *structure, struct member member, int64_t *s, uint64_t *u)
 {
-    if (bt_field_class_type_is(bt_field_get_class_type(field),
-                               BT_FIELD_CLASS_TYPE_SIGNED_INTEGER)) {
+    const bt_field *field =
+        bt_field_structure_borrow_member_field_by_index_const(structure, (uint64_t)member.index);
+    if (member.is_signed) {
         *s = bt_field_integer_signed_get_value(field);
         *u = (uint64_t)*s;
     } else {
@@ -266,20 +283,19 @@ static void decode_context(const struct class_info *info, const bt_event *event,
     uint64_t u;
     if (!ctx)
         return;
-    if (info->vtid >= 0) {
-        read_integer(bt_field_structure_borrow_member_field_by_index_const(ctx, info->vtid), &s,
-                     &u);
+    if (info->vtid.index >= 0) {
+        read_integer(ctx, info->vtid, &s, &u);
         ev->has_vtid = true;
         ev->vtid = s;
     }
-    if (info->vpid >= 0) {
-        read_integer(bt_field_structure_borrow_member_field_by_index_const(ctx, info->vpid), &s,
-                     &u);
+    if (info->vpid.index >= 0) {
+        read_integer(ctx, info->vpid, &s, &u);
         ev->vpid = s;
     }
-    if (info->procname >= 0)
-        ev->procname = bt_field_string_get_value(
-            bt_field_structure_borrow_member_field_by_index_const(ctx, info->procname));
+    if (info->procname.index >= 0)
+        ev->procname =
+            bt_field_string_get_value(bt_field_structure_borrow_member_field_by_index_const(
+                ctx, (uint64_t)info->procname.index));
 }
 
 static bool snapshot_ns(const bt_clock_snapshot *snapshot, uint64_t *ns)
@@ -300,7 +316,10 @@ enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, con
     const bt_event_class *cls = bt_event_borrow_class_const(event);
     const struct class_info *info = class_info(decoder, cls);
 
-    memset(ev, 0, sizeof(*ev));
+    /* Copied from a zero event rather than cleared: for a struct this size, the compiler clears
+     * with `rep stos`, whose start-up cost is a good part of decoding an event. */
+    static const struct xtio_event no_fields;
+    *ev = no_fields;
     if (!info) {
         snprintf(why, why_size, "Failed to remember an event class: error=\"%s\"", "out of memory");
         return XTIO_BT2_DECODE_NO_MEMORY;
@@ -312,7 +331,7 @@ enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, con
 
     /* Borrowing a snapshot without a default clock class breaks a precondition (an abort in a
      * developer-mode libbabeltrace2), so check first. */
-    if (!bt_message_event_borrow_stream_class_default_clock_class_const(msg)) {
+    if (!info->has_clock) {
         snprintf(why, why_size,
                  "Cannot place the event in time: its stream class has no default clock: "
                  "event=\"%s\"",
@@ -329,20 +348,20 @@ enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, con
 
     const bt_field *payload = bt_event_borrow_payload_field_const(event);
     enum xtio_bt2_decode_status status = XTIO_BT2_DECODE_OK;
-    for (int i = 0; i < MAX_FIELDS && schema[ev->kind][i] != F_NONE; i++) {
+    /* A local row: read through `ev`, the schema row would be reloaded after every store. */
+    const enum field *fields = schema[info->kind];
+    for (int i = 0; i < MAX_FIELDS && fields[i] != F_NONE; i++) {
         int64_t s;
         uint64_t u;
-        if (info->payload[i] >= 0) {
-            read_integer(
-                bt_field_structure_borrow_member_field_by_index_const(payload, info->payload[i]),
-                &s, &u);
-            store(ev, schema[ev->kind][i], s, u);
+        if (info->payload[i].index >= 0) {
+            read_integer(payload, info->payload[i], &s, &u);
+            store(ev, fields[i], s, u);
         } else if (status == XTIO_BT2_DECODE_OK) {
             snprintf(why, why_size,
                      "Cannot decode the event: it has no integer payload field \"%s\", which "
                      "xtio schema version %d gives it (docs/tracepoints.md); the trace was made "
                      "by another version of libxtio: event=\"%s\"",
-                     field_names[schema[ev->kind][i]], XTIO_ANALYSIS_SCHEMA_MAX,
+                     field_names[fields[i]], XTIO_ANALYSIS_SCHEMA_MAX,
                      bt_event_class_get_name(cls));
             status = XTIO_BT2_DECODE_BAD_SHAPE;
         }

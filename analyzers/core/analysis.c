@@ -230,6 +230,11 @@ void xtio_analysis_destroy(xtio_analysis *analysis)
     clear_map(&analysis->processes, free_process_value);
     clear_map(&analysis->threads, free);
     clear_map(&analysis->handoffs, free);
+    while (analysis->spare_handoffs) {
+        struct handoff *spare = analysis->spare_handoffs;
+        analysis->spare_handoffs = spare->next_spare;
+        free(spare);
+    }
     clear_map(&analysis->conns, free_conn_value);
     clear_map(&analysis->conn_rows, free_row_value);
     clear_map(&analysis->loop_rows, free_row_value);
@@ -358,19 +363,24 @@ static int note_thread(xtio_analysis *analysis, struct process *process,
     int status = 0;
     if (!event->procname)
         goto end;
-    struct thread *thread = xtio__map_get(&analysis->threads, event->vpid, (uint64_t)event->vtid);
+    struct thread *thread = analysis->last_thread;
+    if (!thread || thread->tid != event->vtid || thread->vpid != event->vpid)
+        thread = xtio__map_get(&analysis->threads, event->vpid, (uint64_t)event->vtid);
     if (!thread) {
         thread = calloc(1, sizeof(*thread));
         if (!thread) {
             status = -ENOMEM;
             goto end;
         }
+        thread->vpid = event->vpid;
+        thread->tid = event->vtid;
         status = xtio__map_put(&analysis->threads, event->vpid, (uint64_t)event->vtid, thread);
         if (status) {
             free(thread);
             goto end;
         }
     }
+    analysis->last_thread = thread;
     if (strncmp(thread->name, event->procname, NAME_SIZE - 1) != 0)
         copy_name(thread->name, event->procname);
 
@@ -568,7 +578,24 @@ static void note_without_enqueue(xtio_analysis *analysis, struct process *proces
     }
 }
 
-/* Frees a handoff once nothing more is expected of it: its write or drop, and for a sync
+/* A finished handoff's memory, for the next enqueue. */
+static void keep_spare(xtio_analysis *analysis, struct handoff *handoff)
+{
+    handoff->next_spare = analysis->spare_handoffs;
+    analysis->spare_handoffs = handoff;
+}
+
+/* Memory for a new handoff: a spare one, else a new allocation; NULL when out of memory. */
+static struct handoff *take_spare(xtio_analysis *analysis)
+{
+    struct handoff *handoff = analysis->spare_handoffs;
+    if (!handoff)
+        return malloc(sizeof(*handoff));
+    analysis->spare_handoffs = handoff->next_spare;
+    return handoff;
+}
+
+/* Retires a handoff once nothing more is expected of it: its write or drop, and for a sync
  * handoff also its producer's sync_wait_end. */
 static void retire_if_done(xtio_analysis *analysis, int64_t vpid, uint64_t handoff_id,
                            struct handoff *handoff)
@@ -578,7 +605,7 @@ static void retire_if_done(xtio_analysis *analysis, int64_t vpid, uint64_t hando
     if (handoff->mode == MODE_SYNC && !handoff->waited)
         return;
     xtio__map_remove(&analysis->handoffs, vpid, handoff_id);
-    free(handoff);
+    keep_spare(analysis, handoff);
 }
 
 /* ---- Events ------------------------------------------------------------------------------ */
@@ -662,11 +689,7 @@ static int on_enqueue(xtio_analysis *analysis, struct process *process,
         if (status)
             goto end;
     }
-    /* handoff_ids are unique in a process: a second enqueue of one is ignored, not paired. */
-    if (xtio__map_get(&analysis->handoffs, process->vpid, event->handoff_id))
-        goto end;
-
-    struct handoff *handoff = calloc(1, sizeof(*handoff));
+    struct handoff *handoff = take_spare(analysis);
     if (!handoff) {
         status = -ENOMEM;
         goto end;
@@ -682,9 +705,12 @@ static int on_enqueue(xtio_analysis *analysis, struct process *process,
         .mode = (int8_t)event->mode,
         .enqueued_after_close = closed,
     };
-    status = xtio__map_put(&analysis->handoffs, process->vpid, event->handoff_id, handoff);
+    status = xtio__map_add(&analysis->handoffs, process->vpid, event->handoff_id, handoff);
     if (status) {
-        free(handoff);
+        keep_spare(analysis, handoff);
+        /* handoff_ids are unique in a process: a second enqueue of one is ignored, not paired. */
+        if (status == -EEXIST)
+            status = 0;
         goto end;
     }
     if (event->mode == MODE_BATCH) {
@@ -696,8 +722,9 @@ end:
     return status;
 }
 
-static int push_unflushed(xtio_analysis *analysis, struct conn_state *conn,
-                          const struct unflushed *entry)
+/* The entry is taken by value: built field by field on the stack and copied as a block, it would
+ * stall every write on store forwarding. */
+static int push_unflushed(xtio_analysis *analysis, struct conn_state *conn, struct unflushed entry)
 {
     if (conn->len == conn->cap) {
         size_t cap = conn->cap ? conn->cap * 2 : 4;
@@ -711,7 +738,7 @@ static int push_unflushed(xtio_analysis *analysis, struct conn_state *conn,
         conn->cap = cap;
         conn->head = 0;
     }
-    conn->pending[(conn->head + conn->len) & (conn->cap - 1)] = *entry;
+    conn->pending[(conn->head + conn->len) & (conn->cap - 1)] = entry;
     conn->len++;
     analysis->unflushed_count++;
     return 0;
@@ -816,7 +843,7 @@ static int on_write(xtio_analysis *analysis, struct process *process,
                                    since(entry.start_ns, event->ts_ns));
         goto end;
     }
-    status = push_unflushed(analysis, conn, &entry);
+    status = push_unflushed(analysis, conn, entry);
 end:
     return status;
 }
@@ -1047,6 +1074,9 @@ static int hold(xtio_analysis *analysis, const struct xtio_event *event)
     if (held->has_procname)
         copy_name(held->procname, event->procname);
     held->arrival = analysis->arrivals++;
+    /* Held events are taken on the next feed at the earliest: time for the cache to fetch the
+     * handoff's slot, which the enqueue or write will probe. */
+    xtio__map_prefetch(&analysis->handoffs, event->vpid, event->handoff_id);
     return 0;
 }
 

@@ -72,7 +72,8 @@ static int cover(struct xtio__hist *hist, uint32_t index)
 int xtio__hist_record(struct xtio__hist *hist, uint64_t value)
 {
     uint32_t index = bucket_of(value, hist->bits);
-    if (hist->len == 0 || index < hist->lo || index >= hist->lo + hist->len) {
+    /* Unsigned, so that one comparison also catches an index below lo, and an empty histogram. */
+    if (index - hist->lo >= hist->len) {
         int status = cover(hist, index);
         if (status)
             return status;

@@ -121,6 +121,7 @@ struct process {
 };
 
 struct thread {
+    int64_t vpid, tid; /* its key, for the last_thread cache */
     char name[NAME_SIZE];
 };
 
@@ -149,8 +150,9 @@ struct conn_state {
     size_t cap;
 };
 
-/* A handoff seen enqueued and not yet finished with. */
+/* A handoff seen enqueued and not yet finished with; once finished, kept in the spare list. */
 struct handoff {
+    struct handoff *next_spare; /* in the spare list only */
     uint64_t enqueue_ns;
     uint64_t conn_id;
     uint64_t seq;
@@ -199,7 +201,12 @@ struct xtio_analysis {
     struct xtio__map loop_rows;     /* (vpid, tid) -> owned struct row */
     struct xtio__map producer_rows; /* (vpid, tid) -> owned struct row */
     struct process *last_process;   /* weak: a cache, events come in runs of one process */
+    struct thread *last_thread;     /* weak: a cache, threads emit events in bursts */
     size_t unflushed_count;         /* entries in every connection's ring */
+    /* owned: finished handoffs for reuse, linked by next_spare; no more than were ever in flight
+     * at once. Every record is a handoff: a malloc and a free cost more than the rest of its
+     * enqueue. */
+    struct handoff *spare_handoffs;
 
     struct held_event *held; /* owned: the events of the current timestamp */
     size_t held_len;

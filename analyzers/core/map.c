@@ -7,12 +7,12 @@
 
 static size_t hash(int64_t vpid, uint64_t id)
 {
-    /* splitmix64's finalizer: ids are small consecutive integers, which linear probing with a
-     * power-of-two mask would otherwise pile up. */
-    uint64_t x = id * UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)vpid;
-    x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return (size_t)(x ^ (x >> 31));
+    /* Fibonacci hashing: the ids are counters (handoff_ids, conn_ids, tids), and one
+     * multiplication by 2^64 / phi spreads consecutive ones evenly over the table; the fold brings
+     * the best-mixed high bits down to the mask. */
+    uint64_t x =
+        (id ^ (uint64_t)vpid * UINT64_C(0xBF58476D1CE4E5B9)) * UINT64_C(0x9E3779B97F4A7C15);
+    return (size_t)(x ^ (x >> 32));
 }
 
 static size_t find(const struct xtio__map *map, int64_t vpid, uint64_t id, bool *found)
@@ -61,6 +61,12 @@ void xtio__map_fini(struct xtio__map *map)
     map->len = 0;
 }
 
+void xtio__map_prefetch(const struct xtio__map *map, int64_t vpid, uint64_t id)
+{
+    if (map->cap)
+        __builtin_prefetch(&map->slots[hash(vpid, id) & (map->cap - 1)]);
+}
+
 void *xtio__map_get(const struct xtio__map *map, int64_t vpid, uint64_t id)
 {
     if (map->len == 0)
@@ -70,7 +76,8 @@ void *xtio__map_get(const struct xtio__map *map, int64_t vpid, uint64_t id)
     return found ? map->slots[i].value : NULL;
 }
 
-int xtio__map_put(struct xtio__map *map, int64_t vpid, uint64_t id, void *value)
+/* put, or add when !replace: 0, -EEXIST or -ENOMEM. */
+static int insert(struct xtio__map *map, int64_t vpid, uint64_t id, void *value, bool replace)
 {
     /* Kept at most half full, so that probe runs stay short. */
     if ((map->len + 1) * 2 > map->cap) {
@@ -80,10 +87,22 @@ int xtio__map_put(struct xtio__map *map, int64_t vpid, uint64_t id, void *value)
     }
     bool found;
     size_t i = find(map, vpid, id, &found);
+    if (found && !replace)
+        return -EEXIST;
     if (!found)
         map->len++;
     map->slots[i] = (struct xtio__map_slot){.vpid = vpid, .id = id, .value = value};
     return 0;
+}
+
+int xtio__map_put(struct xtio__map *map, int64_t vpid, uint64_t id, void *value)
+{
+    return insert(map, vpid, id, value, true);
+}
+
+int xtio__map_add(struct xtio__map *map, int64_t vpid, uint64_t id, void *value)
+{
+    return insert(map, vpid, id, value, false);
 }
 
 void *xtio__map_remove(struct xtio__map *map, int64_t vpid, uint64_t id)

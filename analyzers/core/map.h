@@ -22,10 +22,16 @@ struct xtio__map {
 };
 
 void xtio__map_fini(struct xtio__map *map);
+/* Starts loading the key's slot into the cache, for a get, put or remove that comes soon after:
+ * a probe of a map larger than the L1 cache would otherwise wait on memory. */
+void xtio__map_prefetch(const struct xtio__map *map, int64_t vpid, uint64_t id);
 /* NULL when absent. */
 void *xtio__map_get(const struct xtio__map *map, int64_t vpid, uint64_t id);
 /* Inserts, or replaces the value of an existing key. value must not be NULL. 0 or -ENOMEM. */
 int xtio__map_put(struct xtio__map *map, int64_t vpid, uint64_t id, void *value);
+/* Inserts unless the key is there: 0, -EEXIST (the map is unchanged) or -ENOMEM. One probe where
+ * a get and a put take two. value must not be NULL. */
+int xtio__map_add(struct xtio__map *map, int64_t vpid, uint64_t id, void *value);
 /* Removes the key; returns its value, NULL when absent. */
 void *xtio__map_remove(struct xtio__map *map, int64_t vpid, uint64_t id);
 
