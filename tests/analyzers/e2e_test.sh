@@ -48,6 +48,9 @@ die() {
     exit 1
 }
 
+# shellcheck source=../lttng_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lttng_lib.sh"
+
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/xtio-e2e-$case.XXXXXX") || die "cannot make a work directory"
 session="xtio-e2e-$case-$$"
 session_created=0
@@ -66,15 +69,8 @@ cleanup() {
         kill -KILL "$viewer_pid" 2>/dev/null
         wait "$viewer_pid" 2>/dev/null
     fi
-    if ((session_created)) && ! timeout "$lttng_timeout" lttng destroy "$session" >/dev/null 2>&1; then
-        echo "e2e_test $case: could not destroy LTTng session $session; remove it with" \
-            "'lttng destroy $session'" >&2
-    fi
-    if [[ -n "$relayd_pid" ]]; then
-        kill -TERM "$relayd_pid" 2>/dev/null
-        timeout 10 tail --pid="$relayd_pid" -f /dev/null || kill -KILL "$relayd_pid" 2>/dev/null
-        wait "$relayd_pid" 2>/dev/null
-    fi
+    destroy_leftover_session "e2e_test $case"
+    stop_relayd
     if ((rc == 0)) && [[ "${XTIO_E2E_KEEP:-0}" != 1 ]]; then
         rm -rf "$workdir"
     else
@@ -86,34 +82,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# babeltrace2 loads the plugin into its own, uninstrumented, process: a sanitizer build of the
-# plugin needs its runtime preloaded there, and babeltrace2's own allocations are not ours.
-babeltrace=(babeltrace2)
-runtime=$(ldd "$plugin_dir/babeltrace2-plugin-xtio.so" 2>/dev/null |
-    awk '$1 ~ /^lib(asan|tsan)\.so/ { print $3; exit }')
-if [[ -n "$runtime" ]]; then
-    babeltrace=(env "LD_PRELOAD=$runtime" "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0"
-        babeltrace2)
-fi
+set_babeltrace "$plugin_dir/babeltrace2-plugin-xtio.so"
 
 # ---- Capturing ------------------------------------------------------------------------------
-
-lttng_step() {
-    if ! timeout "$lttng_timeout" lttng "$@" >"$workdir/lttng.log" 2>&1; then
-        cat "$workdir/lttng.log" >&2
-        die "'lttng $*' failed (output above)"
-    fi
-}
-
-need_lttng() {
-    command -v lttng >/dev/null || die "the lttng command is missing: install lttng-tools"
-    # `lttng list` only asks; `lttng create` would spawn a daemon of its own that nobody stops.
-    local probe
-    if ! probe=$(timeout "$lttng_timeout" lttng list 2>&1); then
-        die "no LTTng session daemon is reachable for user $(id -un) ($probe). Start one first:" \
-            "'lttng-sessiond --daemonize'"
-    fi
-}
 
 # What capture records; the bad-input cases change them. Where: the live case streams to a relay
 # daemon instead, and starts its viewer once the session has started.
@@ -160,8 +131,7 @@ stop_server() {
 start_session() {
     local pid=$1
     shift
-    lttng_step create "$session" "${session_output[@]}"
-    session_created=1
+    create_session "${session_output[@]}"
     local channel=()
     if (($#)); then
         lttng_step enable-channel -u -s "$session" ch0 "$@"
@@ -173,46 +143,17 @@ start_session() {
     "$on_session_started"
 }
 
-# stop waits until the consumer daemon has written everything out.
-end_session() {
-    lttng_step stop "$session"
-    lttng_step destroy "$session"
-    session_created=0
-}
-
-# launch PROGRAM [ARG...]: starts PROGRAM held back until `go` exists, so that its pid can go into
-# the session's filter and its first events are recorded (exec keeps the pid): sets server_pid.
-launch() {
-    (
-        while [[ ! -e "$workdir/go" ]]; do sleep 0.05; done
-        exec "$@"
-    ) >"$workdir/server.out" 2>"$workdir/server.err" &
-    server_pid=$!
-}
-
-release() {
-    # liblttng-ust registers from its constructor and waits at most this long (ms) for the
-    # session's events to be enabled; sanitizer builds start slowly.
-    export LTTNG_UST_REGISTER_TIMEOUT=${LTTNG_UST_REGISTER_TIMEOUT:-20000}
-    touch "$workdir/go"
-}
-
 # capture MODE [lttng enable-channel OPTION...]: records xtio-server --handoff MODE under a RANGE
 # load into $workdir/trace.
 capture() {
-    local mode=$1 tries=0 port
+    local mode=$1 port
     shift
     need_lttng
-    launch "$server" --port 0 --handoff "$mode" --loops 2 --workers 2
+    launch_held_back "$workdir" server "$server" --port 0 --handoff "$mode" --loops 2 --workers 2
+    server_pid=$launched_pid
     start_session "$server_pid" "$@"
-    release
-    while ! grep -q 'listening on' "$workdir/server.out" 2>/dev/null; do
-        kill -0 "$server_pid" 2>/dev/null ||
-            die "xtio-server exited at start-up: $(cat "$workdir/server.err")"
-        ((++tries > 1200)) && die "xtio-server did not listen within 60 s"
-        sleep 0.05
-    done
-    port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$workdir/server.out")
+    release_held_back "$workdir"
+    await_listening "$workdir" server "$server_pid" xtio-server 60
     [[ -n "$port" ]] || die "cannot read the port from: $(cat "$workdir/server.out")"
 
     timeout "$load_timeout" "$load" -p "$port" --timeout 30 --populate 20000 --mix range=1 \
@@ -251,11 +192,6 @@ analyze_both() {
 expect_rc() {
     local who=$1 got=$2 want=$3 log=$4
     ((got == want)) || die "$who exited $got, expected $want; stderr: $(cat "$log")"
-}
-
-expect_in() {
-    local what=$1 text=$2 file=$3
-    grep -qF -- "$text" "$file" || die "$what does not say '$text': $(cat "$file")"
 }
 
 check() {
@@ -371,9 +307,10 @@ expect_usage_error() {
 case_unknown_schema() {
     [[ -x "$future" ]] || die "no FUTURE_SCHEMA_PROGRAM given; $usage"
     need_lttng
-    launch "$future"
+    launch_held_back "$workdir" server "$future"
+    server_pid=$launched_pid
     start_session "$server_pid"
-    release
+    release_held_back "$workdir"
     local status=0
     timeout "$load_timeout" tail --pid="$server_pid" -f /dev/null ||
         die "$(basename "$future") did not finish within ${load_timeout}s"
@@ -441,42 +378,6 @@ case_cli() {
     expect_in "babeltrace2's error" "lttng enable-event -u 'xtio:*'" "$workdir/bt.err"
 }
 
-# start_relayd: a private lttng-relayd on three free loopback ports (control, data, live),
-# writing under $workdir/relayd; sets relayd_pid, relayd_ports and live_url.
-start_relayd() {
-    command -v lttng-relayd >/dev/null || die "the lttng-relayd command is missing"
-    local attempt tries port listening
-    for attempt in 1 2 3 4 5 6 7 8; do
-        # Three consecutive ports from a random base in 20000-59999, none of them in use.
-        local base=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-        relayd_ports=("$base" "$((base + 1))" "$((base + 2))")
-        listening=$(ss -Htan state listening 2>/dev/null | awk '{ print $3 }')
-        for port in "${relayd_ports[@]}"; do
-            grep -qE "[:.]$port\$" <<<"$listening" && continue 2
-        done
-        lttng-relayd -C "tcp://127.0.0.1:${relayd_ports[0]}" \
-            -D "tcp://127.0.0.1:${relayd_ports[1]}" -L "tcp://127.0.0.1:${relayd_ports[2]}" \
-            -o "$workdir/relayd" >"$workdir/relayd.$attempt.log" 2>&1 &
-        relayd_pid=$!
-        # Up when it listens on all three; gone when a port was taken in the meantime.
-        tries=0
-        while kill -0 "$relayd_pid" 2>/dev/null && ((++tries <= 200)); do
-            listening=$(ss -Htlnp 2>/dev/null | grep -F "pid=$relayd_pid," | awk '{ print $4 }')
-            if grep -qF "127.0.0.1:${relayd_ports[0]}" <<<"$listening" &&
-                grep -qF "127.0.0.1:${relayd_ports[1]}" <<<"$listening" &&
-                grep -qF "127.0.0.1:${relayd_ports[2]}" <<<"$listening"; then
-                live_url="net://127.0.0.1:${relayd_ports[2]}/host/$(hostname)/$session"
-                return 0
-            fi
-            sleep 0.05
-        done
-        kill -KILL "$relayd_pid" 2>/dev/null
-        wait "$relayd_pid" 2>/dev/null
-        relayd_pid=""
-    done
-    die "lttng-relayd did not start on free loopback ports; last log: $(cat "$workdir"/relayd.*.log)"
-}
-
 # The viewer: xtio-analyze on the live URL, in the background, into report.json.
 start_viewer() {
     "$analyze" --format json --output "$workdir/report.json" --by-connection --by-thread \
@@ -487,6 +388,7 @@ start_viewer() {
 case_live() {
     need_lttng
     start_relayd
+    live_url="net://127.0.0.1:${relayd_ports[2]}/host/$(hostname)/$session"
     session_output=(--live=200000 --ctrl-url="tcp://127.0.0.1:${relayd_ports[0]}"
         --data-url="tcp://127.0.0.1:${relayd_ports[1]}")
     on_session_started=start_viewer

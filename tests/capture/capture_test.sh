@@ -33,6 +33,7 @@ checker=$(realpath "$6")
 
 # Every step is bounded, and all of them together stay under the ctest TIMEOUT.
 readonly step_timeout=60
+readonly lttng_timeout=30
 readonly start_tries=600 # of 0.05 s
 
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/xtio-capture-$case.XXXXXX") || {
@@ -46,6 +47,8 @@ relayd_pid=""
 
 # shellcheck source=../server/server_lib.sh
 source "$(dirname "$0")/../server/server_lib.sh"
+# shellcheck source=../lttng_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lttng_lib.sh"
 # Default outputs (./SESSION) land in the work directory too.
 cd "$workdir" || exit 1
 
@@ -62,15 +65,11 @@ cleanup() {
     done
     # Whatever a failed step left behind: this test's sessions all start with $session.
     while read -r name; do
-        timeout 30 lttng --no-sessiond destroy "$name" >/dev/null 2>&1 ||
+        timeout "$lttng_timeout" lttng --no-sessiond destroy "$name" >/dev/null 2>&1 ||
             echo "capture_test $case: could not destroy $name: 'lttng destroy $name'" >&2
     done < <(lttng --no-sessiond list 2>/dev/null |
         sed -n "s/^ *[0-9]*) \(${session}[^ ]*\) .*/\1/p")
-    if [[ -n "$relayd_pid" ]]; then
-        kill -TERM "$relayd_pid" 2>/dev/null
-        timeout 10 tail --pid="$relayd_pid" -f /dev/null || kill -KILL "$relayd_pid" 2>/dev/null
-        wait "$relayd_pid" 2>/dev/null
-    fi
+    stop_relayd
     [[ -n "${XTIO_SERVER_DIR:-}" ]] && rm -rf "$XTIO_SERVER_DIR"
     if ((rc == 0)); then
         rm -rf "$workdir"
@@ -87,18 +86,6 @@ trap 'exit 143' TERM
 # events to be enabled; sanitizer builds start slowly.
 export LTTNG_UST_REGISTER_TIMEOUT=${LTTNG_UST_REGISTER_TIMEOUT:-20000}
 
-need_lttng() {
-    command -v lttng >/dev/null || die "the lttng command is missing: install lttng-tools"
-    local probe
-    probe=$(timeout 30 lttng --no-sessiond list 2>&1) ||
-        die "no LTTng session daemon is reachable ($probe): start 'lttng-sessiond --daemonize'"
-}
-
-expect_in() {
-    local what=$1 text=$2 file=$3
-    grep -qF -- "$text" "$file" || die "$what does not say '$text': $(cat "$file")"
-}
-
 # run_capture NAME WANT_RC [OPTION...] [-- COMMAND...]: xtio-capture in the foreground, stderr in
 # NAME.err.
 run_capture() {
@@ -111,7 +98,7 @@ run_capture() {
 
 session_gone() {
     local name=$1
-    ! timeout 30 lttng --no-sessiond list "$name" >/dev/null 2>&1 ||
+    ! timeout "$lttng_timeout" lttng --no-sessiond list "$name" >/dev/null 2>&1 ||
         die "xtio-capture left the LTTng session $name behind"
 }
 
@@ -237,15 +224,15 @@ case_errors() {
         "$workdir/nolttng.err"
 
     # A session of that name made by hand stays untouched.
-    timeout 30 lttng --no-sessiond create "$session" --output="$workdir/by-hand" \
+    timeout "$lttng_timeout" lttng --no-sessiond create "$session" --output="$workdir/by-hand" \
         >"$workdir/create.log" 2>&1 ||
         die "lttng create $session failed: $(cat "$workdir/create.log")"
     run_capture inuse 125 --no-start-sessiond --session "$session" -o "$workdir/inuse" -- true
     expect_in "xtio-capture on a session name in use" "lttng destroy $session" \
         "$workdir/inuse.err"
-    timeout 30 lttng --no-sessiond list "$session" >/dev/null 2>&1 ||
+    timeout "$lttng_timeout" lttng --no-sessiond list "$session" >/dev/null 2>&1 ||
         die "xtio-capture destroyed a session it did not make"
-    timeout 30 lttng --no-sessiond destroy "$session" >/dev/null 2>&1 ||
+    timeout "$lttng_timeout" lttng --no-sessiond destroy "$session" >/dev/null 2>&1 ||
         die "cannot destroy $session"
 
     mkdir "$workdir/exists"
@@ -349,32 +336,6 @@ case_attach() {
         die "xtio-analyze's text report failed: $(cat "$workdir/report.txt")"
     expect_in "the text report" "incomplete, the trace started or ended mid-run" \
         "$workdir/report.txt"
-}
-
-# start_relayd: a private lttng-relayd on three consecutive free loopback ports (control, data,
-# live); sets relayd_ports and relayd_pid.
-start_relayd() {
-    command -v lttng-relayd >/dev/null || die "the lttng-relayd command is missing"
-    local attempt tries
-    for attempt in 1 2 3 4 5 6 7 8; do
-        local base=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-        relayd_ports=("$base" "$((base + 1))" "$((base + 2))")
-        lttng-relayd -C "tcp://127.0.0.1:$base" -D "tcp://127.0.0.1:$((base + 1))" \
-            -L "tcp://127.0.0.1:$((base + 2))" -o "$workdir/relayd" \
-            >"$workdir/relayd.$attempt.log" 2>&1 &
-        relayd_pid=$!
-        # Up when it listens on all three; gone when one of them was taken.
-        tries=0
-        while kill -0 "$relayd_pid" 2>/dev/null && ((++tries <= 200)); do
-            (($(ss -Htln "( sport >= :$base and sport <= :$((base + 2)) )" 2>/dev/null |
-                grep -c 127.0.0.1) == 3)) && return 0
-            sleep 0.05
-        done
-        kill -KILL "$relayd_pid" 2>/dev/null
-        wait "$relayd_pid" 2>/dev/null
-        relayd_pid=""
-    done
-    die "lttng-relayd did not start on free loopback ports: $(cat "$workdir"/relayd.*.log)"
 }
 
 case_live() {

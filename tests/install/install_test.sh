@@ -58,6 +58,9 @@ die() {
     exit 1
 }
 
+# shellcheck source=../lttng_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lttng_lib.sh"
+
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/xtio-install.XXXXXX") || die "cannot make a work directory"
 prefix=$workdir/prefix
 session="xtio-install-$$"
@@ -70,10 +73,7 @@ cleanup() {
         kill -KILL "$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
     fi
-    if ((session_created)) && ! timeout "$lttng_timeout" lttng destroy "$session" >/dev/null 2>&1; then
-        echo "install_test: could not destroy LTTng session $session; remove it with" \
-            "'lttng destroy $session'" >&2
-    fi
+    destroy_leftover_session install_test
     if ((rc == 0)) && [[ "${XTIO_INSTALL_KEEP:-0}" != 1 ]]; then
         rm -rf "$workdir"
     else
@@ -181,15 +181,8 @@ echo "install_test: pkg-config xtio: shared and --static builds run"
 
 # ---- The babeltrace2 plugin -----------------------------------------------------------------
 
-# babeltrace2 loads the plugin into its own, uninstrumented, process: a sanitizer build of the
-# plugin needs its runtime preloaded there, and babeltrace2's own allocations are not ours.
 plugin=$prefix/$plugin_dir/babeltrace2-plugin-xtio.so
-babeltrace=(babeltrace2)
-runtime=$(ldd "$plugin" 2>/dev/null | awk '$1 ~ /^lib(asan|tsan)\.so/ { print $3; exit }')
-if [[ -n "$runtime" ]]; then
-    babeltrace=(env "LD_PRELOAD=$runtime" "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0"
-        babeltrace2)
-fi
+set_babeltrace "$plugin"
 
 [[ -f "$plugin" ]] || die "the plugin is not installed at $plugin"
 # Only the installed plugin directory is searched, so the xtio plugin listed can only be that one.
@@ -224,13 +217,6 @@ fi
 
 # ---- A trace of the installed xtio-server, analysed by the installed analyzers ---------------
 
-lttng_step() {
-    if ! timeout "$lttng_timeout" lttng "$@" >"$workdir/lttng.log" 2>&1; then
-        cat "$workdir/lttng.log" >&2
-        die "'lttng $*' failed (output above)"
-    fi
-}
-
 stop_server() {
     kill -TERM "$server_pid"
     local status=0
@@ -242,45 +228,23 @@ stop_server() {
 }
 
 record_and_analyze() {
-    command -v lttng >/dev/null || die "the lttng command is missing: install lttng-tools"
-    # `lttng list` only asks; `lttng create` would spawn a daemon of its own that nobody stops.
-    local probe
-    probe=$(timeout "$lttng_timeout" lttng list 2>&1) ||
-        die "no LTTng session daemon is reachable for user $(id -un) ($probe). Start one first:" \
-            "'lttng-sessiond --daemonize'"
-
-    # The server waits for `go`, so that its pid is in the session's filter before its first
-    # event (exec keeps the pid).
-    (
-        while [[ ! -e "$workdir/go" ]]; do sleep 0.05; done
-        exec "$prefix/$bindir/xtio-server" --port 0 --handoff async --loops 1 --workers 1
-    ) >"$workdir/server.out" 2>"$workdir/server.err" &
-    server_pid=$!
-    lttng_step create "$session" --output="$workdir/trace"
-    session_created=1
+    need_lttng
+    launch_held_back "$workdir" server "$prefix/$bindir/xtio-server" --port 0 --handoff async \
+        --loops 1 --workers 1
+    server_pid=$launched_pid
+    create_session --output="$workdir/trace"
     lttng_step enable-event -u -s "$session" 'xtio:*' --filter "\$ctx.vpid == $server_pid"
     lttng_step add-context -u -s "$session" -t vtid -t vpid -t procname
     lttng_step start "$session"
-    # liblttng-ust registers from its constructor and waits at most this long (ms) for the
-    # session's events to be enabled; sanitizer builds start slowly.
-    export LTTNG_UST_REGISTER_TIMEOUT=${LTTNG_UST_REGISTER_TIMEOUT:-20000}
-    touch "$workdir/go"
+    release_held_back "$workdir"
 
-    local tries=0 port
-    while ! grep -q 'listening on' "$workdir/server.out" 2>/dev/null; do
-        kill -0 "$server_pid" 2>/dev/null ||
-            die "the installed xtio-server exited at start-up: $(cat "$workdir/server.err")"
-        ((++tries > 1200)) && die "the installed xtio-server did not listen within 60 s"
-        sleep 0.05
-    done
-    port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$workdir/server.out")
+    local port
+    await_listening "$workdir" server "$server_pid" "the installed xtio-server" 60
     [[ -n "$port" ]] || die "cannot read the port from: $(cat "$workdir/server.out")"
     run load.log "$prefix/$bindir/xtio-load" -p "$port" --timeout 30 --populate 1000 \
         --mix range=1 -n 50 -c 2
     stop_server
-    lttng_step stop "$session"
-    lttng_step destroy "$session"
-    session_created=0
+    end_session
 
     run analyze.log "$prefix/$bindir/xtio-analyze" --format json --output "$workdir/report.json" \
         "$workdir/trace"

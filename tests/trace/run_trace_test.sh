@@ -27,12 +27,10 @@ die() {
     exit 1
 }
 
-command -v lttng >/dev/null || die "the lttng command is missing: install lttng-tools"
-# `lttng list` only asks; `lttng create` would spawn a daemon of its own that nobody stops.
-if ! probe=$(timeout "$lttng_timeout" lttng list 2>&1); then
-    die "no LTTng session daemon is reachable for user $(id -un) ($probe). Start one first:" \
-        "'lttng-sessiond --daemonize' (as root, or as this user for a per-user daemon)."
-fi
+# shellcheck source=../lttng_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lttng_lib.sh"
+
+need_lttng "(as root, or as this user for a per-user daemon)."
 
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/xtio-trace.XXXXXX") || die "cannot make a temporary directory"
 session="xtio-trace-$$"
@@ -40,11 +38,7 @@ session_created=0
 
 cleanup() {
     local rc=$?
-    if [ "$session_created" = 1 ] &&
-        ! timeout "$lttng_timeout" lttng destroy "$session" >/dev/null 2>&1; then
-        echo "run_trace_test: could not destroy LTTng session $session; remove it with" \
-            "'lttng destroy $session'" >&2
-    fi
+    destroy_leftover_session run_trace_test
     if [ "$rc" = 0 ] && [ "${XTIO_TRACE_KEEP:-0}" != 1 ]; then
         rm -rf "$workdir"
     else
@@ -56,15 +50,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-lttng_step() {
-    if ! timeout "$lttng_timeout" lttng "$@" >"$workdir/lttng.log" 2>&1; then
-        cat "$workdir/lttng.log" >&2
-        die "'lttng $*' failed (output above)"
-    fi
-}
-
-lttng_step create "$session" --output="$workdir/trace"
-session_created=1
+create_session --output="$workdir/trace"
 # Only handoff_program's threads (see the thread names in handoff_program.c): other processes
 # using libxtio at the same time, such as the unit tests under `ctest -j`, would otherwise share
 # the session's buffers and could make it discard events.
@@ -85,10 +71,7 @@ cat "$workdir/program.log" >&2
 [ "$program_rc" = 124 ] && die "handoff_program did not finish within ${program_timeout}s"
 [ "$program_rc" = 0 ] || die "handoff_program failed (exit $program_rc); see its messages above"
 
-# stop waits until the consumer daemon has written everything out, so the trace is complete.
-lttng_step stop "$session"
-lttng_step destroy "$session"
-session_created=0
+end_session
 
 timeout "$checker_timeout" "$checker" "$workdir/trace" "$workdir/expected.txt"
 checker_rc=$?
