@@ -62,6 +62,14 @@ static const char *const field_names[] = {
 
 #define MAX_FIELDS 9
 
+/* Fields of the schema the core has no use for. Their presence is still checked, since a trace
+ * without them is of another schema, but reading one would cost two library calls and a cache
+ * miss per event (queue_depth is in every enqueue) for nothing. */
+static const bool unread[sizeof(field_names) / sizeof(field_names[0])] = {
+    [F_QUEUE_DEPTH] = true, [F_PENDING] = true, [F_PENDING_BYTES] = true,
+    [F_REASON] = true,      [F_FD] = true,
+};
+
 static const enum field schema[XTIO_EVENT_KIND_COUNT][MAX_FIELDS] = {
     [XTIO_EVENT_LOOP_START] = {F_LOOP_ID, F_SCHEMA_VERSION},
     [XTIO_EVENT_LOOP_STOP] = {F_LOOP_ID},
@@ -98,9 +106,6 @@ static void store(struct xtio_event *ev, enum field f, int64_t s, uint64_t u)
     case F_RECORDS:
         ev->records = (uint32_t)u;
         break;
-    case F_QUEUE_DEPTH:
-        ev->queue_depth = (uint32_t)u;
-        break;
     case F_OWNER_TID:
         ev->owner_tid = s;
         break;
@@ -116,15 +121,6 @@ static void store(struct xtio_event *ev, enum field f, int64_t s, uint64_t u)
     case F_WRITTEN:
         ev->written = (int)s;
         break;
-    case F_PENDING:
-        ev->pending = (uint32_t)u;
-        break;
-    case F_PENDING_BYTES:
-        ev->pending_bytes = u;
-        break;
-    case F_REASON:
-        ev->reason = (int)s;
-        break;
     case F_QUEUED_BYTES:
         ev->queued_bytes = u;
         break;
@@ -134,14 +130,16 @@ static void store(struct xtio_event *ev, enum field f, int64_t s, uint64_t u)
     case F_LOOP_ID:
         ev->loop_id = (uint32_t)u;
         break;
-    case F_FD:
-        ev->fd = s;
-        break;
     case F_SCHEMA_VERSION:
         ev->has_schema_version = true;
         ev->schema_version = (unsigned)u;
         break;
     case F_NONE:
+    case F_QUEUE_DEPTH: /* unread */
+    case F_PENDING:
+    case F_PENDING_BYTES:
+    case F_REASON:
+    case F_FD:
         break;
     }
 }
@@ -159,8 +157,15 @@ struct class_info {
     const bt_event_class *cls; /* owned reference: its address cannot be reused while cached */
     bool xtio;                 /* false: another provider's, or an `xtio` event of a newer schema */
     enum xtio_event_kind kind;
-    struct member payload[MAX_FIELDS]; /* where schema[kind][i] is */
-    struct member vtid, vpid;          /* in the common context */
+    /* The payload fields read from each event, in schema order: not the unread ones, nor the
+     * missing ones. */
+    struct {
+        struct member at;
+        enum field field;
+    } payload[MAX_FIELDS];
+    int payload_count;
+    enum field missing;       /* the first field of schema[kind] the payload lacks; F_NONE: none */
+    struct member vtid, vpid; /* in the common context */
     struct member procname;
     bool has_clock; /* its stream class has a default clock class */
 };
@@ -217,10 +222,17 @@ static void describe_class(struct class_info *info, const bt_event_class *cls)
     if (!info->xtio)
         return;
     const bt_field_class *payload = bt_event_class_borrow_payload_field_class_const(cls);
-    for (int i = 0; i < MAX_FIELDS; i++) {
+    info->missing = F_NONE;
+    for (int i = 0; i < MAX_FIELDS && schema[info->kind][i] != F_NONE; i++) {
         enum field f = schema[info->kind][i];
-        info->payload[i] = f == F_NONE ? (struct member){.index = -1}
-                                       : find_member(payload, field_names[f], false);
+        struct member at = find_member(payload, field_names[f], false);
+        if (at.index < 0 && info->missing == F_NONE)
+            info->missing = f;
+        if (at.index < 0 || unread[f])
+            continue;
+        info->payload[info->payload_count].at = at;
+        info->payload[info->payload_count].field = f;
+        info->payload_count++;
     }
     /* vtid, vpid and procname, which `lttng add-context -u -t vtid -t vpid -t procname` puts in
      * the common context. A missing one is left unset: the core decides whether it can do
@@ -347,26 +359,24 @@ enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, con
     }
 
     const bt_field *payload = bt_event_borrow_payload_field_const(event);
-    enum xtio_bt2_decode_status status = XTIO_BT2_DECODE_OK;
-    /* A local row: read through `ev`, the schema row would be reloaded after every store. */
-    const enum field *fields = schema[info->kind];
-    for (int i = 0; i < MAX_FIELDS && fields[i] != F_NONE; i++) {
+    /* A local count: read through `info`, it would be reloaded after every store to `ev`. */
+    int count = info->payload_count;
+    for (int i = 0; i < count; i++) {
         int64_t s;
         uint64_t u;
-        if (info->payload[i].index >= 0) {
-            read_integer(payload, info->payload[i], &s, &u);
-            store(ev, fields[i], s, u);
-        } else if (status == XTIO_BT2_DECODE_OK) {
-            snprintf(why, why_size,
-                     "Cannot decode the event: it has no integer payload field \"%s\", which "
-                     "xtio schema version %d gives it (docs/tracepoints.md); the trace was made "
-                     "by another version of libxtio: event=\"%s\"",
-                     field_names[fields[i]], XTIO_ANALYSIS_SCHEMA_MAX,
-                     bt_event_class_get_name(cls));
-            status = XTIO_BT2_DECODE_BAD_SHAPE;
-        }
+        read_integer(payload, info->payload[i].at, &s, &u);
+        store(ev, info->payload[i].field, s, u);
     }
-    return status;
+    if (info->missing != F_NONE) {
+        snprintf(why, why_size,
+                 "Cannot decode the event: it has no integer payload field \"%s\", which xtio "
+                 "schema version %d gives it (docs/tracepoints.md); the trace was made by "
+                 "another version of libxtio: event=\"%s\"",
+                 field_names[info->missing], XTIO_ANALYSIS_SCHEMA_MAX,
+                 bt_event_class_get_name(cls));
+        return XTIO_BT2_DECODE_BAD_SHAPE;
+    }
+    return XTIO_BT2_DECODE_OK;
 }
 
 static void name_stream(const bt_stream *stream, char *buf, size_t size)

@@ -22,6 +22,12 @@ struct xtio_bt2_sink {
     bt_message_iterator *iterator; /* owned */
     xtio_analysis *analysis;       /* owned */
     xtio_bt2_decoder *decoder;     /* owned */
+    /* The core may keep the last event fed by reference until the next feed (analysis.h): the
+     * next event is decoded into the other buffer, and the message whose fields it points to
+     * (procname) is kept. */
+    struct xtio_event events[2];
+    unsigned next_event;           /* the buffer the next event is decoded into */
+    const bt_message *fed_message; /* owned: the message of the last event fed; NULL when none */
     enum xtio_report_format format;
     char *output_path; /* owned; NULL: standard output */
     FILE *out;         /* owned when output_path is set */
@@ -138,6 +144,7 @@ static void sink_destroy(struct xtio_bt2_sink *sink)
 {
     if (!sink)
         return;
+    BT_MESSAGE_PUT_REF_AND_RESET(sink->fed_message);
     BT_MESSAGE_ITERATOR_PUT_REF_AND_RESET(sink->iterator);
     xtio_analysis_destroy(sink->analysis);
     xtio_bt2_decoder_destroy(sink->decoder);
@@ -351,13 +358,27 @@ static void report_refusal(struct xtio_bt2_sink *sink)
     sink->exit_code = 2;
 }
 
+/* Feeds a decoded event, and keeps what the core may still read of it: its buffer and its
+ * message, whose reference the consume loop then leaves to the sink. */
+static int feed_event(struct xtio_bt2_sink *sink, const bt_message *msg,
+                      const struct xtio_event *ev)
+{
+    int rc = xtio_analysis_feed_event(sink->analysis, ev);
+    if (rc < 0)
+        return rc;
+    sink->next_event ^= 1;
+    bt_message_put_ref(sink->fed_message);
+    sink->fed_message = msg;
+    return 0;
+}
+
 static int handle_event(struct xtio_bt2_sink *sink, const bt_message *msg)
 {
-    struct xtio_event ev;
+    struct xtio_event *ev = &sink->events[sink->next_event];
     char why[MESSAGE_SIZE];
     int rc;
 
-    switch (xtio_bt2_decode_event(sink->decoder, msg, &ev, why, sizeof(why))) {
+    switch (xtio_bt2_decode_event(sink->decoder, msg, ev, why, sizeof(why))) {
     case XTIO_BT2_DECODE_IGNORED:
         return 0;
     case XTIO_BT2_DECODE_NO_MEMORY:
@@ -368,13 +389,13 @@ static int handle_event(struct xtio_bt2_sink *sink, const bt_message *msg)
     case XTIO_BT2_DECODE_BAD_SHAPE:
         /* A changed field usually comes with a new schema_version, which the core names
          * better; only loop_start and conn_open carry it. */
-        if (ev.has_schema_version && (rc = xtio_analysis_feed_event(sink->analysis, &ev)) < 0)
+        if (ev->has_schema_version && (rc = feed_event(sink, msg, ev)) < 0)
             return core_failed(sink, "feed an event to the analysis", rc);
         return refuse(sink, why);
     case XTIO_BT2_DECODE_OK:
         break;
     }
-    rc = xtio_analysis_feed_event(sink->analysis, &ev);
+    rc = feed_event(sink, msg, ev);
     return rc < 0 ? core_failed(sink, "feed an event to the analysis", rc) : 0;
 }
 
@@ -407,6 +428,9 @@ int xtio_bt2_sink_conclude(struct xtio_bt2_sink *sink)
     /* The core refuses here too when no `xtio` event came at all, naming what to enable; its
      * report then says so. */
     int rc = xtio_analysis_finish(sink->analysis);
+    /* The core reads no event after finish; the message goes back to its pool while the
+     * graph still runs. */
+    BT_MESSAGE_PUT_REF_AND_RESET(sink->fed_message);
     if (rc < 0 && !xtio_analysis_error(sink->analysis))
         return core_failed(sink, "finish the analysis", rc);
     if (write_report(sink))
@@ -459,7 +483,9 @@ xtio_bt2_sink_consume(bt_self_component_sink *self_sink)
         if (status == BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_OK &&
             handle_message(sink, msgs[i]) < 0)
             status = BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
-        bt_message_put_ref(msgs[i]);
+        /* The reference of the message of the last event fed is the sink's (feed_event()). */
+        if (msgs[i] != sink->fed_message)
+            bt_message_put_ref(msgs[i]);
     }
     if (status != BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_OK)
         report_refusal(sink);

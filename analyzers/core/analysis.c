@@ -408,9 +408,9 @@ struct attribution {
     int64_t producer_tid; /* -1 when unknown */
 };
 
-/* The per-connection and per-thread rows the measurement also goes to. */
-static int rows_of(xtio_analysis *analysis, const struct attribution *at, struct row *rows[3],
-                   size_t *count)
+/* The per-connection and per-thread rows the measurement also goes to (see rows_of()). */
+static int table_rows_of(xtio_analysis *analysis, const struct attribution *at, struct row *rows[3],
+                         size_t *count)
 {
     int status = 0;
     int64_t vpid = at->process->vpid;
@@ -437,6 +437,17 @@ static int rows_of(xtio_analysis *analysis, const struct attribution *at, struct
     }
 end:
     return status;
+}
+
+/* As table_rows_of(), but without a call when there are no such tables, the default: it runs
+ * several times for every handoff. */
+static inline int rows_of(xtio_analysis *analysis, const struct attribution *at,
+                          struct row *rows[3], size_t *count)
+{
+    *count = 0;
+    if (!analysis->options.by_connection && !analysis->options.by_thread)
+        return 0;
+    return table_rows_of(analysis, at, rows, count);
 }
 
 static int record_metric(xtio_analysis *analysis, const struct attribution *at, enum metric metric,
@@ -1039,17 +1050,20 @@ static int compare_held(const void *pa, const void *pb)
     return a->arrival < b->arrival ? -1 : a->arrival > b->arrival;
 }
 
+/* Takes what is held: the pending event, or the events of a tie in causal order. */
 static int release_held(xtio_analysis *analysis)
 {
     int status = 0;
+    if (analysis->pending) {
+        status = process_event(analysis, analysis->pending);
+        analysis->pending = NULL;
+    }
     if (analysis->held_len > 1)
         qsort(analysis->held, analysis->held_len, sizeof(*analysis->held), compare_held);
-    for (size_t i = 0; i < analysis->held_len; i++) {
+    for (size_t i = 0; i < analysis->held_len && !status; i++) {
         struct held_event *held = &analysis->held[i];
         held->event.procname = held->has_procname ? held->procname : NULL;
         status = process_event(analysis, &held->event);
-        if (status)
-            break;
     }
     analysis->held_len = 0;
     if (status)
@@ -1057,7 +1071,8 @@ static int release_held(xtio_analysis *analysis)
     return status;
 }
 
-static int hold(xtio_analysis *analysis, const struct xtio_event *event)
+/* Copies an event of a tie, strings included: the caller keeps only the last one valid. */
+static int hold_copy(xtio_analysis *analysis, const struct xtio_event *event)
 {
     if (analysis->held_len == analysis->held_cap) {
         size_t cap = analysis->held_cap ? analysis->held_cap * 2 : 16;
@@ -1074,10 +1089,38 @@ static int hold(xtio_analysis *analysis, const struct xtio_event *event)
     if (held->has_procname)
         copy_name(held->procname, event->procname);
     held->arrival = analysis->arrivals++;
-    /* Held events are taken on the next feed at the earliest: time for the cache to fetch the
-     * handoff's slot, which the enqueue or write will probe. */
-    xtio__map_prefetch(&analysis->handoffs, event->vpid, event->handoff_id);
     return 0;
+}
+
+/* Holds the event until the timestamp moves on. Most timestamps are not shared: the event is
+ * then held by reference (the caller keeps it valid until the next feed, analysis.h), and only
+ * the events of a tie are copied, to be sorted. */
+static int hold(xtio_analysis *analysis, const struct xtio_event *event)
+{
+    int status = 0;
+    const struct xtio_event *pending = analysis->pending;
+    if (pending && pending->ts_ns == event->ts_ns) {
+        analysis->pending = NULL;
+        status = hold_copy(analysis, pending);
+        if (status == 0)
+            status = hold_copy(analysis, event);
+    } else if (analysis->held_len && analysis->held[0].event.ts_ns == event->ts_ns &&
+               analysis->held_len < HELD_MAX) {
+        status = hold_copy(analysis, event);
+    } else {
+        /* A tie longer than HELD_MAX is a clock that does not tick (synthetic input), not a tie
+         * to reorder: it is taken in parts. */
+        status = release_held(analysis);
+        if (status == 0)
+            analysis->pending = event;
+    }
+    /* Held events are taken on the next feed at the earliest: time for the cache to fetch the
+     * handoff's slot, which the enqueue or write will probe, and the spare handoff an enqueue
+     * takes (retired many events ago when many are in flight). */
+    xtio__map_prefetch(&analysis->handoffs, event->vpid, event->handoff_id);
+    if (event->kind == XTIO_EVENT_HANDOFF_ENQUEUE && analysis->spare_handoffs)
+        __builtin_prefetch(analysis->spare_handoffs);
+    return status;
 }
 
 static int check_event(xtio_analysis *analysis, const struct xtio_event *event)
@@ -1118,14 +1161,7 @@ int xtio_analysis_feed_event(xtio_analysis *analysis, const struct xtio_event *e
     if (status)
         goto end;
     analysis->events++;
-    /* Events of one timestamp are held until the next timestamp, then taken in causal order. A
-     * tie that long is a clock that does not tick (synthetic input), not a tie to reorder. */
-    if (analysis->held_len &&
-        (analysis->held[0].event.ts_ns != event->ts_ns || analysis->held_len >= HELD_MAX)) {
-        status = release_held(analysis);
-        if (status)
-            goto end;
-    }
+    /* Events of one timestamp are held until the next timestamp, then taken in causal order. */
     status = hold(analysis, event);
 end:
     return status;

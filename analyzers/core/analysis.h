@@ -43,8 +43,7 @@ const char *xtio_event_kind_name(enum xtio_event_kind kind);
 /* Parses "xtio:loop_start" or "loop_start"; false for anything else (other providers' events). */
 bool xtio_event_kind_parse(const char *name, enum xtio_event_kind *kind);
 
-/* One decoded event. Fields an event does not carry are 0. Strings are weak: valid only during
- * the xtio_analysis_feed_event() call. */
+/* One decoded event. Fields an event does not carry are 0. */
 struct xtio_event {
     enum xtio_event_kind kind;
     uint64_t ts_ns; /* nanoseconds from the clock's origin */
@@ -54,26 +53,22 @@ struct xtio_event {
     int64_t vtid;
     const char *procname; /* the thread's name; NULL when the context was not recorded */
 
-    /* Payload, as named in docs/tracepoints.md. */
+    /* Payload, as named in docs/tracepoints.md: the fields the analysis uses (not queue_depth,
+     * fd, nor conn_close's pending, pending_bytes and reason). */
     uint64_t handoff_id;
     uint64_t conn_id;
     uint64_t seq;
     int mode; /* enum xtio_mode's values: 0 inline ... 4 direct */
     uint64_t bytes;
     uint32_t records;
-    uint32_t queue_depth;
     int64_t owner_tid;
     uint64_t spool_ns;
     uint64_t offset;
     uint64_t bytes_flushed_total;
     int written;
-    uint32_t pending;
-    uint64_t pending_bytes;
-    int reason; /* enum xtio_close_reason's values */
     uint64_t queued_bytes;
     uint64_t waited_ns;
     uint32_t loop_id;
-    int64_t fd;
     bool has_schema_version; /* loop_start and conn_open carry it */
     unsigned schema_version;
 };
@@ -103,7 +98,10 @@ void xtio_analysis_destroy(xtio_analysis *analysis);
 /* 0, or a negative errno when the input cannot be analysed (sticky): an event without the vtid
  * context (-EPROTO), an unknown schema version (-EPROTONOSUPPORT), a mode outside the schema
  * (-EPROTO). -EINVAL for bad arguments or after finish (not sticky). Events of one timestamp are
- * held until a later one comes, so that ties are taken in causal order. */
+ * held until a later one comes, so that ties are taken in causal order: an accepted event, and
+ * the strings it points to, must stay valid and unchanged until the next
+ * xtio_analysis_feed_event() or xtio_analysis_finish() call (the core copies an event only
+ * when another shares its timestamp). A refused event is not kept. */
 int xtio_analysis_feed_event(xtio_analysis *analysis, const struct xtio_event *event);
 void xtio_analysis_feed_discard(xtio_analysis *analysis, const struct xtio_discard *discard);
 /* The trace ended: what is still in flight becomes incomplete, unknown or lost. Once. Returns

@@ -178,7 +178,7 @@ struct stream_discards {
     uint64_t end_ns;   /* latest end */
 };
 
-/* An event held back until the timestamp moves on (see xtio_analysis_feed_event()). */
+/* A copy of an event of a timestamp tie, held back until the timestamp moves on (see hold()). */
 struct held_event {
     struct xtio_event event;
     char procname[NAME_SIZE];
@@ -208,7 +208,10 @@ struct xtio_analysis {
      * enqueue. */
     struct handoff *spare_handoffs;
 
-    struct held_event *held; /* owned: the events of the current timestamp */
+    /* weak: the last event fed, while no other shares its timestamp; the caller keeps it valid
+     * until the next feed (analysis.h). Never set while `held` holds events. */
+    const struct xtio_event *pending;
+    struct held_event *held; /* owned: the events of the current timestamp, when they tie */
     size_t held_len;
     size_t held_cap;
     uint64_t arrivals;

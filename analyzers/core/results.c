@@ -260,5 +260,8 @@ uint64_t xtio_analysis_finding_count(const xtio_analysis *analysis, int64_t vpid
 
 size_t xtio_analysis_inflight_count(const xtio_analysis *analysis)
 {
-    return analysis ? analysis->handoffs.len + analysis->unflushed_count + analysis->held_len : 0;
+    if (!analysis)
+        return 0;
+    return analysis->handoffs.len + analysis->unflushed_count + analysis->held_len +
+           (analysis->pending != NULL);
 }
