@@ -355,15 +355,19 @@ end:
     return status;
 }
 
-/* Keeps the thread's latest name, and names the process after the most telling thread seen:
- * its main thread (tid == pid) carries the program's name, a loop thread the next best. */
+/* Names the thread after its first named event, and the process after the most telling thread
+ * seen: its main thread (tid == pid) carries the program's name, a loop thread the next best.
+ * LTTng-UST reads a thread's procname once, before its first event, so that a trace carries one
+ * name per thread: comparing every event's name with it would only cost a string read. */
 static int note_thread(xtio_analysis *analysis, struct process *process,
                        const struct xtio_event *event)
 {
     int status = 0;
     if (!event->procname)
         goto end;
-    struct thread *thread = analysis->last_thread;
+    struct thread **cached =
+        &analysis->thread_cache[(uint64_t)event->vtid & (THREAD_CACHE_SIZE - 1)];
+    struct thread *thread = *cached;
     if (!thread || thread->tid != event->vtid || thread->vpid != event->vpid)
         thread = xtio__map_get(&analysis->threads, event->vpid, (uint64_t)event->vtid);
     if (!thread) {
@@ -374,15 +378,14 @@ static int note_thread(xtio_analysis *analysis, struct process *process,
         }
         thread->vpid = event->vpid;
         thread->tid = event->vtid;
+        copy_name(thread->name, event->procname);
         status = xtio__map_put(&analysis->threads, event->vpid, (uint64_t)event->vtid, thread);
         if (status) {
             free(thread);
             goto end;
         }
     }
-    analysis->last_thread = thread;
-    if (strncmp(thread->name, event->procname, NAME_SIZE - 1) != 0)
-        copy_name(thread->name, event->procname);
+    *cached = thread;
 
     enum name_source source = NAME_FIRST_EVENT;
     if (event->vtid == event->vpid)

@@ -26,6 +26,7 @@
 
 #define DEFAULT_MAX_SAMPLES 5
 #define NAME_SIZE           32 /* procname is at most 16 bytes in LTTng (TASK_COMM_LEN) */
+#define THREAD_CACHE_SIZE   64 /* a power of two */
 
 enum metric {
     METRIC_QUEUE_WAIT,
@@ -121,7 +122,7 @@ struct process {
 };
 
 struct thread {
-    int64_t vpid, tid; /* its key, for the last_thread cache */
+    int64_t vpid, tid; /* its key, for the thread cache */
     char name[NAME_SIZE];
 };
 
@@ -201,8 +202,10 @@ struct xtio_analysis {
     struct xtio__map loop_rows;     /* (vpid, tid) -> owned struct row */
     struct xtio__map producer_rows; /* (vpid, tid) -> owned struct row */
     struct process *last_process;   /* weak: a cache, events come in runs of one process */
-    struct thread *last_thread;     /* weak: a cache, threads emit events in bursts */
-    size_t unflushed_count;         /* entries in every connection's ring */
+    /* weak: a direct-mapped cache of `threads`, by tid: a muxed trace alternates between a few
+     * threads (producers and loops), which one last-thread entry would keep missing. */
+    struct thread *thread_cache[THREAD_CACHE_SIZE];
+    size_t unflushed_count; /* entries in every connection's ring */
     /* owned: finished handoffs for reuse, linked by next_spare; no more than were ever in flight
      * at once. Every record is a handoff: a malloc and a free cost more than the rest of its
      * enqueue. */

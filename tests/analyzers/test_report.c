@@ -334,6 +334,39 @@ static void text_report_shows_evidence_coverage_and_summary(void **state)
     xtio_analysis_destroy(a);
 }
 
+/* A named event of `tid`: a backpressure wait, which any thread may emit. */
+static void named_event(xtio_analysis *a, uint64_t ts, int64_t tid, const char *procname)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_BACKPRESSURE, ts, PID, tid);
+    event.conn_id = CONN;
+    event.procname = procname;
+    feed(a, &event);
+}
+
+/* The evidence names each thread after its first named event (LTTng-UST reads a thread's name
+ * once), also when the tids of two threads share an entry of the core's thread cache. */
+static void threads_keep_the_name_of_their_first_event(void **state)
+{
+    (void)state;
+    const int64_t neighbour = WORKER + 64; /* THREAD_CACHE_SIZE apart: the same cache entry */
+    xtio_analysis *a = new_analysis(false, false, false);
+    ev_loop_start(a, 10, PID, LOOP, 1, "xtio-loop-1");
+    ev_conn_open(a, 20, PID, LOOP, CONN);
+    named_event(a, 30, WORKER, "worker-1");
+    named_event(a, 40, neighbour, "worker-2");
+    named_event(a, 50, WORKER, "renamed");
+    ev_write_full(a, 60, PID, WORKER, LOOP, 1, CONN, 0, DIRECT, 10, 0);
+    ev_write_full(a, 70, PID, neighbour, LOOP, 2, CONN, 1, DIRECT, 10, 10);
+    assert_int_equal(xtio_analysis_finish(a), 0);
+    char *text = report(a, XTIO_REPORT_TEXT);
+    assert_non_null(strstr(text, "off-loop writes: 2"));
+    assert_non_null(strstr(text, "thread 1002 (worker-1), owner 1001 (xtio-loop-1)"));
+    assert_non_null(strstr(text, "thread 1066 (worker-2), owner 1001 (xtio-loop-1)"));
+    assert_null(strstr(text, "renamed"));
+    free(text);
+    xtio_analysis_destroy(a);
+}
+
 /* Two servers captured in one session, one in async mode, one in direct: both also write their
  * short replies inline. */
 static xtio_analysis *two_servers(void)
@@ -436,6 +469,7 @@ int main(void)
         cmocka_unit_test(json_names_the_mode_each_process_ran_in),
         cmocka_unit_test(text_report_of_several_processes_opens_with_them_side_by_side),
         cmocka_unit_test(refused_input_is_reported_with_its_reason),
+        cmocka_unit_test(threads_keep_the_name_of_their_first_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
