@@ -6,6 +6,7 @@
 #include "decode.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,62 +86,49 @@ static const enum field schema[XTIO_EVENT_KIND_COUNT][MAX_FIELDS] = {
     [XTIO_EVENT_BACKPRESSURE] = {F_CONN_ID, F_QUEUED_BYTES, F_WAITED_NS},
 };
 
-static void store(struct xtio_event *ev, enum field f, int64_t s, uint64_t u)
+/* Where each read field goes in struct xtio_event, and its size there (4 or 8 bytes): stored by
+ * offset, a field costs no branch on its name. */
+#define INTO(member)                                                                               \
+    {                                                                                              \
+        offsetof(struct xtio_event, member), sizeof(((struct xtio_event *)0)->member)              \
+    }
+static const struct destination {
+    uint16_t offset;
+    uint8_t size;
+} destinations[] = {
+    [F_HANDOFF_ID] = INTO(handoff_id),
+    [F_CONN_ID] = INTO(conn_id),
+    [F_SEQ] = INTO(seq),
+    [F_MODE] = INTO(mode),
+    [F_BYTES] = INTO(bytes),
+    [F_RECORDS] = INTO(records),
+    [F_OWNER_TID] = INTO(owner_tid),
+    [F_SPOOL_NS] = INTO(spool_ns),
+    [F_OFFSET] = INTO(offset),
+    [F_BYTES_FLUSHED_TOTAL] = INTO(bytes_flushed_total),
+    [F_WRITTEN] = INTO(written),
+    [F_QUEUED_BYTES] = INTO(queued_bytes),
+    [F_WAITED_NS] = INTO(waited_ns),
+    [F_LOOP_ID] = INTO(loop_id),
+    [F_SCHEMA_VERSION] = INTO(schema_version),
+};
+_Static_assert(sizeof(((struct xtio_event *)0)->mode) == 4 &&
+                   sizeof(((struct xtio_event *)0)->records) == 4 &&
+                   sizeof(((struct xtio_event *)0)->written) == 4 &&
+                   sizeof(((struct xtio_event *)0)->loop_id) == 4 &&
+                   sizeof(((struct xtio_event *)0)->schema_version) == 4,
+               "the narrow fields of struct xtio_event are 4 bytes wide");
+
+/* Stores a value read with its field's own signedness: a narrow destination takes its low 32
+ * bits, which for a signed field is the value's conversion to int (two's complement). */
+static void store(struct xtio_event *ev, struct destination to, uint64_t value)
 {
-    switch (f) {
-    case F_HANDOFF_ID:
-        ev->handoff_id = u;
-        break;
-    case F_CONN_ID:
-        ev->conn_id = u;
-        break;
-    case F_SEQ:
-        ev->seq = u;
-        break;
-    case F_MODE:
-        ev->mode = (int)s;
-        break;
-    case F_BYTES:
-        ev->bytes = u;
-        break;
-    case F_RECORDS:
-        ev->records = (uint32_t)u;
-        break;
-    case F_OWNER_TID:
-        ev->owner_tid = s;
-        break;
-    case F_SPOOL_NS:
-        ev->spool_ns = u;
-        break;
-    case F_OFFSET:
-        ev->offset = u;
-        break;
-    case F_BYTES_FLUSHED_TOTAL:
-        ev->bytes_flushed_total = u;
-        break;
-    case F_WRITTEN:
-        ev->written = (int)s;
-        break;
-    case F_QUEUED_BYTES:
-        ev->queued_bytes = u;
-        break;
-    case F_WAITED_NS:
-        ev->waited_ns = u;
-        break;
-    case F_LOOP_ID:
-        ev->loop_id = (uint32_t)u;
-        break;
-    case F_SCHEMA_VERSION:
-        ev->has_schema_version = true;
-        ev->schema_version = (unsigned)u;
-        break;
-    case F_NONE:
-    case F_QUEUE_DEPTH: /* unread */
-    case F_PENDING:
-    case F_PENDING_BYTES:
-    case F_REASON:
-    case F_FD:
-        break;
+    char *at = (char *)ev + to.offset;
+    if (to.size == 8) {
+        memcpy(at, &value, 8);
+    } else {
+        uint32_t narrow = (uint32_t)value;
+        memcpy(at, &narrow, 4);
     }
 }
 
@@ -161,9 +149,10 @@ struct class_info {
      * missing ones. */
     struct {
         struct member at;
-        enum field field;
+        struct destination to;
     } payload[MAX_FIELDS];
     int payload_count;
+    bool has_schema_version;
     enum field missing;       /* the first field of schema[kind] the payload lacks; F_NONE: none */
     struct member vtid, vpid; /* in the common context */
     struct member procname;
@@ -231,8 +220,10 @@ static void describe_class(struct class_info *info, const bt_event_class *cls)
         if (at.index < 0 || unread[f])
             continue;
         info->payload[info->payload_count].at = at;
-        info->payload[info->payload_count].field = f;
+        info->payload[info->payload_count].to = destinations[f];
         info->payload_count++;
+        if (f == F_SCHEMA_VERSION)
+            info->has_schema_version = true;
     }
     /* vtid, vpid and procname, which `lttng add-context -u -t vtid -t vpid -t procname` puts in
      * the common context. A missing one is left unset: the core decides whether it can do
@@ -365,8 +356,9 @@ enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, con
         int64_t s;
         uint64_t u;
         read_integer(payload, info->payload[i].at, &s, &u);
-        store(ev, info->payload[i].field, s, u);
+        store(ev, info->payload[i].to, u);
     }
+    ev->has_schema_version = info->has_schema_version;
     if (info->missing != F_NONE) {
         snprintf(why, why_size,
                  "Cannot decode the event: it has no integer payload field \"%s\", which xtio "
