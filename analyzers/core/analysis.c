@@ -1126,22 +1126,6 @@ static int hold(xtio_analysis *analysis, const struct xtio_event *event)
         if (status == 0)
             analysis->pending = event;
     }
-    /* Held events are taken on the next feed at the earliest: time for the cache to fetch the
-     * handoff's slot, which the event will probe, and the spare handoff an enqueue takes
-     * (retired many events ago when many are in flight). */
-    switch (event->kind) {
-    case XTIO_EVENT_HANDOFF_ENQUEUE:
-        if (analysis->spare_handoffs)
-            __builtin_prefetch(analysis->spare_handoffs);
-        /* fall through */
-    case XTIO_EVENT_HANDOFF_WRITE:
-    case XTIO_EVENT_HANDOFF_DROP:
-    case XTIO_EVENT_SYNC_WAIT_END:
-        xtio__map_prefetch(&analysis->handoffs, event->vpid, event->handoff_id);
-        break;
-    default: /* no handoff to look up */
-        break;
-    }
     return status;
 }
 

@@ -61,12 +61,6 @@ void xtio__map_fini(struct xtio__map *map)
     map->len = 0;
 }
 
-void xtio__map_prefetch(const struct xtio__map *map, int64_t vpid, uint64_t id)
-{
-    if (map->cap)
-        __builtin_prefetch(&map->slots[hash(vpid, id) & (map->cap - 1)]);
-}
-
 void *xtio__map_get(const struct xtio__map *map, int64_t vpid, uint64_t id)
 {
     if (map->len == 0)

@@ -22,9 +22,6 @@ struct xtio__map {
 };
 
 void xtio__map_fini(struct xtio__map *map);
-/* Starts loading the key's slot into the cache, for a get, put or remove that comes soon after:
- * a probe of a map larger than the L1 cache would otherwise wait on memory. */
-void xtio__map_prefetch(const struct xtio__map *map, int64_t vpid, uint64_t id);
 /* NULL when absent. */
 void *xtio__map_get(const struct xtio__map *map, int64_t vpid, uint64_t id);
 /* Inserts, or replaces the value of an existing key. value must not be NULL. 0 or -ENOMEM. */
