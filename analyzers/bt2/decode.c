@@ -87,7 +87,8 @@ static const enum field schema[XTIO_EVENT_KIND_COUNT][MAX_FIELDS] = {
 };
 
 /* Where each read field goes in struct xtio_event, and its size there (4 or 8 bytes): stored by
- * offset, a field costs no branch on its name. */
+ * offset, a field costs no branch on its name. Every field of `schema` that is not `unread` needs
+ * one: a missing entry, {0, 0}, would store over `kind`. */
 #define INTO(member)                                                                               \
     {                                                                                              \
         offsetof(struct xtio_event, member), sizeof(((struct xtio_event *)0)->member)              \
@@ -264,37 +265,28 @@ static const struct class_info *class_info(xtio_bt2_decoder *d, const bt_event_c
 }
 
 /* The integer member `member` of `structure`, enumerations included (they are integer fields in
- * the IR), read with its own signedness so that a value is never reinterpreted. */
-static void read_integer(const bt_field *structure, struct member member, int64_t *s, uint64_t *u)
+ * the IR), read with its own signedness so that a value is never reinterpreted: a signed value
+ * comes back sign-extended, as the bits of its int64_t. */
+static uint64_t read_integer(const bt_field *structure, struct member member)
 {
     const bt_field *field =
         bt_field_structure_borrow_member_field_by_index_const(structure, (uint64_t)member.index);
-    if (member.is_signed) {
-        *s = bt_field_integer_signed_get_value(field);
-        *u = (uint64_t)*s;
-    } else {
-        *u = bt_field_integer_unsigned_get_value(field);
-        *s = (int64_t)*u;
-    }
+    return member.is_signed ? (uint64_t)bt_field_integer_signed_get_value(field)
+                            : bt_field_integer_unsigned_get_value(field);
 }
 
 static void decode_context(const struct class_info *info, const bt_event *event,
                            struct xtio_event *ev)
 {
     const bt_field *ctx = bt_event_borrow_common_context_field_const(event);
-    int64_t s;
-    uint64_t u;
     if (!ctx)
         return;
     if (info->vtid.index >= 0) {
-        read_integer(ctx, info->vtid, &s, &u);
         ev->has_vtid = true;
-        ev->vtid = s;
+        ev->vtid = (int64_t)read_integer(ctx, info->vtid);
     }
-    if (info->vpid.index >= 0) {
-        read_integer(ctx, info->vpid, &s, &u);
-        ev->vpid = s;
-    }
+    if (info->vpid.index >= 0)
+        ev->vpid = (int64_t)read_integer(ctx, info->vpid);
     if (info->procname.index >= 0)
         ev->procname =
             bt_field_string_get_value(bt_field_structure_borrow_member_field_by_index_const(
@@ -353,10 +345,7 @@ enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, con
     /* A local count: read through `info`, it would be reloaded after every store to `ev`. */
     int count = info->payload_count;
     for (int i = 0; i < count; i++) {
-        int64_t s;
-        uint64_t u;
-        read_integer(payload, info->payload[i].at, &s, &u);
-        store(ev, info->payload[i].to, u);
+        store(ev, info->payload[i].to, read_integer(payload, info->payload[i].at));
     }
     ev->has_schema_version = info->has_schema_version;
     if (info->missing != F_NONE) {
