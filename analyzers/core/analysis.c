@@ -229,12 +229,7 @@ void xtio_analysis_destroy(xtio_analysis *analysis)
         return;
     clear_map(&analysis->processes, free_process_value);
     clear_map(&analysis->threads, free);
-    clear_map(&analysis->handoffs, free);
-    while (analysis->spare_handoffs) {
-        struct handoff *spare = analysis->spare_handoffs;
-        analysis->spare_handoffs = spare->next_spare;
-        free(spare);
-    }
+    xtio__handoffs_fini(&analysis->handoffs);
     clear_map(&analysis->conns, free_conn_value);
     clear_map(&analysis->conn_rows, free_row_value);
     clear_map(&analysis->loop_rows, free_row_value);
@@ -599,23 +594,6 @@ static void note_without_enqueue(xtio_analysis *analysis, struct process *proces
     }
 }
 
-/* A finished handoff's memory, for the next enqueue. */
-static void keep_spare(xtio_analysis *analysis, struct handoff *handoff)
-{
-    handoff->next_spare = analysis->spare_handoffs;
-    analysis->spare_handoffs = handoff;
-}
-
-/* Memory for a new handoff: a spare one, else a new allocation; NULL when out of memory. */
-static struct handoff *take_spare(xtio_analysis *analysis)
-{
-    struct handoff *handoff = analysis->spare_handoffs;
-    if (!handoff)
-        return malloc(sizeof(*handoff));
-    analysis->spare_handoffs = handoff->next_spare;
-    return handoff;
-}
-
 /* Retires a handoff once nothing more is expected of it: its write or drop, and for a sync
  * handoff also its producer's sync_wait_end. */
 static void retire_if_done(xtio_analysis *analysis, int64_t vpid, uint64_t handoff_id,
@@ -625,8 +603,7 @@ static void retire_if_done(xtio_analysis *analysis, int64_t vpid, uint64_t hando
         return;
     if (handoff->mode == MODE_SYNC && !handoff->waited)
         return;
-    xtio__map_remove(&analysis->handoffs, vpid, handoff_id);
-    keep_spare(analysis, handoff);
+    xtio__handoffs_remove(&analysis->handoffs, vpid, handoff_id, handoff);
 }
 
 /* ---- Events ------------------------------------------------------------------------------ */
@@ -712,9 +689,12 @@ static int on_enqueue(xtio_analysis *analysis, struct process *process,
         if (status)
             goto end;
     }
-    struct handoff *handoff = take_spare(analysis);
+    struct handoff *handoff =
+        xtio__handoffs_add(&analysis->handoffs, process->vpid, event->handoff_id, &status);
     if (!handoff) {
-        status = -ENOMEM;
+        /* handoff_ids are unique in a process: a second enqueue of one is ignored, not paired. */
+        if (status == -EEXIST)
+            status = 0;
         goto end;
     }
     *handoff = (struct handoff){
@@ -728,14 +708,6 @@ static int on_enqueue(xtio_analysis *analysis, struct process *process,
         .mode = (int8_t)event->mode,
         .enqueued_after_close = closed,
     };
-    status = xtio__map_add(&analysis->handoffs, process->vpid, event->handoff_id, handoff);
-    if (status) {
-        keep_spare(analysis, handoff);
-        /* handoff_ids are unique in a process: a second enqueue of one is ignored, not paired. */
-        if (status == -EEXIST)
-            status = 0;
-        goto end;
-    }
     if (event->mode == MODE_BATCH) {
         struct attribution at = {process, event->mode, event->conn_id, event->owner_tid,
                                  event->vtid};
@@ -830,7 +802,8 @@ static int on_write(xtio_analysis *analysis, struct process *process,
         .mode = (int8_t)event->mode,
     };
     uint64_t records = 0;
-    struct handoff *handoff = xtio__map_get(&analysis->handoffs, process->vpid, event->handoff_id);
+    struct handoff *handoff =
+        xtio__handoffs_get(&analysis->handoffs, process->vpid, event->handoff_id);
     if (handoff && !handoff->written && !handoff->dropped) {
         at.producer_tid = handoff->producer_tid;
         status = record_metric(analysis, &at, METRIC_QUEUE_WAIT,
@@ -911,7 +884,8 @@ end:
 static int on_drop(xtio_analysis *analysis, struct process *process, const struct xtio_event *event)
 {
     struct conn_state *conn = xtio__map_get(&analysis->conns, process->vpid, event->conn_id);
-    struct handoff *handoff = xtio__map_get(&analysis->handoffs, process->vpid, event->handoff_id);
+    struct handoff *handoff =
+        xtio__handoffs_get(&analysis->handoffs, process->vpid, event->handoff_id);
     struct sample sample = sample_of(event, conn ? conn->owner_tid : -1);
     process->drops++;
     process->drop_bytes += event->bytes;
@@ -932,7 +906,8 @@ static int on_sync_wait_end(xtio_analysis *analysis, struct process *process,
                             const struct xtio_event *event)
 {
     int status = 0;
-    struct handoff *handoff = xtio__map_get(&analysis->handoffs, process->vpid, event->handoff_id);
+    struct handoff *handoff =
+        xtio__handoffs_get(&analysis->handoffs, process->vpid, event->handoff_id);
     if (!handoff || handoff->waited) {
         note_without_enqueue(analysis, process, event);
         goto end;
@@ -1224,9 +1199,11 @@ void xtio_analysis_feed_discard(xtio_analysis *analysis, const struct xtio_disca
 /* ---- The end of the trace ---------------------------------------------------------------- */
 
 /* A handoff still queued at the end. */
-static int settle_in_flight(xtio_analysis *analysis, struct process *process, uint64_t handoff_id,
+static int settle_in_flight(void *data, int64_t vpid, uint64_t handoff_id,
                             const struct handoff *handoff)
 {
+    xtio_analysis *analysis = data;
+    struct process *process = xtio__map_get(&analysis->processes, vpid, 0);
     if (handoff->written || handoff->dropped)
         return 0; /* a sync producer still waiting: nothing is missing from the output */
     if (!idset_contains(&process->closed, handoff->conn_id)) {
@@ -1276,16 +1253,10 @@ int xtio_analysis_finish(xtio_analysis *analysis)
         goto end;
     }
 
-    for (size_t i = 0; i < analysis->handoffs.cap; i++) {
-        const struct xtio__map_slot *slot = &analysis->handoffs.slots[i];
-        if (!slot->value)
-            continue;
-        struct process *process = xtio__map_get(&analysis->processes, slot->vpid, 0);
-        status = settle_in_flight(analysis, process, slot->id, slot->value);
-        if (status) {
-            refuse(analysis, status, NOMEM_MESSAGE);
-            goto end;
-        }
+    status = xtio__handoffs_visit(&analysis->handoffs, settle_in_flight, analysis);
+    if (status) {
+        refuse(analysis, status, NOMEM_MESSAGE);
+        goto end;
     }
     for (size_t i = 0; i < analysis->conns.cap; i++) {
         const struct xtio__map_slot *slot = &analysis->conns.slots[i];

@@ -7,6 +7,7 @@
 #define XTIO_ANALYZERS_INTERNAL_H
 
 #include "analysis.h"
+#include "handoffs.h"
 #include "hist.h"
 #include "map.h"
 
@@ -151,23 +152,6 @@ struct conn_state {
     size_t cap;
 };
 
-/* A handoff seen enqueued and not yet finished with; once finished, kept in the spare list. */
-struct handoff {
-    struct handoff *next_spare; /* in the spare list only */
-    uint64_t enqueue_ns;
-    uint64_t conn_id;
-    uint64_t seq;
-    uint64_t bytes;
-    int64_t producer_tid;
-    int64_t owner_tid;
-    uint32_t records;
-    int8_t mode;
-    bool written;
-    bool dropped;
-    bool waited; /* sync: its sync_wait_end was seen */
-    bool enqueued_after_close;
-};
-
 /* Discards of one stream. */
 struct stream_discards {
     char *name; /* owned */
@@ -196,7 +180,7 @@ struct xtio_analysis {
 
     struct xtio__map processes;     /* (vpid, 0) -> owned struct process */
     struct xtio__map threads;       /* (vpid, tid) -> owned struct thread */
-    struct xtio__map handoffs;      /* (vpid, handoff_id) -> owned struct handoff */
+    struct handoffs handoffs;       /* (vpid, handoff_id) -> in flight */
     struct xtio__map conns;         /* (vpid, conn_id) -> owned struct conn_state */
     struct xtio__map conn_rows;     /* (vpid, conn_id) -> owned struct row */
     struct xtio__map loop_rows;     /* (vpid, tid) -> owned struct row */
@@ -209,10 +193,6 @@ struct xtio_analysis {
      * threads (producers and loops), which one last-thread entry would keep missing. */
     struct thread *thread_cache[THREAD_CACHE_SIZE];
     size_t unflushed_count; /* entries in every connection's ring */
-    /* owned: finished handoffs for reuse, linked by next_spare; no more than were ever in flight
-     * at once. Every record is a handoff: a malloc and a free cost more than the rest of its
-     * enqueue. */
-    struct handoff *spare_handoffs;
 
     /* weak: the last event fed, while no other shares its timestamp; the caller keeps it valid
      * until the next feed (analysis.h). Never set while `held` holds events. */

@@ -183,6 +183,30 @@ static void enqueued_then_closed_without_write_or_drop_is_lost(void **state)
     xtio_analysis_destroy(a);
 }
 
+/* The lost handoff stays in flight while a hundred thousand later ones pass by (the core keeps
+ * handoffs in a ring by id, whose slot the lost one holds every ring length). */
+static void lost_among_many_later_handoffs_is_still_found(void **state)
+{
+    (void)state;
+    const uint64_t later = 100000, busy = CONN + 1;
+    xtio_analysis *a = new_analysis(false, false, false);
+    uint64_t ts = 100;
+    ev_conn_open(a, ts++, PID, LOOP, CONN);
+    ev_conn_open(a, ts++, PID, LOOP, busy);
+    ev_enqueue(a, ts++, PID, 1, CONN, 0, ASYNC, 10);
+    for (uint64_t id = 2; id <= later + 1; id++) {
+        ev_enqueue(a, ts++, PID, id, busy, id - 2, ASYNC, 10);
+        ev_write(a, ts++, PID, id, busy, id - 2, ASYNC, 10, (id - 2) * 10);
+    }
+    ev_conn_close(a, ts++, PID, LOOP, CONN);
+    finish(a);
+
+    assert_int_equal(findings(a, XTIO_FINDING_LOST_HANDOFF), 1);
+    assert_int_equal(mode_summary(a, PID, ASYNC).queue_wait.count, later);
+    assert_int_equal(findings(a, XTIO_FINDING_ORDERING_BREAK), 0);
+    xtio_analysis_destroy(a);
+}
+
 static void dropped_handoff_is_not_lost(void **state)
 {
     (void)state;
@@ -292,6 +316,7 @@ int main(void)
         cmocka_unit_test(producer_events_after_close_are_not_writes),
         cmocka_unit_test(close_is_per_process),
         cmocka_unit_test(enqueued_then_closed_without_write_or_drop_is_lost),
+        cmocka_unit_test(lost_among_many_later_handoffs_is_still_found),
         cmocka_unit_test(dropped_handoff_is_not_lost),
         cmocka_unit_test(written_handoff_is_not_lost),
         cmocka_unit_test(drops_are_counted_but_not_a_finding_without_strict),
