@@ -455,26 +455,32 @@ static inline int rows_of(xtio_analysis *analysis, const struct attribution *at,
     return table_rows_of(analysis, at, rows, count);
 }
 
-static int record_metric(xtio_analysis *analysis, const struct attribution *at, enum metric metric,
-                         uint64_t value_ns)
+/* The per-connection and per-thread share of record_metric(), out of line: inlined, its row
+ * lookups would make every record save and restore registers, though by default no such tables
+ * are kept. */
+__attribute__((noinline)) static int record_in_rows(xtio_analysis *analysis,
+                                                    const struct attribution *at,
+                                                    enum metric metric, uint64_t value_ns)
 {
     struct row *rows[3];
     size_t count;
-    int status = rows_of(analysis, at, rows, &count);
-    if (status)
-        goto end;
-    if (at->mode >= 0) {
-        status = xtio__hist_record(&at->process->modes[at->mode].metric[metric], value_ns);
-        if (status)
-            goto end;
-    }
-    for (size_t i = 0; i < count; i++) {
+    int status = table_rows_of(analysis, at, rows, &count);
+    for (size_t i = 0; i < count && status == 0; i++)
         status = xtio__hist_record(&rows[i]->metric[metric], value_ns);
-        if (status)
-            goto end;
-    }
-end:
     return status;
+}
+
+static int record_metric(xtio_analysis *analysis, const struct attribution *at, enum metric metric,
+                         uint64_t value_ns)
+{
+    if (at->mode >= 0) {
+        int status = xtio__hist_record(&at->process->modes[at->mode].metric[metric], value_ns);
+        if (status)
+            return status;
+    }
+    if (!analysis->options.by_connection && !analysis->options.by_thread)
+        return 0;
+    return record_in_rows(analysis, at, metric, value_ns);
 }
 
 static int count_handoff(xtio_analysis *analysis, const struct attribution *at, uint64_t bytes,
