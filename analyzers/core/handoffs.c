@@ -9,19 +9,20 @@ _Static_assert((HANDOFF_RING_MIN & (HANDOFF_RING_MIN - 1)) == 0 &&
                    HANDOFF_RING_MIN <= HANDOFF_RING_MAX,
                "the ring's lengths are powers of two");
 
-static struct handoff_slot *slot_of(const struct handoff_slot *ring, size_t ring_len, uint64_t id)
+static struct xtio__handoff_slot *slot_of(struct xtio__handoff_slot *ring, size_t ring_len,
+                                          uint64_t id)
 {
-    return (struct handoff_slot *)&ring[id & (ring_len - 1)];
+    return &ring[id & (ring_len - 1)];
 }
 
-static bool holds(const struct handoff_slot *slot, int64_t vpid, uint64_t id)
+static bool holds(const struct xtio__handoff_slot *slot, int64_t vpid, uint64_t id)
 {
     return slot->used && slot->id == id && slot->vpid == vpid;
 }
 
-static void keep_spare(struct handoffs *handoffs, struct handoff *handoff)
+static void keep_spare(struct xtio__handoffs *handoffs, struct handoff *handoff)
 {
-    struct spare_handoff *spare = (struct spare_handoff *)handoff;
+    struct xtio__spare_handoff *spare = (struct xtio__spare_handoff *)handoff;
     spare->next = handoffs->spare;
     handoffs->spare = spare;
 }
@@ -33,11 +34,11 @@ static void free_overflow(struct xtio__map *overflow)
     xtio__map_fini(overflow);
 }
 
-void xtio__handoffs_fini(struct handoffs *handoffs)
+void xtio__handoffs_fini(struct xtio__handoffs *handoffs)
 {
     free_overflow(&handoffs->overflow);
     while (handoffs->spare) {
-        struct spare_handoff *spare = handoffs->spare;
+        struct xtio__spare_handoff *spare = handoffs->spare;
         handoffs->spare = spare->next;
         free(spare);
     }
@@ -49,15 +50,15 @@ void xtio__handoffs_fini(struct handoffs *handoffs)
 
 /* Moves the ring's handoffs to a ring of ring_len slots, and those of the overflow map whose slot
  * is free there: they keep their place in memory only while no add runs (handoffs.h). */
-static int resize_ring(struct handoffs *handoffs, size_t ring_len)
+static int resize_ring(struct xtio__handoffs *handoffs, size_t ring_len)
 {
-    struct handoff_slot *ring = calloc(ring_len, sizeof(*ring));
+    struct xtio__handoff_slot *ring = calloc(ring_len, sizeof(*ring));
     struct xtio__map overflow = {0};
     if (!ring)
         return -ENOMEM;
     /* Distinct slots of a ring stay distinct in a ring twice as long: no entry is displaced. */
     for (size_t i = 0; i < handoffs->ring_len; i++) {
-        const struct handoff_slot *old = &handoffs->ring[i];
+        const struct xtio__handoff_slot *old = &handoffs->ring[i];
         if (old->used)
             *slot_of(ring, ring_len, old->id) = *old;
     }
@@ -65,7 +66,7 @@ static int resize_ring(struct handoffs *handoffs, size_t ring_len)
         const struct xtio__map_slot *old = &handoffs->overflow.slots[i];
         if (!old->value)
             continue;
-        struct handoff_slot *slot = slot_of(ring, ring_len, old->id);
+        struct xtio__handoff_slot *slot = slot_of(ring, ring_len, old->id);
         if (slot->used) {
             if (xtio__map_put(&overflow, old->vpid, old->id, old->value) == 0)
                 continue;
@@ -74,7 +75,7 @@ static int resize_ring(struct handoffs *handoffs, size_t ring_len)
             xtio__map_fini(&overflow);
             return -ENOMEM;
         }
-        *slot = (struct handoff_slot){.vpid = old->vpid, .id = old->id, .used = true};
+        *slot = (struct xtio__handoff_slot){.vpid = old->vpid, .id = old->id, .used = true};
         slot->handoff = *(struct handoff *)old->value;
     }
     for (size_t i = 0; i < handoffs->overflow.cap; i++) {
@@ -91,7 +92,7 @@ static int resize_ring(struct handoffs *handoffs, size_t ring_len)
     return 0;
 }
 
-static struct handoff *add_to_overflow(struct handoffs *handoffs, int64_t vpid, uint64_t id,
+static struct handoff *add_to_overflow(struct xtio__handoffs *handoffs, int64_t vpid, uint64_t id,
                                        int *status)
 {
     struct handoff *handoff = (struct handoff *)handoffs->spare;
@@ -111,13 +112,13 @@ static struct handoff *add_to_overflow(struct handoffs *handoffs, int64_t vpid, 
     return handoff;
 }
 
-struct handoff *xtio__handoffs_add(struct handoffs *handoffs, int64_t vpid, uint64_t id,
+struct handoff *xtio__handoffs_add(struct xtio__handoffs *handoffs, int64_t vpid, uint64_t id,
                                    int *status)
 {
     *status = 0;
     if (!handoffs->ring && (*status = resize_ring(handoffs, HANDOFF_RING_MIN)))
         return NULL;
-    struct handoff_slot *slot = slot_of(handoffs->ring, handoffs->ring_len, id);
+    struct xtio__handoff_slot *slot = slot_of(handoffs->ring, handoffs->ring_len, id);
     if (slot->used && !holds(slot, vpid, id) && handoffs->ring_len < HANDOFF_RING_MAX &&
         handoffs->overflow.len >= handoffs->ring_len / 4) {
         /* Not enough memory for a longer ring: the overflow map still takes the handoff. */
@@ -131,25 +132,25 @@ struct handoff *xtio__handoffs_add(struct handoffs *handoffs, int64_t vpid, uint
     }
     if (slot->used)
         return add_to_overflow(handoffs, vpid, id, status);
-    *slot = (struct handoff_slot){.vpid = vpid, .id = id, .used = true};
+    *slot = (struct xtio__handoff_slot){.vpid = vpid, .id = id, .used = true};
     handoffs->len++;
     return &slot->handoff;
 }
 
-struct handoff *xtio__handoffs_get(const struct handoffs *handoffs, int64_t vpid, uint64_t id)
+struct handoff *xtio__handoffs_get(struct xtio__handoffs *handoffs, int64_t vpid, uint64_t id)
 {
     if (!handoffs->ring)
         return NULL;
-    struct handoff_slot *slot = slot_of(handoffs->ring, handoffs->ring_len, id);
+    struct xtio__handoff_slot *slot = slot_of(handoffs->ring, handoffs->ring_len, id);
     if (holds(slot, vpid, id))
         return &slot->handoff;
     return handoffs->overflow.len ? xtio__map_get(&handoffs->overflow, vpid, id) : NULL;
 }
 
-void xtio__handoffs_remove(struct handoffs *handoffs, int64_t vpid, uint64_t id,
+void xtio__handoffs_remove(struct xtio__handoffs *handoffs, int64_t vpid, uint64_t id,
                            struct handoff *handoff)
 {
-    struct handoff_slot *slot = slot_of(handoffs->ring, handoffs->ring_len, id);
+    struct xtio__handoff_slot *slot = slot_of(handoffs->ring, handoffs->ring_len, id);
     handoffs->len--;
     if (handoff == &slot->handoff) {
         slot->used = false;
@@ -159,14 +160,14 @@ void xtio__handoffs_remove(struct handoffs *handoffs, int64_t vpid, uint64_t id,
     keep_spare(handoffs, handoff);
 }
 
-int xtio__handoffs_visit(const struct handoffs *handoffs,
+int xtio__handoffs_visit(const struct xtio__handoffs *handoffs,
                          int (*visit)(void *data, int64_t vpid, uint64_t id,
                                       const struct handoff *handoff),
                          void *data)
 {
     int status = 0;
     for (size_t i = 0; i < handoffs->ring_len && !status; i++) {
-        const struct handoff_slot *slot = &handoffs->ring[i];
+        const struct xtio__handoff_slot *slot = &handoffs->ring[i];
         if (slot->used)
             status = visit(data, slot->vpid, slot->id, &slot->handoff);
     }

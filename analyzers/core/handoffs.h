@@ -39,40 +39,40 @@ struct handoff {
     bool enqueued_after_close;
 };
 
-struct handoff_slot {
+struct xtio__handoff_slot {
     int64_t vpid;
     uint64_t id;
     bool used;
     struct handoff handoff;
 };
 
-struct spare_handoff {
-    struct spare_handoff *next;
+struct xtio__spare_handoff {
+    struct xtio__spare_handoff *next;
 };
 
-struct handoffs {
-    struct handoff_slot *ring; /* owned: ring_len slots, or NULL before the first add */
+struct xtio__handoffs {
+    struct xtio__handoff_slot *ring; /* owned: ring_len slots, or NULL before the first add */
     size_t ring_len;
     struct xtio__map overflow; /* (vpid, id) -> owned struct handoff */
     /* owned: freed overflow handoffs for reuse; no more than were ever in overflow at once */
-    struct spare_handoff *spare;
+    struct xtio__spare_handoff *spare;
     size_t len;
 };
 
-void xtio__handoffs_fini(struct handoffs *handoffs);
+void xtio__handoffs_fini(struct xtio__handoffs *handoffs);
 /* Adds the key and returns its handoff, zeroed; NULL with *status set when the key is already in
  * flight (-EEXIST, the table unchanged) or out of memory (-ENOMEM). It may move the handoffs in
  * flight: a handoff returned before is not to be used after an add. */
-struct handoff *xtio__handoffs_add(struct handoffs *handoffs, int64_t vpid, uint64_t id,
+struct handoff *xtio__handoffs_add(struct xtio__handoffs *handoffs, int64_t vpid, uint64_t id,
                                    int *status);
 /* NULL when not in flight. */
-struct handoff *xtio__handoffs_get(const struct handoffs *handoffs, int64_t vpid, uint64_t id);
+struct handoff *xtio__handoffs_get(struct xtio__handoffs *handoffs, int64_t vpid, uint64_t id);
 /* Removes a handoff returned by add or get for this key; it must not be used afterwards. */
-void xtio__handoffs_remove(struct handoffs *handoffs, int64_t vpid, uint64_t id,
+void xtio__handoffs_remove(struct xtio__handoffs *handoffs, int64_t vpid, uint64_t id,
                            struct handoff *handoff);
 /* Calls visit on every handoff in flight, in no particular order, until it returns non-zero;
  * returns that value, or 0. */
-int xtio__handoffs_visit(const struct handoffs *handoffs,
+int xtio__handoffs_visit(const struct xtio__handoffs *handoffs,
                          int (*visit)(void *data, int64_t vpid, uint64_t id,
                                       const struct handoff *handoff),
                          void *data);

@@ -180,7 +180,7 @@ struct xtio_analysis {
 
     struct xtio__map processes;     /* (vpid, 0) -> owned struct process */
     struct xtio__map threads;       /* (vpid, tid) -> owned struct thread */
-    struct handoffs handoffs;       /* (vpid, handoff_id) -> in flight */
+    struct xtio__handoffs handoffs; /* (vpid, handoff_id) -> in flight */
     struct xtio__map conns;         /* (vpid, conn_id) -> owned struct conn_state */
     struct xtio__map conn_rows;     /* (vpid, conn_id) -> owned struct row */
     struct xtio__map loop_rows;     /* (vpid, tid) -> owned struct row */

@@ -18,7 +18,7 @@
 #define OTHER 2000 /* a second process, numbering its handoffs from the same counter start */
 
 /* Adds a handoff whose contents tell it apart: seq holds its id, conn_id its vpid. */
-static struct handoff *add(struct handoffs *table, int64_t vpid, uint64_t id)
+static struct handoff *add(struct xtio__handoffs *table, int64_t vpid, uint64_t id)
 {
     int status = -1;
     struct handoff *handoff = xtio__handoffs_add(table, vpid, id, &status);
@@ -29,7 +29,7 @@ static struct handoff *add(struct handoffs *table, int64_t vpid, uint64_t id)
     return handoff;
 }
 
-static void assert_holds(const struct handoffs *table, int64_t vpid, uint64_t id)
+static void assert_holds(struct xtio__handoffs *table, int64_t vpid, uint64_t id)
 {
     const struct handoff *handoff = xtio__handoffs_get(table, vpid, id);
     assert_non_null(handoff);
@@ -45,7 +45,7 @@ static int count_visit(void *data, int64_t vpid, uint64_t id, const struct hando
     return 0;
 }
 
-static size_t visited(const struct handoffs *table)
+static size_t visited(const struct xtio__handoffs *table)
 {
     size_t count = 0;
     assert_int_equal(xtio__handoffs_visit(table, count_visit, &count), 0);
@@ -55,7 +55,7 @@ static size_t visited(const struct handoffs *table)
 static void ids_a_ring_apart_are_both_kept(void **state)
 {
     (void)state;
-    struct handoffs table = {0};
+    struct xtio__handoffs table = {0};
     struct handoff *first = add(&table, PID, 7);
     add(&table, PID, 7 + HANDOFF_RING_MIN);
     add(&table, PID, 7 + 2 * HANDOFF_RING_MIN);
@@ -84,7 +84,7 @@ static void ids_a_ring_apart_are_both_kept(void **state)
 static void the_same_id_in_two_processes_is_two_handoffs(void **state)
 {
     (void)state;
-    struct handoffs table = {0};
+    struct xtio__handoffs table = {0};
     add(&table, PID, 1);
     add(&table, OTHER, 1);
     assert_holds(&table, PID, 1);
@@ -98,7 +98,7 @@ static void the_same_id_in_two_processes_is_two_handoffs(void **state)
 static void a_key_in_flight_is_not_added_twice(void **state)
 {
     (void)state;
-    struct handoffs table = {0};
+    struct xtio__handoffs table = {0};
     add(&table, PID, 3);
     add(&table, PID, 3 + HANDOFF_RING_MIN);
     for (uint64_t id = 3; id <= 3 + HANDOFF_RING_MIN; id += HANDOFF_RING_MIN) {
@@ -117,7 +117,7 @@ static void a_key_in_flight_is_not_added_twice(void **state)
 static void a_long_window_grows_the_ring_and_keeps_every_handoff(void **state)
 {
     (void)state;
-    struct handoffs table = {0};
+    struct xtio__handoffs table = {0};
     const uint64_t window = 2 * HANDOFF_RING_MAX;
     for (uint64_t id = 1; id <= window; id++) {
         add(&table, PID, id);
@@ -146,7 +146,7 @@ static void a_long_window_grows_the_ring_and_keeps_every_handoff(void **state)
 static void a_handoff_left_behind_does_not_grow_the_ring(void **state)
 {
     (void)state;
-    struct handoffs table = {0};
+    struct xtio__handoffs table = {0};
     add(&table, PID, 1);
     for (uint64_t id = 2; id <= 20 * HANDOFF_RING_MIN; id++) {
         add(&table, PID, id);
