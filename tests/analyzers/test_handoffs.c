@@ -37,6 +37,14 @@ static void assert_holds(struct xtio__handoffs *table, int64_t vpid, uint64_t id
     assert_int_equal(handoff->conn_id, (uint64_t)vpid);
 }
 
+/* Removes a handoff that must be in flight. */
+static void take(struct xtio__handoffs *table, int64_t vpid, uint64_t id)
+{
+    struct handoff *handoff = xtio__handoffs_get(table, vpid, id);
+    assert_non_null(handoff);
+    xtio__handoffs_remove(table, vpid, id, handoff);
+}
+
 static int count_visit(void *data, int64_t vpid, uint64_t id, const struct handoff *handoff)
 {
     assert_int_equal(handoff->seq, id);
@@ -73,8 +81,7 @@ static void ids_a_ring_apart_are_both_kept(void **state)
     add(&table, PID, 7);
     assert_int_equal(table.len, 3);
 
-    xtio__handoffs_remove(&table, PID, 7 + HANDOFF_RING_MIN,
-                          xtio__handoffs_get(&table, PID, 7 + HANDOFF_RING_MIN));
+    take(&table, PID, 7 + HANDOFF_RING_MIN);
     assert_null(xtio__handoffs_get(&table, PID, 7 + HANDOFF_RING_MIN));
     assert_holds(&table, PID, 7);
     assert_int_equal(visited(&table), 2);
@@ -89,7 +96,7 @@ static void the_same_id_in_two_processes_is_two_handoffs(void **state)
     add(&table, OTHER, 1);
     assert_holds(&table, PID, 1);
     assert_holds(&table, OTHER, 1);
-    xtio__handoffs_remove(&table, OTHER, 1, xtio__handoffs_get(&table, OTHER, 1));
+    take(&table, OTHER, 1);
     assert_null(xtio__handoffs_get(&table, OTHER, 1));
     assert_holds(&table, PID, 1);
     xtio__handoffs_fini(&table);
@@ -132,8 +139,8 @@ static void a_long_window_grows_the_ring_and_keeps_every_handoff(void **state)
     }
     /* Taken out oldest first, as a loop writes them. */
     for (uint64_t id = 1; id <= window; id++) {
-        xtio__handoffs_remove(&table, PID, id, xtio__handoffs_get(&table, PID, id));
-        xtio__handoffs_remove(&table, OTHER, id, xtio__handoffs_get(&table, OTHER, id));
+        take(&table, PID, id);
+        take(&table, OTHER, id);
     }
     assert_int_equal(table.len, 0);
     assert_int_equal(table.overflow.len, 0);
@@ -153,7 +160,7 @@ static void a_handoff_left_behind_does_not_grow_the_ring(void **state)
         /* Sixteen in flight behind the newest, as a loop a little behind its producers. */
         if (id > 17) {
             uint64_t done = id - 16;
-            xtio__handoffs_remove(&table, PID, done, xtio__handoffs_get(&table, PID, done));
+            take(&table, PID, done);
         }
     }
     assert_int_equal(table.ring_len, HANDOFF_RING_MIN);
