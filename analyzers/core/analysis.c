@@ -1055,11 +1055,11 @@ __attribute__((noinline)) static int release_tie(xtio_analysis *analysis)
         held->event.procname = held->has_procname ? held->procname : NULL;
         status = process_event(analysis, &held->event);
     }
-    analysis->held_len = 0;
     return status;
 }
 
-/* Takes what is held: the pending event, or the events of a tie. */
+/* Takes what is held: the pending event, or the events of a tie, which are dropped after a
+ * failure (the analysis has then refused its input). */
 static inline int release_held(xtio_analysis *analysis)
 {
     int status = 0;

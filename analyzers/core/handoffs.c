@@ -107,7 +107,6 @@ static struct handoff *add_to_overflow(struct xtio__handoffs *handoffs, int64_t 
         keep_spare(handoffs, handoff);
         return NULL;
     }
-    *handoff = (struct handoff){0};
     handoffs->len++;
     return handoff;
 }
@@ -132,7 +131,9 @@ struct handoff *xtio__handoffs_add(struct xtio__handoffs *handoffs, int64_t vpid
     }
     if (slot->used)
         return add_to_overflow(handoffs, vpid, id, status);
-    *slot = (struct xtio__handoff_slot){.vpid = vpid, .id = id, .used = true};
+    slot->vpid = vpid;
+    slot->id = id;
+    slot->used = true;
     handoffs->len++;
     return &slot->handoff;
 }

@@ -60,9 +60,10 @@ struct xtio__handoffs {
 };
 
 void xtio__handoffs_fini(struct xtio__handoffs *handoffs);
-/* Adds the key and returns its handoff, zeroed; NULL with *status set when the key is already in
- * flight (-EEXIST, the table unchanged) or out of memory (-ENOMEM). It may move the handoffs in
- * flight: a handoff returned before is not to be used after an add. */
+/* Adds the key and returns its handoff, whose every field the caller sets (the enqueue fills it
+ * in whole, so clearing it first would be a second write per handoff); NULL with *status set
+ * when the key is already in flight (-EEXIST, the table unchanged) or out of memory (-ENOMEM). It
+ * may move the handoffs in flight: a handoff returned before is not to be used after an add. */
 struct handoff *xtio__handoffs_add(struct xtio__handoffs *handoffs, int64_t vpid, uint64_t id,
                                    int *status);
 /* NULL when not in flight. */
