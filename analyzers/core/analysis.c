@@ -542,7 +542,7 @@ static bool sample_after(const struct sample *a, const struct sample *b)
 }
 
 /* Counts the finding and keeps it as evidence if it is among the earliest max_samples: findings
- * made at the end (lost handoffs) come in hash order, not in time order. */
+ * made at the end (lost handoffs) come in the order of the handoff table, not in time order. */
 static int add_finding(xtio_analysis *analysis, struct process *process,
                        enum xtio_finding_kind kind, const struct sample *sample)
 {
