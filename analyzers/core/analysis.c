@@ -444,13 +444,19 @@ end:
     return status;
 }
 
+/* Per-connection or per-thread tables; not by default. */
+static bool keeps_tables(const xtio_analysis *analysis)
+{
+    return analysis->options.by_connection || analysis->options.by_thread;
+}
+
 /* As table_rows_of(), but without a call when there are no such tables, the default: it runs
  * several times for every handoff. */
 static inline int rows_of(xtio_analysis *analysis, const struct attribution *at,
                           struct row *rows[3], size_t *count)
 {
     *count = 0;
-    if (!analysis->options.by_connection && !analysis->options.by_thread)
+    if (!keeps_tables(analysis))
         return 0;
     return table_rows_of(analysis, at, rows, count);
 }
@@ -478,9 +484,7 @@ static int record_metric(xtio_analysis *analysis, const struct attribution *at, 
         if (status)
             return status;
     }
-    if (!analysis->options.by_connection && !analysis->options.by_thread)
-        return 0;
-    return record_in_rows(analysis, at, metric, value_ns);
+    return keeps_tables(analysis) ? record_in_rows(analysis, at, metric, value_ns) : 0;
 }
 
 static int count_handoff(xtio_analysis *analysis, const struct attribution *at, uint64_t bytes,

@@ -20,13 +20,6 @@ static bool holds(const struct xtio__handoff_slot *slot, int64_t vpid, uint64_t 
     return slot->used && slot->id == id && slot->vpid == vpid;
 }
 
-static void keep_spare(struct xtio__handoffs *handoffs, struct handoff *handoff)
-{
-    struct xtio__spare_handoff *spare = (struct xtio__spare_handoff *)handoff;
-    spare->next = handoffs->spare;
-    handoffs->spare = spare;
-}
-
 static void free_overflow(struct xtio__map *overflow)
 {
     for (size_t i = 0; i < overflow->cap; i++)
@@ -37,11 +30,6 @@ static void free_overflow(struct xtio__map *overflow)
 void xtio__handoffs_fini(struct xtio__handoffs *handoffs)
 {
     free_overflow(&handoffs->overflow);
-    while (handoffs->spare) {
-        struct xtio__spare_handoff *spare = handoffs->spare;
-        handoffs->spare = spare->next;
-        free(spare);
-    }
     free(handoffs->ring);
     handoffs->ring = NULL;
     handoffs->ring_len = 0;
@@ -78,11 +66,11 @@ static int resize_ring(struct xtio__handoffs *handoffs, size_t ring_len)
         *slot = (struct xtio__handoff_slot){.vpid = old->vpid, .id = old->id, .used = true};
         slot->handoff = *(struct handoff *)old->value;
     }
+    /* Those now in the ring are copies: the overflow map's own go. */
     for (size_t i = 0; i < handoffs->overflow.cap; i++) {
-        struct handoff *handoff = handoffs->overflow.slots[i].value;
-        if (handoff && !xtio__map_get(&overflow, handoffs->overflow.slots[i].vpid,
-                                      handoffs->overflow.slots[i].id))
-            keep_spare(handoffs, handoff);
+        const struct xtio__map_slot *old = &handoffs->overflow.slots[i];
+        if (old->value && holds(slot_of(ring, ring_len, old->id), old->vpid, old->id))
+            free(old->value);
     }
     xtio__map_fini(&handoffs->overflow);
     handoffs->overflow = overflow;
@@ -95,16 +83,15 @@ static int resize_ring(struct xtio__handoffs *handoffs, size_t ring_len)
 static struct handoff *add_to_overflow(struct xtio__handoffs *handoffs, int64_t vpid, uint64_t id,
                                        int *status)
 {
-    struct handoff *handoff = (struct handoff *)handoffs->spare;
-    if (handoff) {
-        handoffs->spare = handoffs->spare->next;
-    } else if (!(handoff = malloc(sizeof(*handoff)))) {
+    /* Overflowing is rare (a handful in flight on the bench's traces): no spare list. */
+    struct handoff *handoff = malloc(sizeof(*handoff));
+    if (!handoff) {
         *status = -ENOMEM;
         return NULL;
     }
     *status = xtio__map_add(&handoffs->overflow, vpid, id, handoff);
     if (*status) {
-        keep_spare(handoffs, handoff);
+        free(handoff);
         return NULL;
     }
     handoffs->len++;
@@ -158,7 +145,7 @@ void xtio__handoffs_remove(struct xtio__handoffs *handoffs, int64_t vpid, uint64
         return;
     }
     xtio__map_remove(&handoffs->overflow, vpid, id);
-    keep_spare(handoffs, handoff);
+    free(handoff);
 }
 
 int xtio__handoffs_visit(const struct xtio__handoffs *handoffs,

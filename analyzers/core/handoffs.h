@@ -46,16 +46,10 @@ struct xtio__handoff_slot {
     struct handoff handoff;
 };
 
-struct xtio__spare_handoff {
-    struct xtio__spare_handoff *next;
-};
-
 struct xtio__handoffs {
     struct xtio__handoff_slot *ring; /* owned: ring_len slots, or NULL before the first add */
     size_t ring_len;
     struct xtio__map overflow; /* (vpid, id) -> owned struct handoff */
-    /* owned: freed overflow handoffs for reuse; no more than were ever in overflow at once */
-    struct xtio__spare_handoff *spare;
     size_t len;
 };
 

@@ -1,7 +1,8 @@
 /*
  * Private to the analysis core: an open-addressing hash map from a (vpid, id) key to a pointer.
  * The map owns its slots, not what the pointers point to. Its capacity follows the most entries
- * it ever held at once, which for the in-flight maps is the most handoffs in flight.
+ * it ever held at once: for the maps of what is in flight (connections, the handoffs that overflow
+ * their ring), the most in flight at once.
  */
 #ifndef XTIO_ANALYZERS_MAP_H
 #define XTIO_ANALYZERS_MAP_H
