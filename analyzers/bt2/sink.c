@@ -311,6 +311,8 @@ bt_component_class_sink *xtio_bt2_sink_class_create(void)
 /* Records why the input cannot be analysed and says so as a cause. Always -1. */
 static int refuse(struct xtio_bt2_sink *sink, const char *why)
 {
+    /* The report carries a refusal of the decoder's too (report_refusal()). */
+    xtio_analysis_refuse(sink->analysis, -EPROTO, why);
     snprintf(sink->refusal, sizeof(sink->refusal), "%s", why);
     sink->exit_code = 2;
     BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(sink->self, "Cannot analyse the trace: %s",

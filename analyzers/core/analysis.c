@@ -248,6 +248,12 @@ const char *xtio_analysis_error(const xtio_analysis *analysis)
     return analysis->error;
 }
 
+void xtio_analysis_refuse(xtio_analysis *analysis, int status, const char *why)
+{
+    if (analysis && analysis->status == 0 && status < 0 && why)
+        refuse(analysis, status, "%s", why);
+}
+
 /* ---- State lookups ----------------------------------------------------------------------- */
 
 static int get_process(xtio_analysis *analysis, int64_t vpid, struct process **out)

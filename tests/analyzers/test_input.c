@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -40,6 +42,29 @@ static void refusal_is_sticky(void **state)
     assert_int_equal(xtio_analysis_finish(a), -EPROTO);
     assert_non_null(xtio_analysis_error(a));
     assert_int_equal(xtio_analysis_exit_code(a), 2);
+    xtio_analysis_destroy(a);
+}
+
+static void refusal_from_the_reader_is_sticky_and_reported(void **state)
+{
+    (void)state;
+    xtio_analysis *a = new_analysis(false, false, false);
+    ev_loop_start(a, 10, PID, LOOP, 1, "xtio-loop-1");
+    xtio_analysis_refuse(a, -EPROTO, "an event the reader cannot decode");
+    xtio_analysis_refuse(a, -ENOMEM, "a later refusal");
+    struct xtio_event event = event_at(XTIO_EVENT_CONN_FLUSH, 1000, PID, LOOP);
+    assert_int_equal(xtio_analysis_feed_event(a, &event), -EPROTO);
+    assert_int_equal(xtio_analysis_finish(a), -EPROTO);
+    assert_string_equal(xtio_analysis_error(a), "an event the reader cannot decode");
+    assert_int_equal(xtio_analysis_exit_code(a), 2);
+    char *json = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&json, &size);
+    assert_non_null(out);
+    assert_int_equal(xtio_analysis_write_report(a, XTIO_REPORT_JSON, out), 0);
+    fclose(out);
+    assert_non_null(strstr(json, "\"error\": \"an event the reader cannot decode\""));
+    free(json);
     xtio_analysis_destroy(a);
 }
 
@@ -148,6 +173,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(event_without_vtid_is_refused_with_the_fix),
         cmocka_unit_test(refusal_is_sticky),
+        cmocka_unit_test(refusal_from_the_reader_is_sticky_and_reported),
         cmocka_unit_test(unknown_schema_version_is_refused_naming_versions),
         cmocka_unit_test(known_schema_version_is_checked),
         cmocka_unit_test(mode_outside_the_schema_is_refused),
