@@ -61,7 +61,7 @@ static const char *const field_names[] = {
     [F_SCHEMA_VERSION] = "schema_version",
 };
 
-#define MAX_FIELDS 9
+#define MAX_FIELDS 9 /* also the count of `#pragma GCC unroll` in read_payload() */
 
 /* Fields of the schema the core has no use for. Their presence is still checked, since a trace
  * without them is of another schema, but reading one would cost two library calls and a cache
@@ -69,6 +69,13 @@ static const char *const field_names[] = {
 static const bool unread[sizeof(field_names) / sizeof(field_names[0])] = {
     [F_QUEUE_DEPTH] = true, [F_PENDING] = true, [F_PENDING_BYTES] = true,
     [F_REASON] = true,      [F_FD] = true,
+};
+
+/* The read fields that are signed in schema version 1 (tracepoints/xtio_tp.h): mode is an
+ * enumeration of int, owner_tid an int32_t. A trace whose field differs is of another schema. */
+static const bool schema_signed[sizeof(field_names) / sizeof(field_names[0])] = {
+    [F_MODE] = true,
+    [F_OWNER_TID] = true,
 };
 
 static const enum field schema[XTIO_EVENT_KIND_COUNT][MAX_FIELDS] = {
@@ -146,15 +153,11 @@ struct class_info {
     const bt_event_class *cls; /* owned reference: its address cannot be reused while cached */
     bool xtio;                 /* false: another provider's, or an `xtio` event of a newer schema */
     enum xtio_event_kind kind;
-    /* The payload fields read from each event, in schema order: not the unread ones, nor the
-     * missing ones. */
-    struct {
-        struct member at;
-        struct destination to;
-    } payload[MAX_FIELDS];
-    int payload_count;
-    bool has_schema_version;
-    enum field missing;       /* the first field of schema[kind] the payload lacks; F_NONE: none */
+    uint64_t at[MAX_FIELDS]; /* where each field of schema[kind] is in the payload */
+    /* The first field of schema[kind] the payload lacks, or has with another signedness; F_NONE:
+     * none. The event is then of another schema, and only its schema_version is read. */
+    enum field mismatch;
+    struct member schema_version;
     struct member vtid, vpid; /* in the common context */
     struct member procname;
     bool has_clock; /* its stream class has a default clock class */
@@ -212,20 +215,16 @@ static void describe_class(struct class_info *info, const bt_event_class *cls)
     if (!info->xtio)
         return;
     const bt_field_class *payload = bt_event_class_borrow_payload_field_class_const(cls);
-    info->missing = F_NONE;
+    info->mismatch = F_NONE;
     for (int i = 0; i < MAX_FIELDS && schema[info->kind][i] != F_NONE; i++) {
         enum field f = schema[info->kind][i];
         struct member at = find_member(payload, field_names[f], false);
-        if (at.index < 0 && info->missing == F_NONE)
-            info->missing = f;
-        if (at.index < 0 || unread[f])
-            continue;
-        info->payload[info->payload_count].at = at;
-        info->payload[info->payload_count].to = destinations[f];
-        info->payload_count++;
-        if (f == F_SCHEMA_VERSION)
-            info->has_schema_version = true;
+        bool fits = at.index >= 0 && (unread[f] || at.is_signed == schema_signed[f]);
+        if (!fits && info->mismatch == F_NONE)
+            info->mismatch = f;
+        info->at[i] = (uint64_t)at.index;
     }
+    info->schema_version = find_member(payload, field_names[F_SCHEMA_VERSION], false);
     /* vtid, vpid and procname, which `lttng add-context -u -t vtid -t vpid -t procname` puts in
      * the common context. A missing one is left unset: the core decides whether it can do
      * without. */
@@ -273,6 +272,33 @@ static uint64_t read_integer(const bt_field *structure, struct member member)
         bt_field_structure_borrow_member_field_by_index_const(structure, (uint64_t)member.index);
     return member.is_signed ? (uint64_t)bt_field_integer_signed_get_value(field)
                             : bt_field_integer_unsigned_get_value(field);
+}
+
+/* Reads the payload fields of schema[kind] that the core uses. Inlined with a constant kind, the
+ * loop unrolls into straight calls, every field's signedness and destination known: a loop over
+ * a per-class list instead paid two branches and three loads a field, and the mispredictions
+ * of a trip count and branches that change with every event's kind (docs/performance.md, fifth
+ * round). */
+static inline __attribute__((always_inline)) void read_payload(enum xtio_event_kind kind,
+                                                               const struct class_info *info,
+                                                               const bt_field *payload,
+                                                               struct xtio_event *ev)
+{
+#pragma GCC unroll 9
+    for (int i = 0; i < MAX_FIELDS; i++) {
+        enum field f = schema[kind][i];
+        if (f == F_NONE)
+            break;
+        if (unread[f])
+            continue;
+        const bt_field *field =
+            bt_field_structure_borrow_member_field_by_index_const(payload, info->at[i]);
+        store(ev, destinations[f],
+              schema_signed[f] ? (uint64_t)bt_field_integer_signed_get_value(field)
+                               : bt_field_integer_unsigned_get_value(field));
+        if (f == F_SCHEMA_VERSION)
+            ev->has_schema_version = true;
+    }
 }
 
 static void decode_context(const struct class_info *info, const bt_event *event,
@@ -342,20 +368,34 @@ enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, con
     }
 
     const bt_field *payload = bt_event_borrow_payload_field_const(event);
-    /* A local count: read through `info`, it would be reloaded after every store to `ev`. */
-    int count = info->payload_count;
-    for (int i = 0; i < count; i++) {
-        store(ev, info->payload[i].to, read_integer(payload, info->payload[i].at));
-    }
-    ev->has_schema_version = info->has_schema_version;
-    if (info->missing != F_NONE) {
+    if (info->mismatch != F_NONE) {
+        /* The core names a newer schema better than a field can: give it the version. */
+        if (info->schema_version.index >= 0) {
+            ev->has_schema_version = true;
+            ev->schema_version = (unsigned)read_integer(payload, info->schema_version);
+        }
         snprintf(why, why_size,
-                 "Cannot decode the event: it has no integer payload field \"%s\", which xtio "
-                 "schema version %d gives it (docs/tracepoints.md); the trace was made by "
-                 "another version of libxtio: event=\"%s\"",
-                 field_names[info->missing], XTIO_ANALYSIS_SCHEMA_MAX,
-                 bt_event_class_get_name(cls));
+                 "Cannot decode the event: it has no payload field \"%s\" of the integer type "
+                 "(%s) that xtio schema version %d gives it (docs/tracepoints.md); the trace was "
+                 "made by another version of libxtio: event=\"%s\"",
+                 field_names[info->mismatch], schema_signed[info->mismatch] ? "signed" : "unsigned",
+                 XTIO_ANALYSIS_SCHEMA_MAX, bt_event_class_get_name(cls));
         return XTIO_BT2_DECODE_BAD_SHAPE;
+    }
+    /* The kinds that make most of a trace get a copy of the reader each, unrolled for them. */
+    switch (info->kind) {
+    case XTIO_EVENT_HANDOFF_ENQUEUE:
+        read_payload(XTIO_EVENT_HANDOFF_ENQUEUE, info, payload, ev);
+        break;
+    case XTIO_EVENT_HANDOFF_WRITE:
+        read_payload(XTIO_EVENT_HANDOFF_WRITE, info, payload, ev);
+        break;
+    case XTIO_EVENT_CONN_FLUSH:
+        read_payload(XTIO_EVENT_CONN_FLUSH, info, payload, ev);
+        break;
+    default:
+        read_payload(info->kind, info, payload, ev);
+        break;
     }
     return XTIO_BT2_DECODE_OK;
 }

@@ -15,6 +15,8 @@
 #                            itself once the session is destroyed, exits 0 with no finding, and
 #                            its counts equal the server's INFO counters
 #   unknown-schema           xtio:loop_start of schema version 2 (FUTURE_SCHEMA_PROGRAM): exit 2
+#   mistyped-field           xtio:handoff_write whose owner_tid is unsigned, where schema version
+#                            1 has it signed (FUTURE_SCHEMA_PROGRAM mistyped): exit 2, naming it
 #   cli                      the command line and the plugin's registration (no LTTng needed)
 # Needs a reachable lttng-sessiond (it does not start one: a daemon spawned here would outlive the
 # test). The session is destroyed and the server killed whatever happens; the work directory is
@@ -304,10 +306,11 @@ expect_usage_error() {
     expect_in "xtio-analyze $*" "$want" "$workdir/usage.err"
 }
 
-case_unknown_schema() {
+# record_future_schema [ARG]: records FUTURE_SCHEMA_PROGRAM [ARG] and analyses its trace both ways.
+record_future_schema() {
     [[ -x "$future" ]] || die "no FUTURE_SCHEMA_PROGRAM given; $usage"
     need_lttng
-    launch_held_back "$workdir" server "$future"
+    launch_held_back "$workdir" server "$future" "$@"
     server_pid=$launched_pid
     start_session "$server_pid"
     release_held_back "$workdir"
@@ -319,11 +322,27 @@ case_unknown_schema() {
     ((status == 0)) || die "$(basename "$future") exited $status: $(cat "$workdir/server.err")"
     end_session
     analyze_both "$workdir/trace"
+}
+
+# expect_refused WHAT: both analyzers refused the trace, saying WHAT.
+expect_refused() {
     expect_rc xtio-analyze "$cli_rc" 2 "$workdir/cli.err"
-    expect_in "xtio-analyze's message" "schema version 2" "$workdir/cli.err"
-    check refused "$workdir/report.json" "schema version 2"
-    ((bt_rc != 0)) || die "babeltrace2 -c sink.xtio.analyze exited 0 on an unknown schema"
-    expect_in "babeltrace2's error" "schema version 2" "$workdir/bt.err"
+    expect_in "xtio-analyze's message" "$1" "$workdir/cli.err"
+    check refused "$workdir/report.json" "$1"
+    ((bt_rc != 0)) || die "babeltrace2 -c sink.xtio.analyze exited 0 on another schema"
+    expect_in "babeltrace2's error" "$1" "$workdir/bt.err"
+}
+
+case_unknown_schema() {
+    record_future_schema
+    expect_refused "schema version 2"
+}
+
+case_mistyped_field() {
+    record_future_schema mistyped
+    # One word: babeltrace2 wraps its error's lines.
+    expect_refused '"owner_tid"'
+    expect_in "xtio-analyze's message" 'of the integer type (signed)' "$workdir/cli.err"
 }
 
 case_cli() {
@@ -414,6 +433,7 @@ truncated) case_truncated ;;
 no-vtid) case_no_vtid ;;
 no-xtio) case_no_xtio ;;
 unknown-schema) case_unknown_schema ;;
+mistyped-field) case_mistyped_field ;;
 live) case_live ;;
 cli) case_cli ;;
 *)
