@@ -63,19 +63,22 @@ static const char *const field_names[] = {
 
 #define MAX_FIELDS 9 /* also the count of `#pragma GCC unroll` in read_payload() */
 
-/* Fields of the schema the core has no use for. Their presence is still checked, since a trace
- * without them is of another schema, but reading one would cost two library calls and a cache
- * miss per event (queue_depth is in every enqueue) for nothing. */
+/* Fields of the schema the core has no use for. Their presence and type are still checked, since
+ * a trace without them is of another schema, but reading one would cost two library calls and a
+ * cache miss per event (queue_depth is in every enqueue) for nothing. */
 static const bool unread[sizeof(field_names) / sizeof(field_names[0])] = {
     [F_QUEUE_DEPTH] = true, [F_PENDING] = true, [F_PENDING_BYTES] = true,
     [F_REASON] = true,      [F_FD] = true,
 };
 
-/* The read fields that are signed in schema version 1 (tracepoints/xtio_tp.h): mode is an
- * enumeration of int, owner_tid an int32_t. A trace whose field differs is of another schema. */
+/* The fields that are signed in schema version 1 (tracepoints/xtio_tp.h): mode and reason are
+ * enumerations of int, owner_tid and fd int32_t. A trace whose field differs is of another
+ * schema. */
 static const bool schema_signed[sizeof(field_names) / sizeof(field_names[0])] = {
     [F_MODE] = true,
     [F_OWNER_TID] = true,
+    [F_REASON] = true,
+    [F_FD] = true,
 };
 
 static const enum field schema[XTIO_EVENT_KIND_COUNT][MAX_FIELDS] = {
@@ -219,7 +222,7 @@ static void describe_class(struct class_info *info, const bt_event_class *cls)
     for (int i = 0; i < MAX_FIELDS && schema[info->kind][i] != F_NONE; i++) {
         enum field f = schema[info->kind][i];
         struct member at = find_member(payload, field_names[f], false);
-        bool fits = at.index >= 0 && (unread[f] || at.is_signed == schema_signed[f]);
+        bool fits = at.index >= 0 && at.is_signed == schema_signed[f];
         if (!fits && info->mismatch == F_NONE)
             info->mismatch = f;
         info->at[i] = (uint64_t)at.index;
