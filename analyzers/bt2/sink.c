@@ -14,7 +14,8 @@
 #include "analysis.h"
 #include "decode.h"
 
-/* The messages that explain a refusal or a decoding problem; the core's own are shorter. */
+/* The messages that explain a refusal or a decoding problem (the core keeps as long a refusal:
+ * XTIO_ANALYSIS_ERROR_SIZE). */
 #define MESSAGE_SIZE 1024
 
 struct xtio_bt2_sink {
@@ -36,7 +37,6 @@ struct xtio_bt2_sink {
     bool concluded;    /* xtio_bt2_sink_conclude() ran (whatever its outcome) */
     bool reported;     /* the report was written */
     int exit_code;
-    char refusal[MESSAGE_SIZE]; /* "" unless the input was refused */
 };
 
 /* ---- Parameters ------------------------------------------------------------------------------ */
@@ -245,8 +245,8 @@ void xtio_bt2_sink_finalize(bt_self_component_sink *self_sink)
         fprintf(stderr,
                 "sink.xtio.analyze: the trace did not end (interrupted?): the report covers "
                 "the events read so far\n");
-        if (xtio_bt2_sink_conclude(sink) && sink->refusal[0])
-            fprintf(stderr, "sink.xtio.analyze: %s\n", sink->refusal);
+        if (xtio_bt2_sink_conclude(sink) && xtio_bt2_sink_refusal(sink))
+            fprintf(stderr, "sink.xtio.analyze: %s\n", xtio_bt2_sink_refusal(sink));
     }
     sink_destroy(sink);
 }
@@ -308,12 +308,11 @@ bt_component_class_sink *xtio_bt2_sink_class_create(void)
 
 /* ---- Consuming ------------------------------------------------------------------------------- */
 
-/* Records why the input cannot be analysed and says so as a cause. Always -1. */
+/* Records why the input cannot be analysed, in the core, whose report then carries it
+ * (report_refusal()), and says so as a cause. Always -1. */
 static int refuse(struct xtio_bt2_sink *sink, const char *why)
 {
-    /* The report carries a refusal of the decoder's too (report_refusal()). */
     xtio_analysis_refuse(sink->analysis, -EPROTO, why);
-    snprintf(sink->refusal, sizeof(sink->refusal), "%s", why);
     sink->exit_code = 2;
     BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(sink->self, "Cannot analyse the trace: %s",
                                                         why);
@@ -424,7 +423,7 @@ static int handle_message(struct xtio_bt2_sink *sink, const bt_message *msg)
 int xtio_bt2_sink_conclude(struct xtio_bt2_sink *sink)
 {
     if (sink->concluded)
-        return sink->reported && !sink->refusal[0] ? 0 : -1;
+        return sink->reported && !xtio_bt2_sink_refusal(sink) ? 0 : -1;
     sink->concluded = true;
 
     /* The core refuses here too when no `xtio` event came at all, naming what to enable; its
@@ -515,5 +514,5 @@ int xtio_bt2_sink_exit_code(const struct xtio_bt2_sink *sink)
 
 const char *xtio_bt2_sink_refusal(const struct xtio_bt2_sink *sink)
 {
-    return sink->refusal[0] ? sink->refusal : NULL;
+    return xtio_analysis_error(sink->analysis);
 }

@@ -110,6 +110,8 @@ void xtio_analysis_feed_discard(xtio_analysis *analysis, const struct xtio_disca
 int xtio_analysis_finish(xtio_analysis *analysis);
 /* Why the input was refused, with what to do about it; NULL when it was not. */
 const char *xtio_analysis_error(const xtio_analysis *analysis);
+/* The longest refusal kept, its terminating NUL included. */
+#define XTIO_ANALYSIS_ERROR_SIZE 1024
 /* Refuses the input for a reason found outside the core, such as an event its reader cannot
  * decode: sticky as a refused event is (a first refusal stays), and carried by the report, so
  * that a reader of a JSON report learns why as well. `status`: a negative errno. */

@@ -174,7 +174,7 @@ struct held_event {
 struct xtio_analysis {
     struct xtio_analysis_options options;
     int status; /* sticky input error */
-    char error[512];
+    char error[XTIO_ANALYSIS_ERROR_SIZE];
     bool finished;
     uint64_t events;
 
