@@ -1,7 +1,8 @@
 /*
- * The `xtio` LTTng-UST tracepoint provider: the event schema that libxtio emits and the xtio
- * analyzers read. This schema is a public interface; docs/tracepoints.md is its reference and
- * XTIO_TP_SCHEMA_VERSION below must change whenever an event or field changes meaning or shape.
+ * The `xtio` LTTng-UST tracepoint provider: the events of the schema that xtio_schema.h defines,
+ * as LTTng-UST emits them. Each payload here lists its event's fields of xtio_schema.h, in the
+ * same order, with the same names and integer types; tests/trace checks a real trace of them
+ * against xtio_schema.h. docs/tracepoints.md is the schema's reference.
  */
 #undef LTTNG_UST_TRACEPOINT_PROVIDER
 #define LTTNG_UST_TRACEPOINT_PROVIDER xtio
@@ -15,35 +16,33 @@
 #include <lttng/tracepoint.h>
 #include <stdint.h>
 
-/* Emitted in loop_start and conn_open so that a reader can refuse a schema it does not know. */
-#define XTIO_TP_SCHEMA_VERSION 1
+#include "xtio_schema.h"
 
 /* The LTTng macros below read best laid out as LTTng's own providers are, not as clang-format
  * would lay them out. */
 // clang-format off
 
-/* Labels and values mirror enum xtio_mode in <xtio/xtio.h>. */
+/* Every value of the schema's enumerations (xtio_tp.c checks that none is left out). */
 LTTNG_UST_TRACEPOINT_ENUM(xtio, mode,
     LTTNG_UST_TP_ENUM_VALUES(
-        lttng_ust_field_enum_value("inline", 0)
-        lttng_ust_field_enum_value("sync", 1)
-        lttng_ust_field_enum_value("async", 2)
-        lttng_ust_field_enum_value("batch", 3)
-        lttng_ust_field_enum_value("direct", 4)))
+        lttng_ust_field_enum_value(XTIO_SCHEMA_MODE_INLINE_LABEL, XTIO_SCHEMA_MODE_INLINE)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_MODE_SYNC_LABEL, XTIO_SCHEMA_MODE_SYNC)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_MODE_ASYNC_LABEL, XTIO_SCHEMA_MODE_ASYNC)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_MODE_BATCH_LABEL, XTIO_SCHEMA_MODE_BATCH)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_MODE_DIRECT_LABEL, XTIO_SCHEMA_MODE_DIRECT)))
 
-/* Labels and values mirror enum xtio_close_reason in <xtio/xtio.h>. */
 LTTNG_UST_TRACEPOINT_ENUM(xtio, close_reason,
     LTTNG_UST_TP_ENUM_VALUES(
-        lttng_ust_field_enum_value("local", 0)
-        lttng_ust_field_enum_value("peer", 1)
-        lttng_ust_field_enum_value("error", 2)
-        lttng_ust_field_enum_value("loop_stop", 3)))
+        lttng_ust_field_enum_value(XTIO_SCHEMA_CLOSE_LOCAL_LABEL, XTIO_SCHEMA_CLOSE_LOCAL)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_CLOSE_PEER_LABEL, XTIO_SCHEMA_CLOSE_PEER)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_CLOSE_ERROR_LABEL, XTIO_SCHEMA_CLOSE_ERROR)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_CLOSE_LOOP_STOP_LABEL, XTIO_SCHEMA_CLOSE_LOOP_STOP)))
 
 LTTNG_UST_TRACEPOINT_EVENT(xtio, loop_start,
     LTTNG_UST_TP_ARGS(uint32_t, loop_id),
     LTTNG_UST_TP_FIELDS(
         lttng_ust_field_integer(uint32_t, loop_id, loop_id)
-        lttng_ust_field_integer(uint16_t, schema_version, XTIO_TP_SCHEMA_VERSION)))
+        lttng_ust_field_integer(uint16_t, schema_version, XTIO_SCHEMA_VERSION)))
 
 LTTNG_UST_TRACEPOINT_EVENT(xtio, loop_stop,
     LTTNG_UST_TP_ARGS(uint32_t, loop_id),
@@ -57,7 +56,7 @@ LTTNG_UST_TRACEPOINT_EVENT(xtio, conn_open,
         lttng_ust_field_integer(uint32_t, loop_id, loop_id)
         lttng_ust_field_integer(int32_t, owner_tid, owner_tid)
         lttng_ust_field_integer(int32_t, fd, fd)
-        lttng_ust_field_integer(uint16_t, schema_version, XTIO_TP_SCHEMA_VERSION)))
+        lttng_ust_field_integer(uint16_t, schema_version, XTIO_SCHEMA_VERSION)))
 
 LTTNG_UST_TRACEPOINT_EVENT(xtio, conn_close,
     LTTNG_UST_TP_ARGS(uint64_t, conn_id, int32_t, owner_tid, uint32_t, pending,

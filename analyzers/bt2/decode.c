@@ -1,7 +1,7 @@
 /*
- * Owns the mapping from babeltrace2's trace IR to the analysis core's structs: which payload
- * fields each `xtio` event carries (docs/tracepoints.md, schema version 1), where the contexts
- * and the timestamp come from, and how a discard is described.
+ * Owns the mapping from babeltrace2's trace IR to the analysis core's structs: where the payload
+ * fields of each `xtio` event of the schema (xtio_schema.h) go, where the contexts and the
+ * timestamp come from, and how a discard is described.
  */
 #include "decode.h"
 
@@ -11,117 +11,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The payload fields of schema version 1, named as in the trace IR: the CTF metadata spells them
- * with a leading underscore, which babeltrace2 strips. */
-enum field {
-    F_NONE,
-    F_HANDOFF_ID,
-    F_CONN_ID,
-    F_SEQ,
-    F_MODE,
-    F_BYTES,
-    F_RECORDS,
-    F_QUEUE_DEPTH,
-    F_OWNER_TID,
-    F_SPOOL_NS,
-    F_OFFSET,
-    F_BYTES_FLUSHED_TOTAL,
-    F_WRITTEN,
-    F_PENDING,
-    F_PENDING_BYTES,
-    F_REASON,
-    F_QUEUED_BYTES,
-    F_WAITED_NS,
-    F_LOOP_ID,
-    F_FD,
-    F_SCHEMA_VERSION,
-};
-
-static const char *const field_names[] = {
-    [F_NONE] = NULL,
-    [F_HANDOFF_ID] = "handoff_id",
-    [F_CONN_ID] = "conn_id",
-    [F_SEQ] = "seq",
-    [F_MODE] = "mode",
-    [F_BYTES] = "bytes",
-    [F_RECORDS] = "records",
-    [F_QUEUE_DEPTH] = "queue_depth",
-    [F_OWNER_TID] = "owner_tid",
-    [F_SPOOL_NS] = "spool_ns",
-    [F_OFFSET] = "offset",
-    [F_BYTES_FLUSHED_TOTAL] = "bytes_flushed_total",
-    [F_WRITTEN] = "written",
-    [F_PENDING] = "pending",
-    [F_PENDING_BYTES] = "pending_bytes",
-    [F_REASON] = "reason",
-    [F_QUEUED_BYTES] = "queued_bytes",
-    [F_WAITED_NS] = "waited_ns",
-    [F_LOOP_ID] = "loop_id",
-    [F_FD] = "fd",
-    [F_SCHEMA_VERSION] = "schema_version",
-};
-
-#define MAX_FIELDS 9 /* also the count of `#pragma GCC unroll` in read_payload() */
-
-/* Fields of the schema the core has no use for. Their presence and type are still checked, since
- * a trace without them is of another schema, but reading one would cost two library calls and a
+/* Where each payload field the core reads goes in struct xtio_event, and its size there (4 or 8
+ * bytes): stored by offset, a field costs no branch on its name. A field without an entry is
+ * checked for presence and signedness but not read: reading one costs two library calls and a
  * cache miss per event (queue_depth is in every enqueue) for nothing. */
-static const bool unread[sizeof(field_names) / sizeof(field_names[0])] = {
-    [F_QUEUE_DEPTH] = true, [F_PENDING] = true, [F_PENDING_BYTES] = true,
-    [F_REASON] = true,      [F_FD] = true,
-};
-
-/* The fields that are signed in schema version 1 (tracepoints/xtio_tp.h): mode and reason are
- * enumerations of int, owner_tid and fd int32_t. A trace whose field differs is of another
- * schema. */
-static const bool schema_signed[sizeof(field_names) / sizeof(field_names[0])] = {
-    [F_MODE] = true,
-    [F_OWNER_TID] = true,
-    [F_REASON] = true,
-    [F_FD] = true,
-};
-
-static const enum field schema[XTIO_EVENT_KIND_COUNT][MAX_FIELDS] = {
-    [XTIO_EVENT_LOOP_START] = {F_LOOP_ID, F_SCHEMA_VERSION},
-    [XTIO_EVENT_LOOP_STOP] = {F_LOOP_ID},
-    [XTIO_EVENT_CONN_OPEN] = {F_CONN_ID, F_LOOP_ID, F_OWNER_TID, F_FD, F_SCHEMA_VERSION},
-    [XTIO_EVENT_CONN_CLOSE] = {F_CONN_ID, F_OWNER_TID, F_PENDING, F_PENDING_BYTES, F_REASON},
-    [XTIO_EVENT_HANDOFF_ENQUEUE] = {F_HANDOFF_ID, F_CONN_ID, F_SEQ, F_MODE, F_BYTES, F_RECORDS,
-                                    F_QUEUE_DEPTH, F_OWNER_TID, F_SPOOL_NS},
-    [XTIO_EVENT_HANDOFF_WRITE] = {F_HANDOFF_ID, F_CONN_ID, F_SEQ, F_MODE, F_BYTES, F_OWNER_TID,
-                                  F_OFFSET},
-    [XTIO_EVENT_CONN_FLUSH] = {F_CONN_ID, F_BYTES_FLUSHED_TOTAL},
-    [XTIO_EVENT_SYNC_WAIT_END] = {F_HANDOFF_ID, F_CONN_ID, F_WRITTEN},
-    [XTIO_EVENT_HANDOFF_DROP] = {F_HANDOFF_ID, F_CONN_ID, F_SEQ, F_BYTES},
-    [XTIO_EVENT_BACKPRESSURE] = {F_CONN_ID, F_QUEUED_BYTES, F_WAITED_NS},
-};
-
-/* Where each read field goes in struct xtio_event, and its size there (4 or 8 bytes): stored by
- * offset, a field costs no branch on its name. Every field of `schema` that is not `unread` needs
- * one: a missing entry, {0, 0}, would store over `kind`. */
 #define INTO(member)                                                                               \
     {                                                                                              \
         offsetof(struct xtio_event, member), sizeof(((struct xtio_event *)0)->member)              \
     }
 static const struct destination {
     uint16_t offset;
-    uint8_t size;
-} destinations[] = {
-    [F_HANDOFF_ID] = INTO(handoff_id),
-    [F_CONN_ID] = INTO(conn_id),
-    [F_SEQ] = INTO(seq),
-    [F_MODE] = INTO(mode),
-    [F_BYTES] = INTO(bytes),
-    [F_RECORDS] = INTO(records),
-    [F_OWNER_TID] = INTO(owner_tid),
-    [F_SPOOL_NS] = INTO(spool_ns),
-    [F_OFFSET] = INTO(offset),
-    [F_BYTES_FLUSHED_TOTAL] = INTO(bytes_flushed_total),
-    [F_WRITTEN] = INTO(written),
-    [F_QUEUED_BYTES] = INTO(queued_bytes),
-    [F_WAITED_NS] = INTO(waited_ns),
-    [F_LOOP_ID] = INTO(loop_id),
-    [F_SCHEMA_VERSION] = INTO(schema_version),
+    uint8_t size; /* 0: not read */
+} destinations[XTIO_FIELD_COUNT] = {
+    [XTIO_FIELD_HANDOFF_ID] = INTO(handoff_id),
+    [XTIO_FIELD_CONN_ID] = INTO(conn_id),
+    [XTIO_FIELD_SEQ] = INTO(seq),
+    [XTIO_FIELD_MODE] = INTO(mode),
+    [XTIO_FIELD_BYTES] = INTO(bytes),
+    [XTIO_FIELD_RECORDS] = INTO(records),
+    [XTIO_FIELD_OWNER_TID] = INTO(owner_tid),
+    [XTIO_FIELD_SPOOL_NS] = INTO(spool_ns),
+    [XTIO_FIELD_OFFSET] = INTO(offset),
+    [XTIO_FIELD_BYTES_FLUSHED_TOTAL] = INTO(bytes_flushed_total),
+    [XTIO_FIELD_WRITTEN] = INTO(written),
+    [XTIO_FIELD_QUEUED_BYTES] = INTO(queued_bytes),
+    [XTIO_FIELD_WAITED_NS] = INTO(waited_ns),
+    [XTIO_FIELD_LOOP_ID] = INTO(loop_id),
+    [XTIO_FIELD_SCHEMA_VERSION] = INTO(schema_version),
 };
 _Static_assert(sizeof(((struct xtio_event *)0)->mode) == 4 &&
                    sizeof(((struct xtio_event *)0)->records) == 4 &&
@@ -156,10 +72,11 @@ struct class_info {
     const bt_event_class *cls; /* owned reference: its address cannot be reused while cached */
     bool xtio;                 /* false: another provider's, or an `xtio` event of a newer schema */
     enum xtio_event_kind kind;
-    uint64_t at[MAX_FIELDS]; /* where each field of schema[kind] is in the payload */
-    /* The first field of schema[kind] the payload lacks, or has with another signedness; F_NONE:
-     * none. The event is then of another schema, and only its schema_version is read. */
-    enum field mismatch;
+    uint64_t at[XTIO_SCHEMA_MAX_FIELDS]; /* where each field of the kind is in the payload */
+    /* The first field of the kind the payload lacks, or has with another signedness;
+     * XTIO_FIELD_NONE: none. The event is then of another schema, and only its schema_version
+     * is read. */
+    enum xtio_field mismatch;
     struct member schema_version;
     struct member vtid, vpid; /* in the common context */
     struct member procname;
@@ -213,21 +130,22 @@ static struct member find_member(const bt_field_class *structure, const char *na
 
 static void describe_class(struct class_info *info, const bt_event_class *cls)
 {
-    const char *name = bt_event_class_get_name(cls);
-    info->xtio = name && strncmp(name, "xtio:", 5) == 0 && xtio_event_kind_parse(name, &info->kind);
+    info->xtio = xtio_schema_event_find(bt_event_class_get_name(cls), &info->kind);
     if (!info->xtio)
         return;
     const bt_field_class *payload = bt_event_class_borrow_payload_field_class_const(cls);
-    info->mismatch = F_NONE;
-    for (int i = 0; i < MAX_FIELDS && schema[info->kind][i] != F_NONE; i++) {
-        enum field f = schema[info->kind][i];
-        struct member at = find_member(payload, field_names[f], false);
-        bool fits = at.index >= 0 && at.is_signed == schema_signed[f];
-        if (!fits && info->mismatch == F_NONE)
+    const enum xtio_field *fields = xtio_schema_events[info->kind].fields;
+    info->mismatch = XTIO_FIELD_NONE;
+    for (int i = 0; i < XTIO_SCHEMA_MAX_FIELDS && fields[i] != XTIO_FIELD_NONE; i++) {
+        enum xtio_field f = fields[i];
+        struct member at = find_member(payload, xtio_schema_fields[f].name, false);
+        bool fits = at.index >= 0 && at.is_signed == xtio_schema_fields[f].is_signed;
+        if (!fits && info->mismatch == XTIO_FIELD_NONE)
             info->mismatch = f;
         info->at[i] = (uint64_t)at.index;
     }
-    info->schema_version = find_member(payload, field_names[F_SCHEMA_VERSION], false);
+    info->schema_version =
+        find_member(payload, xtio_schema_fields[XTIO_FIELD_SCHEMA_VERSION].name, false);
     /* vtid, vpid and procname, which `lttng add-context -u -t vtid -t vpid -t procname` puts in
      * the common context. A missing one is left unset: the core decides whether it can do
      * without. */
@@ -277,7 +195,7 @@ static uint64_t read_integer(const bt_field *structure, struct member member)
                             : bt_field_integer_unsigned_get_value(field);
 }
 
-/* Reads the payload fields of schema[kind] that the core uses. Inlined with a constant kind, the
+/* Reads the payload fields of the kind that the core uses. Inlined with a constant kind, the
  * loop unrolls into straight calls, every field's signedness and destination known: a loop over
  * a per-class list instead paid two branches and three loads a field, and the mispredictions
  * of a trip count and branches that change with every event's kind (docs/performance.md, fifth
@@ -288,18 +206,18 @@ static inline __attribute__((always_inline)) void read_payload(enum xtio_event_k
                                                                struct xtio_event *ev)
 {
 #pragma GCC unroll 9
-    for (int i = 0; i < MAX_FIELDS; i++) {
-        enum field f = schema[kind][i];
-        if (f == F_NONE)
+    for (int i = 0; i < XTIO_SCHEMA_MAX_FIELDS; i++) {
+        enum xtio_field f = xtio_schema_events[kind].fields[i];
+        if (f == XTIO_FIELD_NONE)
             break;
-        if (unread[f])
+        if (!destinations[f].size)
             continue;
         const bt_field *field =
             bt_field_structure_borrow_member_field_by_index_const(payload, info->at[i]);
         store(ev, destinations[f],
-              schema_signed[f] ? (uint64_t)bt_field_integer_signed_get_value(field)
-                               : bt_field_integer_unsigned_get_value(field));
-        if (f == F_SCHEMA_VERSION)
+              xtio_schema_fields[f].is_signed ? (uint64_t)bt_field_integer_signed_get_value(field)
+                                              : bt_field_integer_unsigned_get_value(field));
+        if (f == XTIO_FIELD_SCHEMA_VERSION)
             ev->has_schema_version = true;
     }
 }
@@ -371,7 +289,7 @@ enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, con
     }
 
     const bt_field *payload = bt_event_borrow_payload_field_const(event);
-    if (info->mismatch != F_NONE) {
+    if (info->mismatch != XTIO_FIELD_NONE) {
         /* The core names a newer schema better than a field can: give it the version. */
         if (info->schema_version.index >= 0) {
             ev->has_schema_version = true;
@@ -381,8 +299,9 @@ enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, con
                  "Cannot decode the event: it has no payload field \"%s\" of the integer type "
                  "(%s) that xtio schema version %d gives it (docs/tracepoints.md); the trace was "
                  "made by another version of libxtio: event=\"%s\"",
-                 field_names[info->mismatch], schema_signed[info->mismatch] ? "signed" : "unsigned",
-                 XTIO_ANALYSIS_SCHEMA_MAX, bt_event_class_get_name(cls));
+                 xtio_schema_fields[info->mismatch].name,
+                 xtio_schema_fields[info->mismatch].is_signed ? "signed" : "unsigned",
+                 XTIO_SCHEMA_VERSION, bt_event_class_get_name(cls));
         return XTIO_BT2_DECODE_BAD_SHAPE;
     }
     /* The kinds that make most of a trace get a copy of the reader each, unrolled for them. */

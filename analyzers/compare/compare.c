@@ -13,8 +13,8 @@
 #define REPORT_FORMAT  "xtio-analysis"
 #define REPORT_VERSION 1
 /* The processes' primary_mode groups: the modes, then the processes without handoffs. */
-#define GROUP_NONE     XTIO_ANALYSIS_MODE_COUNT
-#define GROUP_COUNT    (XTIO_ANALYSIS_MODE_COUNT + 1)
+#define GROUP_NONE     XTIO_SCHEMA_MODE_COUNT
+#define GROUP_COUNT    (XTIO_SCHEMA_MODE_COUNT + 1)
 
 static const char *const count_keys[] = {"handoffs", "bytes", "records", "dropped",
                                          "dropped_bytes"};
@@ -54,8 +54,8 @@ static int fail(struct xtio_compare_error *error, int status, const char *fmt, .
 
 static int mode_index(const char *name)
 {
-    for (int m = 0; m < XTIO_ANALYSIS_MODE_COUNT; m++) {
-        if (strcmp(name, xtio_analysis_mode_name(m)) == 0)
+    for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
+        if (strcmp(name, xtio_schema_mode_label(m)) == 0)
             return m;
     }
     return -1;
@@ -63,7 +63,7 @@ static int mode_index(const char *name)
 
 static const char *group_name(int group)
 {
-    return group == GROUP_NONE ? "none" : xtio_analysis_mode_name(group);
+    return group == GROUP_NONE ? "none" : xtio_schema_mode_label(group);
 }
 
 /* ---- Loading ------------------------------------------------------------------------------- */
@@ -113,8 +113,8 @@ static int check_process(const char *path, size_t index, const json_t *process, 
     const json_t *modes = json_object_get(process, "modes");
     if (!optional_is(modes, JSON_OBJECT))
         return fail(error, -EINVAL, "%s: processes[%zu].modes is not an object", path, index);
-    for (int m = 0; modes && m < XTIO_ANALYSIS_MODE_COUNT; m++) {
-        const char *name = xtio_analysis_mode_name(m);
+    for (int m = 0; modes && m < XTIO_SCHEMA_MODE_COUNT; m++) {
+        const char *name = xtio_schema_mode_label(m);
         const json_t *mode = json_object_get(modes, name);
         if (!optional_is(mode, JSON_OBJECT))
             return fail(error, -EINVAL, "%s: processes[%zu].modes.%s is not an object", path, index,
@@ -289,7 +289,7 @@ static bool parse_term(const char *text, struct xtio_compare_term *term)
 
 static void term_name(const struct xtio_compare_term *term, int mode, char *buf, size_t size)
 {
-    const char *mode_name = mode < 0 ? "*" : xtio_analysis_mode_name(mode);
+    const char *mode_name = mode < 0 ? "*" : xtio_schema_mode_label(mode);
     if (is_latency(term))
         snprintf(buf, size, "%s.%s.%s", mode_name, latency_keys[term->key], stat_keys[term->stat]);
     else
@@ -377,7 +377,7 @@ static const char *const report_roles[2] = {"the baseline", "the current report"
 static uint64_t handoffs_in(const json_t *process, int mode)
 {
     const json_t *modes = json_object_get(process, "modes");
-    const json_t *stats = json_object_get(modes, xtio_analysis_mode_name(mode));
+    const json_t *stats = json_object_get(modes, xtio_schema_mode_label(mode));
     json_int_t handoffs = json_integer_value(json_object_get(stats, "handoffs"));
     return handoffs > 0 ? (uint64_t)handoffs : 0;
 }
@@ -442,7 +442,7 @@ static int resolve(struct comparison *c, int role, int mode, const char *metric,
         return 0;
     char pids[256];
     list_pids(report, mode, found.primaries > 1, pids, sizeof(pids));
-    const char *name = xtio_analysis_mode_name(mode);
+    const char *name = xtio_schema_mode_label(mode);
     if (found.primaries > 1)
         return fail(c->error, -EINVAL,
                     "metric '%s' is ambiguous: %s (%s) has %zu processes whose primary_mode is "
@@ -467,7 +467,7 @@ static int term_value(struct comparison *c, int role, const struct xtio_compare_
     if (!process)
         return 0;
     const json_t *stats =
-        json_object_get(json_object_get(process, "modes"), xtio_analysis_mode_name(mode));
+        json_object_get(json_object_get(process, "modes"), xtio_schema_mode_label(mode));
     if (!is_latency(term)) {
         const json_t *count = json_object_get(stats, count_keys[term->key]);
         *value = (struct xtio_compare_value){.presence = XTIO_COMPARE_VALUE,
@@ -627,7 +627,7 @@ static int add_threshold(struct comparison *c, const struct xtio_compare_thresho
     size_t before = result->row_count;
     if (has_glob(metric)) {
         unsigned modes = present_modes(c);
-        for (int m = 0; m < XTIO_ANALYSIS_MODE_COUNT; m++) {
+        for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
             int status = modes & (1u << m) ? add_row(c, metric, m, &threshold->limit_pct) : 0;
             if (status)
                 return status;
@@ -669,7 +669,7 @@ static int add_default_rows(struct comparison *c)
         {.key = 1, .stat = 0},  {.key = 1, .stat = 2}, /* end_to_end_us p50, p99 */
     };
     unsigned modes = present_modes(c);
-    for (int m = 0; m < XTIO_ANALYSIS_MODE_COUNT; m++) {
+    for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
         struct candidates in_baseline = find_candidates(c->reports[0], m);
         struct candidates in_current = find_candidates(c->reports[1], m);
         if (!(modes & (1u << m)) || ambiguous(&in_baseline) || ambiguous(&in_current))

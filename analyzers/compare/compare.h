@@ -40,7 +40,7 @@ void xtio_compare_report_free(xtio_compare_report *report);
 
 /* One side of a metric: MODE.KEY for a count, MODE.KEY.STAT for a latency. */
 struct xtio_compare_term {
-    int mode; /* 0..4 as xtio_analysis_mode_name(); XTIO_COMPARE_ANY_MODE for `*` */
+    int mode; /* 0..4 as xtio_schema_mode_label(); XTIO_COMPARE_ANY_MODE for `*` */
     int key;  /* index into the counts, then the latency objects */
     int stat; /* index of p50 p90 p99 p99_9 max; -1 for a count */
 };
@@ -67,7 +67,7 @@ int xtio_compare_threshold_parse(const char *spec, struct xtio_compare_threshold
  * processes whose primary_mode is MODE. A canary: it fails when the analysis stops flagging what
  * a deliberately broken component does (e.g. direct.off_loop_write). */
 struct xtio_compare_expectation {
-    int mode; /* 0..4 as xtio_analysis_mode_name() */
+    int mode; /* 0..4 as xtio_schema_mode_label() */
     int kind; /* enum xtio_finding_kind */
 };
 

@@ -24,19 +24,6 @@
 /* The most events of one timestamp held back to be put in causal order. */
 #define HELD_MAX 4096
 
-static const char *const event_names[XTIO_EVENT_KIND_COUNT] = {
-    [XTIO_EVENT_LOOP_START] = "loop_start",
-    [XTIO_EVENT_LOOP_STOP] = "loop_stop",
-    [XTIO_EVENT_CONN_OPEN] = "conn_open",
-    [XTIO_EVENT_CONN_CLOSE] = "conn_close",
-    [XTIO_EVENT_HANDOFF_ENQUEUE] = "handoff_enqueue",
-    [XTIO_EVENT_HANDOFF_WRITE] = "handoff_write",
-    [XTIO_EVENT_CONN_FLUSH] = "conn_flush",
-    [XTIO_EVENT_SYNC_WAIT_END] = "sync_wait_end",
-    [XTIO_EVENT_HANDOFF_DROP] = "handoff_drop",
-    [XTIO_EVENT_BACKPRESSURE] = "backpressure",
-};
-
 /* Where an event goes among others of the same timestamp: the order in which libxtio emits
  * them for one handoff and one connection. Events of different threads may share a timestamp
  * and then come out of a muxer in any order; taking them in this order instead keeps a tie from
@@ -47,28 +34,6 @@ static const int tie_rank[XTIO_EVENT_KIND_COUNT] = {
     [XTIO_EVENT_HANDOFF_DROP] = 6,    [XTIO_EVENT_SYNC_WAIT_END] = 7, [XTIO_EVENT_CONN_CLOSE] = 8,
     [XTIO_EVENT_LOOP_STOP] = 9,
 };
-
-const char *xtio_event_kind_name(enum xtio_event_kind kind)
-{
-    if ((unsigned)kind >= XTIO_EVENT_KIND_COUNT)
-        return NULL;
-    return event_names[kind];
-}
-
-bool xtio_event_kind_parse(const char *name, enum xtio_event_kind *kind)
-{
-    if (!name || !kind)
-        return false;
-    if (strncmp(name, "xtio:", 5) == 0)
-        name += 5;
-    for (int i = 0; i < XTIO_EVENT_KIND_COUNT; i++) {
-        if (strcmp(name, event_names[i]) == 0) {
-            *kind = (enum xtio_event_kind)i;
-            return true;
-        }
-    }
-    return false;
-}
 
 /* ---- Small helpers ----------------------------------------------------------------------- */
 
@@ -173,7 +138,7 @@ int xtio_analysis_create(xtio_analysis **analysis, const struct xtio_analysis_op
 
 static void free_process(struct process *process)
 {
-    for (int m = 0; m < MODE_COUNT; m++) {
+    for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
         for (int i = 0; i < METRIC_COUNT; i++)
             xtio__hist_fini(&process->modes[m].metric[i]);
     }
@@ -272,7 +237,7 @@ static int get_process(xtio_analysis *analysis, int64_t vpid, struct process **o
         goto end;
     }
     process->vpid = vpid;
-    for (int m = 0; m < MODE_COUNT; m++) {
+    for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
         for (int i = 0; i < METRIC_COUNT; i++)
             xtio__hist_init(&process->modes[m].metric[i], HIST_BITS_MODE);
     }
@@ -617,7 +582,7 @@ static void retire_if_done(xtio_analysis *analysis, int64_t vpid, uint64_t hando
 {
     if (!handoff->written && !handoff->dropped)
         return;
-    if (handoff->mode == MODE_SYNC && !handoff->waited)
+    if (handoff->mode == XTIO_SCHEMA_MODE_SYNC && !handoff->waited)
         return;
     xtio__handoffs_remove(&analysis->handoffs, vpid, handoff_id, handoff);
 }
@@ -724,7 +689,7 @@ static int on_enqueue(xtio_analysis *analysis, struct process *process,
         .mode = (int8_t)event->mode,
         .enqueued_after_close = closed,
     };
-    if (event->mode == MODE_BATCH) {
+    if (event->mode == XTIO_SCHEMA_MODE_BATCH) {
         struct attribution at = {process, event->mode, event->conn_id, event->owner_tid,
                                  event->vtid};
         status = record_metric(analysis, &at, METRIC_SPOOL_DELAY, event->spool_ns);
@@ -831,7 +796,7 @@ static int on_write(xtio_analysis *analysis, struct process *process,
         records = handoff->records;
         handoff->written = true;
         retire_if_done(analysis, process->vpid, event->handoff_id, handoff);
-    } else if (event->mode == MODE_INLINE) {
+    } else if (event->mode == XTIO_SCHEMA_MODE_INLINE) {
         /* No enqueue: the loop thread is its own producer, and the handoff starts here. */
         at.producer_tid = event->vtid;
         entry.start_ns = event->ts_ns;
@@ -839,7 +804,7 @@ static int on_write(xtio_analysis *analysis, struct process *process,
         records = 1;
     } else {
         /* A direct write runs on its producer even when its enqueue was missed. */
-        if (event->mode == MODE_DIRECT)
+        if (event->mode == XTIO_SCHEMA_MODE_DIRECT)
             at.producer_tid = event->vtid;
         note_without_enqueue(analysis, process, event);
     }
@@ -1133,21 +1098,21 @@ static int hold(xtio_analysis *analysis, const struct xtio_event *event)
 
 static int check_event(xtio_analysis *analysis, const struct xtio_event *event)
 {
-    const char *name = event_names[event->kind];
+    const char *name = xtio_schema_events[event->kind].name;
     if (!event->has_vtid)
         return refuse(analysis, -EPROTO, VTID_MESSAGE);
     if ((event->kind == XTIO_EVENT_LOOP_START || event->kind == XTIO_EVENT_CONN_OPEN) &&
         event->has_schema_version &&
-        (event->schema_version < XTIO_ANALYSIS_SCHEMA_MIN ||
-         event->schema_version > XTIO_ANALYSIS_SCHEMA_MAX))
+        (event->schema_version < XTIO_SCHEMA_VERSION_MIN ||
+         event->schema_version > XTIO_SCHEMA_VERSION))
         return refuse(analysis, -EPROTONOSUPPORT,
                       "the trace uses xtio schema version %u (in xtio:%s of pid %" PRId64
                       "), but this analyzer reads versions %d to %d; analyse it with the xtio "
                       "release that matches the traced application's libxtio",
-                      event->schema_version, name, event->vpid, XTIO_ANALYSIS_SCHEMA_MIN,
-                      XTIO_ANALYSIS_SCHEMA_MAX);
+                      event->schema_version, name, event->vpid, XTIO_SCHEMA_VERSION_MIN,
+                      XTIO_SCHEMA_VERSION);
     if ((event->kind == XTIO_EVENT_HANDOFF_ENQUEUE || event->kind == XTIO_EVENT_HANDOFF_WRITE) &&
-        (event->mode < 0 || event->mode >= MODE_COUNT))
+        (event->mode < 0 || event->mode >= XTIO_SCHEMA_MODE_COUNT))
         return refuse(analysis, -EPROTO,
                       "the trace has xtio:%s with mode %d (pid %" PRId64 ", handoff %" PRIu64
                       "), but the schema defines modes 0 (inline) to 4 (direct): the trace is "

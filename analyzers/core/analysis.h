@@ -19,29 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* The schema versions of the `xtio` provider this core understands (docs/tracepoints.md). */
-#define XTIO_ANALYSIS_SCHEMA_MIN 1
-#define XTIO_ANALYSIS_SCHEMA_MAX 1
-
-/* The `xtio` events, by name without the "xtio:" prefix. */
-enum xtio_event_kind {
-    XTIO_EVENT_LOOP_START,
-    XTIO_EVENT_LOOP_STOP,
-    XTIO_EVENT_CONN_OPEN,
-    XTIO_EVENT_CONN_CLOSE,
-    XTIO_EVENT_HANDOFF_ENQUEUE,
-    XTIO_EVENT_HANDOFF_WRITE,
-    XTIO_EVENT_CONN_FLUSH,
-    XTIO_EVENT_SYNC_WAIT_END,
-    XTIO_EVENT_HANDOFF_DROP,
-    XTIO_EVENT_BACKPRESSURE,
-};
-#define XTIO_EVENT_KIND_COUNT 10
-
-/* "loop_start", ...; NULL when out of range. */
-const char *xtio_event_kind_name(enum xtio_event_kind kind);
-/* Parses "xtio:loop_start" or "loop_start"; false for anything else (other providers' events). */
-bool xtio_event_kind_parse(const char *name, enum xtio_event_kind *kind);
+#include "xtio_schema.h"
 
 /* One decoded event. Fields an event does not carry are 0. */
 struct xtio_event {
@@ -58,7 +36,7 @@ struct xtio_event {
     uint64_t handoff_id;
     uint64_t conn_id;
     uint64_t seq;
-    int mode; /* enum xtio_mode's values: 0 inline ... 4 direct */
+    int mode; /* enum xtio_schema_mode */
     uint64_t bytes;
     uint32_t records;
     int64_t owner_tid;
@@ -125,11 +103,6 @@ int xtio_analysis_write_report(const xtio_analysis *analysis, enum xtio_report_f
 int xtio_analysis_exit_code(const xtio_analysis *analysis);
 
 /* ---- Results as numbers, for tests and other front ends (valid after finish) -------------- */
-
-/* The modes, as in the `mode` enum of docs/tracepoints.md. */
-#define XTIO_ANALYSIS_MODE_COUNT 5
-/* "inline" ... "direct"; NULL when out of range. */
-const char *xtio_analysis_mode_name(int mode);
 
 enum xtio_finding_kind {
     XTIO_FINDING_OFF_LOOP_WRITE,

@@ -14,12 +14,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MODE_INLINE 0
-#define MODE_SYNC   1
-#define MODE_BATCH  3
-#define MODE_DIRECT 4
-#define MODE_COUNT  XTIO_ANALYSIS_MODE_COUNT
-
 /* 64 buckets per power of two (1.6%) for the per-mode tables; 16 (6.3%) for the per-connection
  * and per-thread tables, which there may be thousands of. */
 #define HIST_BITS_MODE 6
@@ -58,7 +52,7 @@ struct row {
     int64_t owner_tid; /* connections: the owning loop's thread; -1 when unknown */
     uint32_t loop_id;
     bool has_loop_id;
-    uint64_t handoffs[MODE_COUNT];
+    uint64_t handoffs[XTIO_SCHEMA_MODE_COUNT];
     uint64_t bytes;
     uint64_t records;
     struct xtio__hist metric[METRIC_COUNT];
@@ -110,7 +104,7 @@ struct process {
     unsigned schema_version; /* of the last checked event */
     uint64_t loops;
     uint64_t conns;
-    struct mode_stats modes[MODE_COUNT];
+    struct mode_stats modes[XTIO_SCHEMA_MODE_COUNT];
     struct xtio__hist backpressure;
     uint64_t backpressure_max_queued;
     uint64_t drops;

@@ -86,7 +86,7 @@ static json_t *metrics_json(struct builder *b, json_t *object, const struct xtio
 static json_t *modes_json(struct builder *b, const struct process *process)
 {
     json_t *modes = json_object();
-    for (int m = 0; m < MODE_COUNT; m++) {
+    for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
         const struct mode_stats *s = &process->modes[m];
         json_t *mode = json_object();
         put(b, mode, "handoffs", count_json(s->handoffs));
@@ -94,7 +94,7 @@ static json_t *modes_json(struct builder *b, const struct process *process)
         put(b, mode, "records", count_json(s->records));
         put(b, mode, "dropped", count_json(s->drops));
         put(b, mode, "dropped_bytes", count_json(s->drop_bytes));
-        put(b, modes, xtio_analysis_mode_name(m), metrics_json(b, mode, s->metric));
+        put(b, modes, xtio_schema_mode_label(m), metrics_json(b, mode, s->metric));
     }
     return modes;
 }
@@ -104,7 +104,7 @@ static json_t *sample_json(struct builder *b, const struct process *process, con
     const xtio_analysis *analysis = b->analysis;
     json_t *object = json_object();
     put(b, object, "ts_ns", count_json(s->ts_ns));
-    put(b, object, "event", json_string(xtio_event_kind_name(s->event)));
+    put(b, object, "event", json_string(xtio_schema_events[s->event].name));
     put(b, object, "pid", json_integer(process->vpid));
     put(b, object, "process", name_json(process->name));
     put(b, object, "conn_id", count_json(s->conn_id));
@@ -113,7 +113,7 @@ static json_t *sample_json(struct builder *b, const struct process *process, con
     if (s->has_prev_seq)
         put(b, object, "previous_seq", count_json(s->prev_seq));
     put(b, object, "mode",
-        s->mode >= 0 ? json_string(xtio_analysis_mode_name(s->mode)) : json_null());
+        s->mode >= 0 ? json_string(xtio_schema_mode_label(s->mode)) : json_null());
     put(b, object, "bytes", count_json(s->bytes));
     put(b, object, "writer_tid", tid_json(s->writer_tid));
     put(b, object, "writer_name",
@@ -197,8 +197,8 @@ static json_t *rows_json(struct builder *b, const struct process *process, enum 
         }
         if (kind != TABLE_PRODUCER_THREADS)
             put(b, object, "loop_id", row->has_loop_id ? count_json(row->loop_id) : json_null());
-        for (int m = 0; m < MODE_COUNT; m++)
-            put(b, handoffs, xtio_analysis_mode_name(m), count_json(row->handoffs[m]));
+        for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++)
+            put(b, handoffs, xtio_schema_mode_label(m), count_json(row->handoffs[m]));
         put(b, object, "handoffs", handoffs);
         put(b, object, "bytes", count_json(row->bytes));
         put(b, object, "records", count_json(row->records));
@@ -228,7 +228,7 @@ static json_t *process_json(struct builder *b, const struct process *process)
     put(b, object, "connections", count_json(process->conns));
     int primary_mode = xtio__primary_mode(process);
     put(b, object, "primary_mode",
-        primary_mode < 0 ? json_null() : json_string(xtio_analysis_mode_name(primary_mode)));
+        primary_mode < 0 ? json_null() : json_string(xtio_schema_mode_label(primary_mode)));
     put(b, schema, "checked_events", count_json(process->schema_checked));
     put(b, schema, "version",
         process->schema_checked ? count_json(process->schema_version) : json_null());

@@ -95,7 +95,7 @@ static void print_table(FILE *out, const xtio_analysis *analysis, const char *ti
     char cell[32];
     fprintf(out, "%-*s", LABEL_WIDTH, title);
     for (size_t c = 0; c < count; c++)
-        fprintf(out, "%*s", CELL_WIDTH, xtio_analysis_mode_name(columns[c].mode));
+        fprintf(out, "%*s", CELL_WIDTH, xtio_schema_mode_label(columns[c].mode));
     fputc('\n', out);
     if (per_process) {
         fprintf(out, "  %-*s", LABEL_WIDTH - 2, "pid");
@@ -141,10 +141,10 @@ static void print_table(FILE *out, const xtio_analysis *analysis, const char *ti
 static void print_mode_table(FILE *out, const xtio_analysis *analysis,
                              const struct process *process)
 {
-    struct column columns[MODE_COUNT];
-    for (int m = 0; m < MODE_COUNT; m++)
+    struct column columns[XTIO_SCHEMA_MODE_COUNT];
+    for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++)
         columns[m] = (struct column){process, m};
-    print_table(out, analysis, "handoffs by mode", columns, MODE_COUNT, false);
+    print_table(out, analysis, "handoffs by mode", columns, XTIO_SCHEMA_MODE_COUNT, false);
 }
 
 /* A trace of several processes, typically one server per handoff mode captured in one session:
@@ -183,14 +183,15 @@ static void print_sample(FILE *out, const xtio_analysis *analysis, const struct 
 {
     fprintf(out, "    - ");
     print_ts(out, s->ts_ns);
-    fprintf(out, ": xtio:%s in %s (pid %" PRId64 "), conn %" PRIu64, xtio_event_kind_name(s->event),
-            process->name[0] ? process->name : "?", process->vpid, s->conn_id);
+    fprintf(out, ": xtio:%s in %s (pid %" PRId64 "), conn %" PRIu64,
+            xtio_schema_events[s->event].name, process->name[0] ? process->name : "?",
+            process->vpid, s->conn_id);
     if (s->has_handoff)
         fprintf(out, ", handoff %" PRIu64 ", seq %" PRIu64, s->handoff_id, s->seq);
     if (s->has_prev_seq)
         fprintf(out, " after seq %" PRIu64, s->prev_seq);
     if (s->mode >= 0)
-        fprintf(out, ", %s", xtio_analysis_mode_name(s->mode));
+        fprintf(out, ", %s", xtio_schema_mode_label(s->mode));
     fprintf(out, ", %" PRIu64 " bytes; thread ", s->bytes);
     print_thread(out, analysis, process->vpid, s->writer_tid);
     fprintf(out, ", owner ");
@@ -264,7 +265,7 @@ static int print_rows(FILE *out, const xtio_analysis *analysis, const struct pro
         const struct row *row = rows[i];
         char who[24], cells[7][32];
         uint64_t handoffs = 0;
-        for (int m = 0; m < MODE_COUNT; m++)
+        for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++)
             handoffs += row->handoffs[m];
         if (kind == TABLE_CONNECTIONS && row->owner_tid >= 0)
             snprintf(who, sizeof(who), "%" PRId64, row->owner_tid);

@@ -7,8 +7,6 @@
 
 const unsigned xtio__percentiles[PERCENTILE_COUNT] = {500, 900, 990, 999};
 
-static const char *const mode_names[MODE_COUNT] = {"inline", "sync", "async", "batch", "direct"};
-
 static const char *const finding_names[XTIO_FINDING_KIND_COUNT] = {
     [XTIO_FINDING_OFF_LOOP_WRITE] = "off_loop_write",
     [XTIO_FINDING_ORDERING_BREAK] = "ordering_break",
@@ -16,13 +14,6 @@ static const char *const finding_names[XTIO_FINDING_KIND_COUNT] = {
     [XTIO_FINDING_LOST_HANDOFF] = "lost_handoff",
     [XTIO_FINDING_DROPPED_DATA] = "dropped_data",
 };
-
-const char *xtio_analysis_mode_name(int mode)
-{
-    if (mode < 0 || mode >= MODE_COUNT)
-        return NULL;
-    return mode_names[mode];
-}
 
 const char *xtio_finding_kind_name(enum xtio_finding_kind kind)
 {
@@ -143,13 +134,13 @@ int xtio_analysis_write_report(const xtio_analysis *analysis, enum xtio_report_f
 int xtio__primary_mode(const struct process *process)
 {
     int primary = -1;
-    for (int m = 0; m < MODE_COUNT; m++) {
-        if (m != MODE_INLINE && process->modes[m].handoffs &&
+    for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
+        if (m != XTIO_SCHEMA_MODE_INLINE && process->modes[m].handoffs &&
             (primary < 0 || process->modes[m].handoffs > process->modes[primary].handoffs))
             primary = m;
     }
-    if (primary < 0 && process->modes[MODE_INLINE].handoffs)
-        primary = MODE_INLINE;
+    if (primary < 0 && process->modes[XTIO_SCHEMA_MODE_INLINE].handoffs)
+        primary = XTIO_SCHEMA_MODE_INLINE;
     return primary;
 }
 
@@ -183,7 +174,7 @@ static const struct process *find_process(const xtio_analysis *analysis, int64_t
 int xtio_analysis_mode_summary(const xtio_analysis *analysis, int64_t vpid, int mode,
                                struct xtio_mode_summary *summary)
 {
-    if (!summary || mode < 0 || mode >= MODE_COUNT)
+    if (!summary || mode < 0 || mode >= XTIO_SCHEMA_MODE_COUNT)
         return -EINVAL;
     const struct process *process = find_process(analysis, vpid);
     if (!process)

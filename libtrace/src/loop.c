@@ -5,6 +5,7 @@
  */
 #include "internal.h"
 #include "trace.h"
+#include "xtio_schema.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -384,11 +385,24 @@ xtio_conn **xtio__loop_conn_list(xtio_loop *loop)
     return &loop->conns;
 }
 
+/* The modes and close reasons of the API are the schema's: libxtio traces them as they are. */
+#define SAME(api, schema) ((int)(api) == (int)(schema))
+_Static_assert(SAME(XTIO_MODE_INLINE, XTIO_SCHEMA_MODE_INLINE) &&
+                   SAME(XTIO_MODE_SYNC, XTIO_SCHEMA_MODE_SYNC) &&
+                   SAME(XTIO_MODE_ASYNC, XTIO_SCHEMA_MODE_ASYNC) &&
+                   SAME(XTIO_MODE_BATCH, XTIO_SCHEMA_MODE_BATCH) &&
+                   SAME(XTIO_MODE_DIRECT, XTIO_SCHEMA_MODE_DIRECT) &&
+                   SAME(XTIO_MODE_COUNT, XTIO_SCHEMA_MODE_COUNT),
+               "enum xtio_mode differs from the schema's `mode` enumeration");
+_Static_assert(SAME(XTIO_CLOSE_LOCAL, XTIO_SCHEMA_CLOSE_LOCAL) &&
+                   SAME(XTIO_CLOSE_PEER, XTIO_SCHEMA_CLOSE_PEER) &&
+                   SAME(XTIO_CLOSE_ERROR, XTIO_SCHEMA_CLOSE_ERROR) &&
+                   SAME(XTIO_CLOSE_LOOP_STOP, XTIO_SCHEMA_CLOSE_LOOP_STOP),
+               "enum xtio_close_reason differs from the schema's `close_reason` enumeration");
+
 const char *xtio_mode_name(enum xtio_mode mode)
 {
-    static const char *const names[XTIO_MODE_COUNT] = {"inline", "sync", "async", "batch",
-                                                       "direct"};
-    return (unsigned)mode < XTIO_MODE_COUNT ? names[mode] : NULL;
+    return xtio_schema_mode_label(mode);
 }
 
 int xtio_mode_parse(const char *name, enum xtio_mode *mode)

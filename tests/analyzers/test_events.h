@@ -65,7 +65,7 @@ static inline void ev_loop_start(xtio_analysis *analysis, uint64_t ts, int64_t v
     event.loop_id = loop_id;
     event.procname = procname;
     event.has_schema_version = true;
-    event.schema_version = 1;
+    event.schema_version = XTIO_SCHEMA_VERSION;
     feed(analysis, &event);
 }
 
@@ -77,7 +77,7 @@ static inline void ev_conn_open(xtio_analysis *analysis, uint64_t ts, int64_t vp
     event.loop_id = 1;
     event.owner_tid = owner;
     event.has_schema_version = true;
-    event.schema_version = 1;
+    event.schema_version = XTIO_SCHEMA_VERSION;
     feed(analysis, &event);
 }
 

@@ -189,7 +189,7 @@ static void handoffs_bytes_records_are_counted_per_mode(void **state)
 
     const uint64_t handoffs[] = {1, 1, 3, 1, 1}, bytes[] = {5, 7, 33, 64, 3},
                    records[] = {1, 1, 3, 8, 1};
-    for (int mode = 0; mode < XTIO_ANALYSIS_MODE_COUNT; mode++) {
+    for (int mode = 0; mode < XTIO_SCHEMA_MODE_COUNT; mode++) {
         struct xtio_mode_summary s = mode_summary(a, PID, mode);
         assert_int_equal(s.handoffs, handoffs[mode]);
         assert_int_equal(s.bytes, bytes[mode]);
@@ -298,7 +298,7 @@ static void backpressure_is_reported_apart_from_the_modes(void **state)
     assert_near_us(p.backpressure.p50_us, 2.0);
     assert_us(p.backpressure.max_us, 6.0);
     assert_int_equal(p.backpressure_max_queued_bytes, 300000);
-    for (int mode = 0; mode < XTIO_ANALYSIS_MODE_COUNT; mode++)
+    for (int mode = 0; mode < XTIO_SCHEMA_MODE_COUNT; mode++)
         assert_int_equal(mode_summary(a, PID, mode).producer_blocked.count, 0);
     xtio_analysis_destroy(a);
 }

@@ -115,8 +115,8 @@ static void json_report_has_the_documented_keys(void **state)
     ASSERT_KEYS(json_object_get(process, "schema"), "checked_events", "version");
     json_t *modes = json_object_get(process, "modes");
     ASSERT_KEYS(modes, "inline", "sync", "async", "batch", "direct");
-    for (int m = 0; m < XTIO_ANALYSIS_MODE_COUNT; m++) {
-        json_t *mode = json_object_get(modes, xtio_analysis_mode_name(m));
+    for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
+        json_t *mode = json_object_get(modes, xtio_schema_mode_label(m));
         ASSERT_KEYS(mode, "handoffs", "bytes", "records", "dropped", "dropped_bytes",
                     "queue_wait_us", "end_to_end_us", "flush_us", "producer_blocked_us",
                     "spool_delay_us");

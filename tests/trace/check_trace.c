@@ -1,7 +1,7 @@
 /*
  * The reading half of the trace_schema test: loads an LTTng trace of handoff_program with
  * libbabeltrace2 (source.ctf.fs -> filter.utils.muxer -> a sink class made here) and checks it
- * against the `xtio` schema (tracepoints/xtio_tp.h, version 1) and against the `key=value`
+ * against the `xtio` schema (tracepoints/xtio_schema.h) and against the `key=value`
  * expectations the program printed.
  *
  * Usage: check_trace TRACE_ROOT EXPECTATIONS_FILE
@@ -29,102 +29,35 @@
 
 #include <cmocka.h>
 
-/* ---- The schema, transcribed from tracepoints/xtio_tp.h -------------------------------------- */
+#include "xtio_schema.h"
 
-#define SCHEMA_VERSION 1
-#define MAX_FIELDS     9
+/* ---- The schema (tracepoints/xtio_schema.h) ----------------------------------------------------
+ */
 
-enum field_kind { UNSIGNED_INT, SIGNED_INT, MODE_ENUM, REASON_ENUM };
+/* The schema's type of the i-th payload field of an event; its name is NULL past the last. */
+static const struct xtio_schema_field *spec_of(enum xtio_event_kind id, int i)
+{
+    return &xtio_schema_fields[xtio_schema_events[id].fields[i]];
+}
 
-struct field_spec {
-    const char *name;
-    enum field_kind kind;
-    unsigned bits;
-};
-
-enum event_id {
-    EV_LOOP_START,
-    EV_LOOP_STOP,
-    EV_CONN_OPEN,
-    EV_CONN_CLOSE,
-    EV_HANDOFF_ENQUEUE,
-    EV_HANDOFF_WRITE,
-    EV_CONN_FLUSH,
-    EV_SYNC_WAIT_END,
-    EV_HANDOFF_DROP,
-    EV_BACKPRESSURE,
-    EV_COUNT
-};
-
-struct event_spec {
-    const char *name; /* without the "xtio:" provider prefix */
-    struct field_spec fields[MAX_FIELDS];
-};
-
-#define U(n, b)                                                                                    \
-    {                                                                                              \
-        n, UNSIGNED_INT, b                                                                         \
-    }
-#define S(n, b)                                                                                    \
-    {                                                                                              \
-        n, SIGNED_INT, b                                                                           \
-    }
-
-static const struct event_spec schema[EV_COUNT] = {
-    [EV_LOOP_START] = {"loop_start", {U("loop_id", 32), U("schema_version", 16)}},
-    [EV_LOOP_STOP] = {"loop_stop", {U("loop_id", 32)}},
-    [EV_CONN_OPEN] = {"conn_open",
-                      {U("conn_id", 64), U("loop_id", 32), S("owner_tid", 32), S("fd", 32),
-                       U("schema_version", 16)}},
-    [EV_CONN_CLOSE] = {"conn_close",
-                       {U("conn_id", 64),
-                        S("owner_tid", 32),
-                        U("pending", 32),
-                        U("pending_bytes", 64),
-                        {"reason", REASON_ENUM, 32}}},
-    [EV_HANDOFF_ENQUEUE] = {"handoff_enqueue",
-                            {U("handoff_id", 64),
-                             U("conn_id", 64),
-                             U("seq", 64),
-                             {"mode", MODE_ENUM, 32},
-                             U("bytes", 32),
-                             U("records", 32),
-                             U("queue_depth", 32),
-                             S("owner_tid", 32),
-                             U("spool_ns", 64)}},
-    [EV_HANDOFF_WRITE] = {"handoff_write",
-                          {U("handoff_id", 64),
-                           U("conn_id", 64),
-                           U("seq", 64),
-                           {"mode", MODE_ENUM, 32},
-                           U("bytes", 32),
-                           S("owner_tid", 32),
-                           U("offset", 64)}},
-    [EV_CONN_FLUSH] = {"conn_flush", {U("conn_id", 64), U("bytes_flushed_total", 64)}},
-    [EV_SYNC_WAIT_END] = {"sync_wait_end",
-                          {U("handoff_id", 64), U("conn_id", 64), U("written", 8)}},
-    [EV_HANDOFF_DROP] = {"handoff_drop",
-                         {U("handoff_id", 64), U("conn_id", 64), U("seq", 64), U("bytes", 32)}},
-    [EV_BACKPRESSURE] = {"backpressure",
-                         {U("conn_id", 64), U("queued_bytes", 64), U("waited_ns", 64)}},
-};
-
-/* Labels by value, as enum xtio_mode and enum xtio_close_reason define them. */
-static const char *const mode_labels[] = {"inline", "sync", "async", "batch", "direct"};
-#define MODE_COUNT 5
-enum { MODE_INLINE, MODE_SYNC, MODE_ASYNC, MODE_BATCH, MODE_DIRECT };
-static const char *const reason_labels[] = {"local", "peer", "error", "loop_stop"};
-#define REASON_COUNT 4
+/* The babeltrace2 class a field of the schema must have in the trace. */
+static bt_field_class_type class_of(const struct xtio_schema_field *spec)
+{
+    if (spec->enumeration != XTIO_SCHEMA_ENUM_NONE)
+        return BT_FIELD_CLASS_TYPE_SIGNED_ENUMERATION;
+    return spec->is_signed ? BT_FIELD_CLASS_TYPE_SIGNED_INTEGER
+                           : BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER;
+}
 
 /* ---- What the trace holds, once loaded ------------------------------------------------------- */
 
 struct event {
-    enum event_id id;
+    enum xtio_event_kind id;
     int64_t ts_ns;
     int64_t vtid, vpid;
     char procname[32];
     /* By the index of the field in the schema; signed values are stored as their uint64_t cast. */
-    uint64_t value[MAX_FIELDS];
+    uint64_t value[XTIO_SCHEMA_MAX_FIELDS];
     char label[16]; /* of the event's enumeration field, "" when it has none or it did not map */
 };
 
@@ -185,7 +118,7 @@ struct trace {
     bool out_of_memory;
     /* Shape problems found while decoding, reported by test_schema_shape. */
     struct problems shape;
-    bool shape_reported[EV_COUNT];
+    bool shape_reported[XTIO_EVENT_KIND_COUNT];
     bool context_reported;
     bool unknown_reported;
 };
@@ -264,25 +197,13 @@ static int load_expectations(struct trace *t, const char *path)
 
 /* ---- Decoding events ------------------------------------------------------------------------- */
 
-static int find_field(enum event_id id, const char *name)
+static int find_field(enum xtio_event_kind id, const char *name)
 {
-    for (int i = 0; i < MAX_FIELDS && schema[id].fields[i].name; i++) {
-        if (strcmp(schema[id].fields[i].name, name) == 0)
+    for (int i = 0; i < XTIO_SCHEMA_MAX_FIELDS && spec_of(id, i)->name; i++) {
+        if (strcmp(spec_of(id, i)->name, name) == 0)
             return i;
     }
     return -1;
-}
-
-static const char *kind_name(enum field_kind kind)
-{
-    switch (kind) {
-    case UNSIGNED_INT:
-        return "unsigned integer";
-    case SIGNED_INT:
-        return "signed integer";
-    default:
-        return "signed enumeration";
-    }
 }
 
 static const char *class_type_name(bt_field_class_type type)
@@ -302,19 +223,17 @@ static const char *class_type_name(bt_field_class_type type)
 
 static void decode_field(struct trace *t, struct event *ev, int i, const bt_field *field)
 {
-    const struct field_spec *spec = &schema[ev->id].fields[i];
-    const char *ev_name = schema[ev->id].name;
+    const struct xtio_schema_field *spec = spec_of(ev->id, i);
+    const char *ev_name = xtio_schema_events[ev->id].name;
     const bt_field_class *fc = bt_field_borrow_class_const(field);
     bt_field_class_type type = bt_field_get_class_type(field);
-    bt_field_class_type want = spec->kind == UNSIGNED_INT ? BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER
-                               : spec->kind == SIGNED_INT ? BT_FIELD_CLASS_TYPE_SIGNED_INTEGER
-                                                          : BT_FIELD_CLASS_TYPE_SIGNED_ENUMERATION;
+    bt_field_class_type want = class_of(spec);
     bool report = !t->shape_reported[ev->id];
 
     if (type != want) {
         if (report)
             problem(&t->shape, "xtio:%s.%s is a %s, the schema says %s", ev_name, spec->name,
-                    class_type_name(type), kind_name(spec->kind));
+                    class_type_name(type), class_type_name(want));
         if (!bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_INTEGER))
             return;
     } else if (bt_field_class_integer_get_field_value_range(fc) != spec->bits && report) {
@@ -346,7 +265,7 @@ static void decode_field(struct trace *t, struct event *ev, int i, const bt_fiel
  * changes, so each problem is reported for the first event of a class only. */
 static void decode_payload(struct trace *t, struct event *ev, const bt_event *event)
 {
-    const char *ev_name = schema[ev->id].name;
+    const char *ev_name = xtio_schema_events[ev->id].name;
     const bt_field *payload = bt_event_borrow_payload_field_const(event);
     bool report = !t->shape_reported[ev->id];
 
@@ -356,13 +275,13 @@ static void decode_payload(struct trace *t, struct event *ev, const bt_event *ev
         t->shape_reported[ev->id] = true;
         return;
     }
-    for (int i = 0; i < MAX_FIELDS && schema[ev->id].fields[i].name; i++) {
-        const bt_field *field = bt_field_structure_borrow_member_field_by_name_const(
-            payload, schema[ev->id].fields[i].name);
+    for (int i = 0; i < XTIO_SCHEMA_MAX_FIELDS && spec_of(ev->id, i)->name; i++) {
+        const bt_field *field =
+            bt_field_structure_borrow_member_field_by_name_const(payload, spec_of(ev->id, i)->name);
         if (!field) {
             if (report)
                 problem(&t->shape, "xtio:%s has no field \"%s\"", ev_name,
-                        schema[ev->id].fields[i].name);
+                        spec_of(ev->id, i)->name);
             continue;
         }
         decode_field(t, ev, i, field);
@@ -401,7 +320,7 @@ static bool decode_context(struct trace *t, struct event *ev, const bt_event *ev
             problem(&t->shape,
                     "xtio:%s lacks the vtid/vpid (signed integer) and procname (string) contexts: "
                     "was the session made with `lttng add-context -u -t vtid -t vpid -t procname`?",
-                    schema[ev->id].name);
+                    xtio_schema_events[ev->id].name);
         t->context_reported = true;
         return false;
     }
@@ -426,13 +345,8 @@ static void capture_event(struct trace *t, const bt_message *msg)
         t->unknown_reported = true;
         return;
     }
-    ev.id = EV_COUNT;
-    for (int i = 0; i < EV_COUNT; i++) {
-        if (strcmp(name + 5, schema[i].name) == 0)
-            ev.id = (enum event_id)i;
-    }
-    if (ev.id == EV_COUNT) {
-        problem(&t->shape, "event \"%s\" is not in schema version %d", name, SCHEMA_VERSION);
+    if (!xtio_schema_event_find(name, &ev.id)) {
+        problem(&t->shape, "event \"%s\" is not in schema version %d", name, XTIO_SCHEMA_VERSION);
         return;
     }
     if (!decode_context(t, &ev, event))
@@ -762,7 +676,8 @@ static uint64_t val(const struct event *ev, const char *field)
 {
     int i = find_field(ev->id, field);
     if (i < 0)
-        fail_msg("checker bug: xtio:%s has no field %s in the schema", schema[ev->id].name, field);
+        fail_msg("checker bug: xtio:%s has no field %s in the schema",
+                 xtio_schema_events[ev->id].name, field);
     return ev->value[i];
 }
 
@@ -771,7 +686,7 @@ static int64_t sval(const struct event *ev, const char *field)
     return (int64_t)val(ev, field);
 }
 
-static size_t count_of(const struct trace *t, enum event_id id)
+static size_t count_of(const struct trace *t, enum xtio_event_kind id)
 {
     size_t n = 0;
     for (size_t i = 0; i < t->count; i++)
@@ -782,13 +697,13 @@ static size_t count_of(const struct trace *t, enum event_id id)
 static int mode_of(const struct event *ev)
 {
     uint64_t m = val(ev, "mode");
-    return m < MODE_COUNT ? (int)m : -1;
+    return m < XTIO_SCHEMA_MODE_COUNT ? (int)m : -1;
 }
 
 static const struct event *loop_start_event(const struct trace *t)
 {
     for (size_t i = 0; i < t->count; i++) {
-        if (t->events[i].id == EV_LOOP_START)
+        if (t->events[i].id == XTIO_EVENT_LOOP_START)
             return &t->events[i];
     }
     fail_msg("no xtio:loop_start from the program (pid %" PRId64 ")", t->pid);
@@ -819,16 +734,16 @@ static void test_schema_shape(void **state)
 {
     struct trace *t = *state;
     replay_problems(&t->shape);
-    fail_on_problems(&t->shape, "the trace does not match the xtio schema (xtio_tp.h)");
+    fail_on_problems(&t->shape, "the trace does not match the xtio schema (xtio_schema.h)");
 }
 
 static void test_every_event_present(void **state)
 {
     struct trace *t = *state;
     struct problems p = {0};
-    for (int id = 0; id < EV_COUNT; id++) {
-        if (count_of(t, (enum event_id)id) == 0)
-            problem(&p, "no xtio:%s event", schema[id].name);
+    for (int id = 0; id < XTIO_EVENT_KIND_COUNT; id++) {
+        if (count_of(t, (enum xtio_event_kind)id) == 0)
+            problem(&p, "no xtio:%s event", xtio_schema_events[id].name);
     }
     fail_on_problems(&p, "some events of the schema never appeared");
 }
@@ -839,10 +754,11 @@ static void test_schema_version(void **state)
     struct problems p = {0};
     for (size_t i = 0; i < t->count; i++) {
         const struct event *ev = &t->events[i];
-        if ((ev->id == EV_LOOP_START || ev->id == EV_CONN_OPEN) &&
-            val(ev, "schema_version") != SCHEMA_VERSION)
-            problem(&p, "xtio:%s has schema_version %" PRIu64 ", expected %d", schema[ev->id].name,
-                    val(ev, "schema_version"), SCHEMA_VERSION);
+        if ((ev->id == XTIO_EVENT_LOOP_START || ev->id == XTIO_EVENT_CONN_OPEN) &&
+            val(ev, "schema_version") != XTIO_SCHEMA_VERSION)
+            problem(&p, "xtio:%s has schema_version %" PRIu64 ", expected %d",
+                    xtio_schema_events[ev->id].name, val(ev, "schema_version"),
+                    XTIO_SCHEMA_VERSION);
     }
     fail_on_problems(&p, "wrong schema_version");
 }
@@ -851,19 +767,19 @@ static void test_enum_labels(void **state)
 {
     struct trace *t = *state;
     struct problems p = {0};
-    bool written_in[MODE_COUNT] = {false};
+    bool written_in[XTIO_SCHEMA_MODE_COUNT] = {false};
 
     for (size_t i = 0; i < t->count; i++) {
         const struct event *ev = &t->events[i];
         const char *const *labels;
         uint64_t nlabels, v;
-        if (ev->id == EV_HANDOFF_ENQUEUE || ev->id == EV_HANDOFF_WRITE) {
-            labels = mode_labels;
-            nlabels = MODE_COUNT;
+        if (ev->id == XTIO_EVENT_HANDOFF_ENQUEUE || ev->id == XTIO_EVENT_HANDOFF_WRITE) {
+            labels = xtio_schema_mode_labels;
+            nlabels = XTIO_SCHEMA_MODE_COUNT;
             v = val(ev, "mode");
-        } else if (ev->id == EV_CONN_CLOSE) {
-            labels = reason_labels;
-            nlabels = REASON_COUNT;
+        } else if (ev->id == XTIO_EVENT_CONN_CLOSE) {
+            labels = xtio_schema_close_reason_labels;
+            nlabels = XTIO_SCHEMA_CLOSE_REASON_COUNT;
             v = val(ev, "reason");
         } else {
             continue;
@@ -871,13 +787,14 @@ static void test_enum_labels(void **state)
         if (v >= nlabels || strcmp(ev->label, labels[v]) != 0)
             problem(&p,
                     "xtio:%s has enumeration value %" PRId64 " labelled \"%s\", expected \"%s\"",
-                    schema[ev->id].name, (int64_t)v, ev->label, v < nlabels ? labels[v] : "?");
-        else if (ev->id == EV_HANDOFF_WRITE)
+                    xtio_schema_events[ev->id].name, (int64_t)v, ev->label,
+                    v < nlabels ? labels[v] : "?");
+        else if (ev->id == XTIO_EVENT_HANDOFF_WRITE)
             written_in[v] = true;
     }
-    for (int m = 0; m < MODE_COUNT; m++) {
+    for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
         if (!written_in[m])
-            problem(&p, "no xtio:handoff_write with mode \"%s\"", mode_labels[m]);
+            problem(&p, "no xtio:handoff_write with mode \"%s\"", xtio_schema_mode_labels[m]);
     }
     fail_on_problems(&p, "enumeration labels");
 }
@@ -900,7 +817,7 @@ static void test_contexts_name_the_threads(void **state)
                                                     : NULL;
         if (want && strcmp(ev->procname, want) != 0)
             problem(&p, "xtio:%s on tid %" PRId64 " has procname \"%s\", expected \"%s\"",
-                    schema[ev->id].name, ev->vtid, ev->procname, want);
+                    xtio_schema_events[ev->id].name, ev->vtid, ev->procname, want);
     }
     fail_on_problems(&p, "procname does not name the emitting thread");
 }
@@ -923,19 +840,19 @@ static void test_threads_and_owner_tid(void **state)
 
     for (size_t i = 0; i < t->count; i++) {
         const struct event *ev = &t->events[i];
-        const char *name = schema[ev->id].name;
+        const char *name = xtio_schema_events[ev->id].name;
         bool has_owner = find_field(ev->id, "owner_tid") >= 0;
         int64_t owner = has_owner ? sval(ev, "owner_tid") : 0;
         int64_t want_vtid;
 
         switch (ev->id) {
-        case EV_HANDOFF_ENQUEUE:
-        case EV_SYNC_WAIT_END:
-        case EV_BACKPRESSURE:
+        case XTIO_EVENT_HANDOFF_ENQUEUE:
+        case XTIO_EVENT_SYNC_WAIT_END:
+        case XTIO_EVENT_BACKPRESSURE:
             want_vtid = worker_tid; /* all off-loop producing is done by the worker */
             break;
-        case EV_HANDOFF_WRITE:
-            want_vtid = mode_of(ev) == MODE_DIRECT ? worker_tid : loop_tid;
+        case XTIO_EVENT_HANDOFF_WRITE:
+            want_vtid = mode_of(ev) == XTIO_SCHEMA_MODE_DIRECT ? worker_tid : loop_tid;
             break;
         default:
             want_vtid = loop_tid;
@@ -951,17 +868,20 @@ static void test_threads_and_owner_tid(void **state)
             problem(&p,
                     "xtio:%s has owner_tid %" PRId64 ", but the owning loop runs on tid %" PRId64,
                     name, owner, loop_tid);
-        if (ev->id == EV_HANDOFF_WRITE && mode_of(ev) == MODE_DIRECT && ev->vtid == owner)
+        if (ev->id == XTIO_EVENT_HANDOFF_WRITE && mode_of(ev) == XTIO_SCHEMA_MODE_DIRECT &&
+            ev->vtid == owner)
             problem(&p,
                     "a direct xtio:handoff_write (seq %" PRIu64 ") has vtid == owner_tid %" PRId64
                     ": it should show the foreign writer",
                     val(ev, "seq"), owner);
-        if (ev->id == EV_HANDOFF_WRITE && mode_of(ev) != MODE_DIRECT && ev->vtid != owner)
+        if (ev->id == XTIO_EVENT_HANDOFF_WRITE && mode_of(ev) != XTIO_SCHEMA_MODE_DIRECT &&
+            ev->vtid != owner)
             problem(&p,
                     "a %s xtio:handoff_write (seq %" PRIu64 ") has vtid %" PRId64
                     " != owner_tid %" PRId64,
                     ev->label, val(ev, "seq"), ev->vtid, owner);
-        if ((ev->id == EV_CONN_OPEN || ev->id == EV_CONN_CLOSE) && ev->vtid != owner)
+        if ((ev->id == XTIO_EVENT_CONN_OPEN || ev->id == XTIO_EVENT_CONN_CLOSE) &&
+            ev->vtid != owner)
             problem(&p, "xtio:%s has owner_tid %" PRId64 " but was emitted on tid %" PRId64, name,
                     owner, ev->vtid);
     }
@@ -989,7 +909,7 @@ static void check_handoff(const struct trace *t, struct problems *p, const struc
     size_t outcomes = 0, enqueues = 0;
     for (size_t i = 0; i < n; i++) {
         const struct event *ev = &t->events[refs[i].index];
-        if (ev->id == EV_HANDOFF_ENQUEUE) {
+        if (ev->id == XTIO_EVENT_HANDOFF_ENQUEUE) {
             enqueues++;
             enq = ev;
         } else {
@@ -1012,11 +932,12 @@ static void check_handoff(const struct trace *t, struct problems *p, const struc
                 id, enq->label, val(enq, "seq"));
         return;
     }
-    bool inline_write = out->id == EV_HANDOFF_WRITE && mode_of(out) == MODE_INLINE;
+    bool inline_write =
+        out->id == XTIO_EVENT_HANDOFF_WRITE && mode_of(out) == XTIO_SCHEMA_MODE_INLINE;
     if (!enq) {
         if (!inline_write)
             problem(p, "xtio:%s of handoff %" PRIu64 " has no xtio:handoff_enqueue",
-                    schema[out->id].name, id);
+                    xtio_schema_events[out->id].name, id);
         return;
     }
     if (inline_write) {
@@ -1027,15 +948,16 @@ static void check_handoff(const struct trace *t, struct problems *p, const struc
         problem(p,
                 "handoff %" PRIu64 ": xtio:%s comes before its xtio:handoff_enqueue (%" PRId64
                 " ns earlier)",
-                id, schema[out->id].name, enq->ts_ns - out->ts_ns);
+                id, xtio_schema_events[out->id].name, enq->ts_ns - out->ts_ns);
     if (val(out, "conn_id") != val(enq, "conn_id") || val(out, "seq") != val(enq, "seq") ||
         val(out, "bytes") != val(enq, "bytes"))
         problem(p,
                 "handoff %" PRIu64 ": enqueued as conn %" PRIu64 " seq %" PRIu64 " %" PRIu64
                 " bytes, but xtio:%s says conn %" PRIu64 " seq %" PRIu64 " %" PRIu64 " bytes",
-                id, val(enq, "conn_id"), val(enq, "seq"), val(enq, "bytes"), schema[out->id].name,
-                val(out, "conn_id"), val(out, "seq"), val(out, "bytes"));
-    if (out->id == EV_HANDOFF_WRITE && mode_of(out) != mode_of(enq))
+                id, val(enq, "conn_id"), val(enq, "seq"), val(enq, "bytes"),
+                xtio_schema_events[out->id].name, val(out, "conn_id"), val(out, "seq"),
+                val(out, "bytes"));
+    if (out->id == XTIO_EVENT_HANDOFF_WRITE && mode_of(out) != mode_of(enq))
         problem(p, "handoff %" PRIu64 " was enqueued as %s but written as %s", id, enq->label,
                 out->label);
 }
@@ -1048,8 +970,9 @@ static void test_each_enqueue_has_one_outcome(void **state)
     assert_non_null(refs);
     size_t n = 0;
     for (size_t i = 0; i < t->count; i++) {
-        enum event_id id = t->events[i].id;
-        if (id == EV_HANDOFF_ENQUEUE || id == EV_HANDOFF_WRITE || id == EV_HANDOFF_DROP)
+        enum xtio_event_kind id = t->events[i].id;
+        if (id == XTIO_EVENT_HANDOFF_ENQUEUE || id == XTIO_EVENT_HANDOFF_WRITE ||
+            id == XTIO_EVENT_HANDOFF_DROP)
             refs[n++] = (struct handoff_ref){val(&t->events[i], "handoff_id"), i};
     }
     qsort(refs, n, sizeof(*refs), compare_handoff_ref);
@@ -1069,9 +992,9 @@ static void test_batch_enqueues(void **state)
     uint64_t records = 0;
     for (size_t i = 0; i < t->count; i++) {
         const struct event *ev = &t->events[i];
-        if (ev->id != EV_HANDOFF_ENQUEUE)
+        if (ev->id != XTIO_EVENT_HANDOFF_ENQUEUE)
             continue;
-        if (mode_of(ev) == MODE_BATCH) {
+        if (mode_of(ev) == XTIO_SCHEMA_MODE_BATCH) {
             records += val(ev, "records");
             if (val(ev, "records") < 2 || val(ev, "spool_ns") == 0)
                 problem(&p,
@@ -1100,7 +1023,7 @@ static void test_write_seq_and_offset_per_conn(void **state)
 
     for (size_t i = 0; i < t->count; i++) {
         const struct event *ev = &t->events[i];
-        if (ev->id != EV_HANDOFF_WRITE)
+        if (ev->id != XTIO_EVENT_HANDOFF_WRITE)
             continue;
         uint64_t conn = val(ev, "conn_id"), seq = val(ev, "seq");
         size_t c = 0;
@@ -1140,7 +1063,7 @@ static void test_connections(void **state)
     for (size_t i = 0; i < t->count; i++) {
         const struct event *ev = &t->events[i];
         switch (ev->id) {
-        case EV_CONN_OPEN:
+        case XTIO_EVENT_CONN_OPEN:
             if (val(ev, "loop_id") != loop_id)
                 problem(&p,
                         "xtio:conn_open of conn %" PRIu64 " has loop_id %" PRIu64
@@ -1150,11 +1073,11 @@ static void test_connections(void **state)
                 problem(&p, "xtio:conn_open of conn %" PRIu64 " has fd %" PRId64,
                         val(ev, "conn_id"), sval(ev, "fd"));
             break;
-        case EV_HANDOFF_WRITE:
+        case XTIO_EVENT_HANDOFF_WRITE:
             if (val(ev, "conn_id") == conn_a)
                 written_a += val(ev, "bytes");
             break;
-        case EV_HANDOFF_DROP:
+        case XTIO_EVENT_HANDOFF_DROP:
             drops++;
             drop_bytes += val(ev, "bytes");
             if (val(ev, "conn_id") != conn_b)
@@ -1163,7 +1086,7 @@ static void test_connections(void **state)
                         ") drops",
                         val(ev, "handoff_id"), val(ev, "conn_id"), conn_b);
             break;
-        case EV_CONN_FLUSH:
+        case XTIO_EVENT_CONN_FLUSH:
             if (val(ev, "conn_id") != conn_a)
                 break;
             if (val(ev, "bytes_flushed_total") < flushed_a)
@@ -1171,7 +1094,7 @@ static void test_connections(void **state)
                         flushed_a, val(ev, "bytes_flushed_total"));
             flushed_a = val(ev, "bytes_flushed_total");
             break;
-        case EV_CONN_CLOSE: {
+        case XTIO_EVENT_CONN_CLOSE: {
             uint64_t conn = val(ev, "conn_id");
             bool is_a = conn == conn_a;
             const char *reason = is_a ? "loop_stop" : "local";
@@ -1218,7 +1141,7 @@ static void test_connections(void **state)
     fail_on_problems(&p, "connection life cycle, flushes and drops");
 }
 
-static const struct event *find_handoff_event(const struct trace *t, enum event_id id,
+static const struct event *find_handoff_event(const struct trace *t, enum xtio_event_kind id,
                                               uint64_t handoff_id)
 {
     for (size_t i = 0; i < t->count; i++) {
@@ -1235,10 +1158,10 @@ static void test_sync_wait_end(void **state)
     struct problems p = {0};
     for (size_t i = 0; i < t->count; i++) {
         const struct event *ev = &t->events[i];
-        if (ev->id == EV_HANDOFF_ENQUEUE && mode_of(ev) == MODE_SYNC) {
+        if (ev->id == XTIO_EVENT_HANDOFF_ENQUEUE && mode_of(ev) == XTIO_SCHEMA_MODE_SYNC) {
             size_t ends = 0;
             for (size_t j = 0; j < t->count; j++)
-                ends += t->events[j].id == EV_SYNC_WAIT_END &&
+                ends += t->events[j].id == XTIO_EVENT_SYNC_WAIT_END &&
                         val(&t->events[j], "handoff_id") == val(ev, "handoff_id");
             if (ends != 1)
                 problem(&p,
@@ -1246,12 +1169,12 @@ static void test_sync_wait_end(void **state)
                         "events, expected 1",
                         val(ev, "handoff_id"), val(ev, "seq"), ends);
         }
-        if (ev->id != EV_SYNC_WAIT_END)
+        if (ev->id != XTIO_EVENT_SYNC_WAIT_END)
             continue;
         uint64_t id = val(ev, "handoff_id");
-        const struct event *enq = find_handoff_event(t, EV_HANDOFF_ENQUEUE, id);
-        const struct event *write = find_handoff_event(t, EV_HANDOFF_WRITE, id);
-        if (!enq || mode_of(enq) != MODE_SYNC) {
+        const struct event *enq = find_handoff_event(t, XTIO_EVENT_HANDOFF_ENQUEUE, id);
+        const struct event *write = find_handoff_event(t, XTIO_EVENT_HANDOFF_WRITE, id);
+        if (!enq || mode_of(enq) != XTIO_SCHEMA_MODE_SYNC) {
             problem(&p,
                     "xtio:sync_wait_end names handoff %" PRIu64 ", which is not a sync "
                     "handoff_enqueue of this trace",
@@ -1284,7 +1207,7 @@ static void test_backpressure(void **state)
     uint64_t conn_a = printed_u64(t, "conn_a");
     for (size_t i = 0; i < t->count; i++) {
         const struct event *ev = &t->events[i];
-        if (ev->id == EV_BACKPRESSURE &&
+        if (ev->id == XTIO_EVENT_BACKPRESSURE &&
             (val(ev, "conn_id") != conn_a || val(ev, "waited_ns") == 0))
             problem(&p,
                     "xtio:backpressure on conn %" PRIu64 " waited_ns=%" PRIu64
@@ -1298,34 +1221,35 @@ static void test_counts_match_program(void **state)
 {
     struct trace *t = *state;
     struct problems p = {0};
-    static const enum event_id counted[] = {EV_LOOP_START,  EV_LOOP_STOP,     EV_CONN_OPEN,
-                                            EV_CONN_CLOSE,  EV_SYNC_WAIT_END, EV_HANDOFF_DROP,
-                                            EV_BACKPRESSURE};
+    static const enum xtio_event_kind counted[] = {
+        XTIO_EVENT_LOOP_START,  XTIO_EVENT_LOOP_STOP,     XTIO_EVENT_CONN_OPEN,
+        XTIO_EVENT_CONN_CLOSE,  XTIO_EVENT_SYNC_WAIT_END, XTIO_EVENT_HANDOFF_DROP,
+        XTIO_EVENT_BACKPRESSURE};
     for (size_t i = 0; i < sizeof(counted) / sizeof(counted[0]); i++) {
-        uint64_t want = printed_u64(t, schema[counted[i]].name);
+        uint64_t want = printed_u64(t, xtio_schema_events[counted[i]].name);
         uint64_t got = count_of(t, counted[i]);
         if (got != want)
             problem(&p, "%" PRIu64 " xtio:%s events, the program expects %" PRIu64, got,
-                    schema[counted[i]].name, want);
+                    xtio_schema_events[counted[i]].name, want);
     }
-    for (int m = 0; m < MODE_COUNT; m++) {
+    for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
         uint64_t writes = 0, enqueues = 0;
         for (size_t i = 0; i < t->count; i++) {
             const struct event *ev = &t->events[i];
-            if (ev->id == EV_HANDOFF_WRITE && mode_of(ev) == m)
+            if (ev->id == XTIO_EVENT_HANDOFF_WRITE && mode_of(ev) == m)
                 writes++;
-            else if (ev->id == EV_HANDOFF_ENQUEUE && mode_of(ev) == m)
+            else if (ev->id == XTIO_EVENT_HANDOFF_ENQUEUE && mode_of(ev) == m)
                 enqueues++;
         }
         char key[64];
-        snprintf(key, sizeof(key), "handoff_write.%s", mode_labels[m]);
+        snprintf(key, sizeof(key), "handoff_write.%s", xtio_schema_mode_labels[m]);
         if (writes != printed_u64(t, key))
             problem(&p, "%" PRIu64 " %s xtio:handoff_write events, the program expects %" PRIu64,
-                    writes, mode_labels[m], printed_u64(t, key));
-        snprintf(key, sizeof(key), "handoff_enqueue.%s", mode_labels[m]);
+                    writes, xtio_schema_mode_labels[m], printed_u64(t, key));
+        snprintf(key, sizeof(key), "handoff_enqueue.%s", xtio_schema_mode_labels[m]);
         if (enqueues != printed_u64(t, key))
             problem(&p, "%" PRIu64 " %s xtio:handoff_enqueue events, the program expects %" PRIu64,
-                    enqueues, mode_labels[m], printed_u64(t, key));
+                    enqueues, xtio_schema_mode_labels[m], printed_u64(t, key));
     }
     fail_on_problems(&p, "event counts differ from what handoff_program did");
 }

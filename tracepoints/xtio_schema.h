@@ -1,0 +1,237 @@
+/*
+ * The `xtio` event schema, defined once: its version, its events and their payload fields (name,
+ * width, signedness), and its two enumerations with their labels. Plain C without LTTng, so that
+ * everything that writes or reads the events derives from it: the provider (xtio_tp.h), libxtio,
+ * the analyzers' decoder and core, and the tests' trace checker. docs/tracepoints.md is its
+ * reference; CONTRIBUTING.md says how to add an event or a field.
+ */
+#ifndef XTIO_SCHEMA_H
+#define XTIO_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* The version libxtio emits, in the schema_version field of loop_start and conn_open. */
+#define XTIO_SCHEMA_VERSION     1
+/* The oldest version the analyzers of this tree read. */
+#define XTIO_SCHEMA_VERSION_MIN 1
+
+/* The LTTng-UST provider name: events are named "xtio:<event>" in a trace. */
+#define XTIO_SCHEMA_PROVIDER "xtio"
+
+/* ---- Enumerations -------------------------------------------------------------------------- */
+
+/* Labels are macros because LTTng's enumeration macros take string literals. */
+
+/* `mode`: how a handoff travels (enum xtio_mode in <xtio/xtio.h> has these values). */
+enum xtio_schema_mode {
+    XTIO_SCHEMA_MODE_INLINE = 0,
+    XTIO_SCHEMA_MODE_SYNC = 1,
+    XTIO_SCHEMA_MODE_ASYNC = 2,
+    XTIO_SCHEMA_MODE_BATCH = 3,
+    XTIO_SCHEMA_MODE_DIRECT = 4,
+    XTIO_SCHEMA_MODE_COUNT
+};
+#define XTIO_SCHEMA_MODE_INLINE_LABEL "inline"
+#define XTIO_SCHEMA_MODE_SYNC_LABEL   "sync"
+#define XTIO_SCHEMA_MODE_ASYNC_LABEL  "async"
+#define XTIO_SCHEMA_MODE_BATCH_LABEL  "batch"
+#define XTIO_SCHEMA_MODE_DIRECT_LABEL "direct"
+
+/* `close_reason`: why a connection closed (enum xtio_close_reason in <xtio/xtio.h>). */
+enum xtio_schema_close_reason {
+    XTIO_SCHEMA_CLOSE_LOCAL = 0,
+    XTIO_SCHEMA_CLOSE_PEER = 1,
+    XTIO_SCHEMA_CLOSE_ERROR = 2,
+    XTIO_SCHEMA_CLOSE_LOOP_STOP = 3,
+    XTIO_SCHEMA_CLOSE_REASON_COUNT
+};
+#define XTIO_SCHEMA_CLOSE_LOCAL_LABEL     "local"
+#define XTIO_SCHEMA_CLOSE_PEER_LABEL      "peer"
+#define XTIO_SCHEMA_CLOSE_ERROR_LABEL     "error"
+#define XTIO_SCHEMA_CLOSE_LOOP_STOP_LABEL "loop_stop"
+
+/* Which enumeration a field holds. */
+enum xtio_schema_enum {
+    XTIO_SCHEMA_ENUM_NONE,
+    XTIO_SCHEMA_ENUM_MODE,
+    XTIO_SCHEMA_ENUM_CLOSE_REASON,
+};
+
+struct xtio_schema_enumeration {
+    const char *name;          /* as in the provider: LTTNG_UST_TRACEPOINT_ENUM(xtio, NAME, ...) */
+    const char *const *labels; /* by value, from 0 */
+    unsigned count;
+};
+
+static const char *const xtio_schema_mode_labels[XTIO_SCHEMA_MODE_COUNT] = {
+    [XTIO_SCHEMA_MODE_INLINE] = XTIO_SCHEMA_MODE_INLINE_LABEL,
+    [XTIO_SCHEMA_MODE_SYNC] = XTIO_SCHEMA_MODE_SYNC_LABEL,
+    [XTIO_SCHEMA_MODE_ASYNC] = XTIO_SCHEMA_MODE_ASYNC_LABEL,
+    [XTIO_SCHEMA_MODE_BATCH] = XTIO_SCHEMA_MODE_BATCH_LABEL,
+    [XTIO_SCHEMA_MODE_DIRECT] = XTIO_SCHEMA_MODE_DIRECT_LABEL,
+};
+
+static const char *const xtio_schema_close_reason_labels[XTIO_SCHEMA_CLOSE_REASON_COUNT] = {
+    [XTIO_SCHEMA_CLOSE_LOCAL] = XTIO_SCHEMA_CLOSE_LOCAL_LABEL,
+    [XTIO_SCHEMA_CLOSE_PEER] = XTIO_SCHEMA_CLOSE_PEER_LABEL,
+    [XTIO_SCHEMA_CLOSE_ERROR] = XTIO_SCHEMA_CLOSE_ERROR_LABEL,
+    [XTIO_SCHEMA_CLOSE_LOOP_STOP] = XTIO_SCHEMA_CLOSE_LOOP_STOP_LABEL,
+};
+
+static const struct xtio_schema_enumeration xtio_schema_enumerations[] = {
+    [XTIO_SCHEMA_ENUM_NONE] = {NULL, NULL, 0},
+    [XTIO_SCHEMA_ENUM_MODE] = {"mode", xtio_schema_mode_labels, XTIO_SCHEMA_MODE_COUNT},
+    [XTIO_SCHEMA_ENUM_CLOSE_REASON] = {"close_reason", xtio_schema_close_reason_labels,
+                                       XTIO_SCHEMA_CLOSE_REASON_COUNT},
+};
+
+/* The label of `value` in an enumeration; NULL when the value is not in it. */
+static inline const char *xtio_schema_label(enum xtio_schema_enum enumeration, int64_t value)
+{
+    const struct xtio_schema_enumeration *e = &xtio_schema_enumerations[enumeration];
+    return value >= 0 && value < (int64_t)e->count ? e->labels[value] : NULL;
+}
+
+/* "inline" ... "direct"; NULL for a value out of range. */
+static inline const char *xtio_schema_mode_label(int64_t mode)
+{
+    return xtio_schema_label(XTIO_SCHEMA_ENUM_MODE, mode);
+}
+
+/* ---- Payload fields ------------------------------------------------------------------------ */
+
+/* Every payload field of every event. A field has the same type in every event that carries
+ * it. XTIO_FIELD_NONE ends an event's field list. */
+enum xtio_field {
+    XTIO_FIELD_NONE,
+    XTIO_FIELD_LOOP_ID,
+    XTIO_FIELD_SCHEMA_VERSION,
+    XTIO_FIELD_CONN_ID,
+    XTIO_FIELD_OWNER_TID,
+    XTIO_FIELD_FD,
+    XTIO_FIELD_PENDING,
+    XTIO_FIELD_PENDING_BYTES,
+    XTIO_FIELD_REASON,
+    XTIO_FIELD_HANDOFF_ID,
+    XTIO_FIELD_SEQ,
+    XTIO_FIELD_MODE,
+    XTIO_FIELD_BYTES,
+    XTIO_FIELD_RECORDS,
+    XTIO_FIELD_QUEUE_DEPTH,
+    XTIO_FIELD_SPOOL_NS,
+    XTIO_FIELD_OFFSET,
+    XTIO_FIELD_BYTES_FLUSHED_TOTAL,
+    XTIO_FIELD_WRITTEN,
+    XTIO_FIELD_QUEUED_BYTES,
+    XTIO_FIELD_WAITED_NS,
+    XTIO_FIELD_COUNT
+};
+
+struct xtio_schema_field {
+    const char *name; /* as in the trace IR (the CTF metadata adds a leading '_') */
+    uint8_t bits;     /* integer width */
+    bool is_signed;
+    enum xtio_schema_enum enumeration; /* an enumeration's fields are signed ints */
+};
+
+static const struct xtio_schema_field xtio_schema_fields[XTIO_FIELD_COUNT] = {
+    /* name, bits, signed, enumeration */
+    [XTIO_FIELD_NONE] = {NULL, 0, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_LOOP_ID] = {"loop_id", 32, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_SCHEMA_VERSION] = {"schema_version", 16, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_CONN_ID] = {"conn_id", 64, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_OWNER_TID] = {"owner_tid", 32, true, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_FD] = {"fd", 32, true, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_PENDING] = {"pending", 32, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_PENDING_BYTES] = {"pending_bytes", 64, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_REASON] = {"reason", 32, true, XTIO_SCHEMA_ENUM_CLOSE_REASON},
+    [XTIO_FIELD_HANDOFF_ID] = {"handoff_id", 64, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_SEQ] = {"seq", 64, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_MODE] = {"mode", 32, true, XTIO_SCHEMA_ENUM_MODE},
+    [XTIO_FIELD_BYTES] = {"bytes", 32, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_RECORDS] = {"records", 32, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_QUEUE_DEPTH] = {"queue_depth", 32, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_SPOOL_NS] = {"spool_ns", 64, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_OFFSET] = {"offset", 64, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_BYTES_FLUSHED_TOTAL] = {"bytes_flushed_total", 64, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_WRITTEN] = {"written", 8, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_QUEUED_BYTES] = {"queued_bytes", 64, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_WAITED_NS] = {"waited_ns", 64, false, XTIO_SCHEMA_ENUM_NONE},
+};
+
+/* ---- Events -------------------------------------------------------------------------------- */
+
+enum xtio_event_kind {
+    XTIO_EVENT_LOOP_START,
+    XTIO_EVENT_LOOP_STOP,
+    XTIO_EVENT_CONN_OPEN,
+    XTIO_EVENT_CONN_CLOSE,
+    XTIO_EVENT_HANDOFF_ENQUEUE,
+    XTIO_EVENT_HANDOFF_WRITE,
+    XTIO_EVENT_CONN_FLUSH,
+    XTIO_EVENT_SYNC_WAIT_END,
+    XTIO_EVENT_HANDOFF_DROP,
+    XTIO_EVENT_BACKPRESSURE,
+};
+/* Not an enumerator, so that a switch over the kinds must name each of them (-Wswitch). */
+#define XTIO_EVENT_KIND_COUNT (XTIO_EVENT_BACKPRESSURE + 1)
+
+/* The most payload fields of one event. */
+#define XTIO_SCHEMA_MAX_FIELDS 9
+
+struct xtio_schema_event {
+    const char *name; /* without the "xtio:" provider prefix */
+    /* In the provider's order, ended by XTIO_FIELD_NONE when shorter than the maximum. */
+    enum xtio_field fields[XTIO_SCHEMA_MAX_FIELDS];
+};
+
+static const struct xtio_schema_event xtio_schema_events[XTIO_EVENT_KIND_COUNT] = {
+    [XTIO_EVENT_LOOP_START] = {"loop_start", {XTIO_FIELD_LOOP_ID, XTIO_FIELD_SCHEMA_VERSION}},
+    [XTIO_EVENT_LOOP_STOP] = {"loop_stop", {XTIO_FIELD_LOOP_ID}},
+    [XTIO_EVENT_CONN_OPEN] = {"conn_open",
+                              {XTIO_FIELD_CONN_ID, XTIO_FIELD_LOOP_ID, XTIO_FIELD_OWNER_TID,
+                               XTIO_FIELD_FD, XTIO_FIELD_SCHEMA_VERSION}},
+    [XTIO_EVENT_CONN_CLOSE] = {"conn_close",
+                               {XTIO_FIELD_CONN_ID, XTIO_FIELD_OWNER_TID, XTIO_FIELD_PENDING,
+                                XTIO_FIELD_PENDING_BYTES, XTIO_FIELD_REASON}},
+    [XTIO_EVENT_HANDOFF_ENQUEUE] = {"handoff_enqueue",
+                                    {XTIO_FIELD_HANDOFF_ID, XTIO_FIELD_CONN_ID, XTIO_FIELD_SEQ,
+                                     XTIO_FIELD_MODE, XTIO_FIELD_BYTES, XTIO_FIELD_RECORDS,
+                                     XTIO_FIELD_QUEUE_DEPTH, XTIO_FIELD_OWNER_TID,
+                                     XTIO_FIELD_SPOOL_NS}},
+    [XTIO_EVENT_HANDOFF_WRITE] = {"handoff_write",
+                                  {XTIO_FIELD_HANDOFF_ID, XTIO_FIELD_CONN_ID, XTIO_FIELD_SEQ,
+                                   XTIO_FIELD_MODE, XTIO_FIELD_BYTES, XTIO_FIELD_OWNER_TID,
+                                   XTIO_FIELD_OFFSET}},
+    [XTIO_EVENT_CONN_FLUSH] = {"conn_flush", {XTIO_FIELD_CONN_ID, XTIO_FIELD_BYTES_FLUSHED_TOTAL}},
+    [XTIO_EVENT_SYNC_WAIT_END] = {"sync_wait_end",
+                                  {XTIO_FIELD_HANDOFF_ID, XTIO_FIELD_CONN_ID, XTIO_FIELD_WRITTEN}},
+    [XTIO_EVENT_HANDOFF_DROP] = {"handoff_drop",
+                                 {XTIO_FIELD_HANDOFF_ID, XTIO_FIELD_CONN_ID, XTIO_FIELD_SEQ,
+                                  XTIO_FIELD_BYTES}},
+    [XTIO_EVENT_BACKPRESSURE] = {"backpressure",
+                                 {XTIO_FIELD_CONN_ID, XTIO_FIELD_QUEUED_BYTES,
+                                  XTIO_FIELD_WAITED_NS}},
+};
+
+/* The event of a trace's event name, such as "xtio:loop_start"; false for any other name (another
+ * provider's event, or one of a newer schema). */
+static inline bool xtio_schema_event_find(const char *name, enum xtio_event_kind *kind)
+{
+    static const char prefix[] = XTIO_SCHEMA_PROVIDER ":";
+    if (!name || strncmp(name, prefix, sizeof(prefix) - 1) != 0)
+        return false;
+    name += sizeof(prefix) - 1;
+    for (int k = 0; k < XTIO_EVENT_KIND_COUNT; k++) {
+        if (strcmp(name, xtio_schema_events[k].name) == 0) {
+            *kind = (enum xtio_event_kind)k;
+            return true;
+        }
+    }
+    return false;
+}
+
+#endif
