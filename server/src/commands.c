@@ -3,6 +3,8 @@
  * reply buffer; heavy ones (RANGE, KEYS, DEBUG POPULATE) write their reply to a stream, record by
  * record, from whichever thread runs them. Errors are worded as Redis words them.
  */
+#include "commands.h"
+
 #include "server_internal.h"
 
 #include <errno.h>
@@ -24,7 +26,7 @@ typedef void (*light_fn)(struct client *client, const struct xtio_resp_request *
 struct command {
     const char *name;
     int arity;      /* > 0: exactly that many words; < 0: at least -arity */
-    light_fn light; /* NULL: heavy, run through xtio_client_run_heavy() */
+    light_fn light; /* NULL: heavy, left to the caller of xtio_command_dispatch() */
 };
 
 static bool arg_is(const struct xtio_resp_request *request, size_t index, const char *word)
@@ -136,7 +138,7 @@ static void cmd_quit(struct client *client, const struct xtio_resp_request *requ
 {
     (void)request;
     xtio_resp_simple(&client->reply, "OK");
-    xtio_client_flush_reply(client);
+    xtio_reply_flush(client->conn, &client->reply);
     client->quitting = true;
     xtio_conn_close_when_flushed(client->conn);
 }
@@ -464,7 +466,7 @@ static void reply_unknown_command(struct client *client, const struct xtio_resp_
                     request->argv[0], args);
 }
 
-void xtio_command_dispatch(struct client *client, const struct xtio_resp_request *request)
+bool xtio_command_dispatch(struct client *client, const struct xtio_resp_request *request)
 {
     const struct command *command = NULL;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -475,14 +477,14 @@ void xtio_command_dispatch(struct client *client, const struct xtio_resp_request
     }
     if (!command) {
         reply_unknown_command(client, request);
-        return;
+        return false;
     }
     size_t argc = request->argc;
     if ((command->arity > 0 && argc != (size_t)command->arity) ||
         (command->arity < 0 && argc < (size_t)-command->arity)) {
         xtio_resp_error(&client->reply, "ERR wrong number of arguments for '%s' command",
                         command->name);
-        return;
+        return false;
     }
     if (command->light) {
         command->light(client, request);
@@ -493,6 +495,7 @@ void xtio_command_dispatch(struct client *client, const struct xtio_resp_request
         xtio_resp_error(&client->reply,
                         "ERR wrong number of arguments for 'debug|populate' command");
     } else {
-        xtio_client_run_heavy(client, request);
+        return true; /* heavy */
     }
+    return false;
 }

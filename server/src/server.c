@@ -3,6 +3,10 @@
  * libxtio connections, request parsing, keeping replies in request order while a heavy command
  * streams from a worker, and the graceful stop.
  */
+#include "server.h"
+
+#include "commands.h"
+#include "reply.h"
 #include "server_internal.h"
 
 #include <errno.h>
@@ -27,6 +31,8 @@ static uint64_t monotonic_ns(void)
 /* Inline mode's paused commands (see run_inline_turn()). */
 static void resume_paused(struct client *client);
 static void drop_paused(struct client *client);
+/* Runs a heavy command: on a worker through the handoff, or on the loop itself in inline mode. */
+static void run_heavy(struct client *client, const struct xtio_resp_request *request);
 
 /* ---- Clients ---------------------------------------------------------------------------- */
 
@@ -38,16 +44,6 @@ static void client_unref(struct client *client)
     xtio_resp_parser_destroy(client->parser);
     xtio_buf_free(&client->reply);
     free(client);
-}
-
-void xtio_client_flush_reply(struct client *client)
-{
-    if (client->reply.failed) {
-        xtio_conn_close(client->conn); /* a partial reply would desynchronise the client */
-    } else if (client->reply.len) {
-        xtio_conn_send(client->conn, XTIO_MODE_INLINE, client->reply.data, client->reply.len);
-    }
-    xtio_buf_reset(&client->reply);
 }
 
 static void process_requests(struct client *client)
@@ -62,7 +58,7 @@ static void process_requests(struct client *client)
             /* The stream cannot be resynchronised: answer, then close once that is sent. */
             atomic_fetch_add(&server->protocol_errors, 1);
             xtio_resp_error(&client->reply, "ERR %s", xtio_resp_parser_error(client->parser));
-            xtio_client_flush_reply(client);
+            xtio_reply_flush(client->conn, &client->reply);
             client->quitting = true;
             xtio_conn_close_when_flushed(client->conn);
             break;
@@ -72,8 +68,9 @@ static void process_requests(struct client *client)
             break;
         }
         atomic_fetch_add(&server->commands_processed, 1);
-        xtio_command_dispatch(client, &request);
-        xtio_client_flush_reply(client);
+        if (xtio_command_dispatch(client, &request))
+            run_heavy(client, &request);
+        xtio_reply_flush(client->conn, &client->reply);
     }
 }
 
@@ -189,44 +186,11 @@ struct heavy_job {
     bool out_open;
 };
 
-static void stream_open(struct stream *out, xtio_conn *conn, enum xtio_mode mode,
-                        size_t batch_bytes)
-{
-    *out = (struct stream){.conn = conn, .mode = mode};
-    xtio_buf_init(&out->record);
-    if (mode == XTIO_MODE_BATCH)
-        out->error = xtio_spool_create(&out->spool, conn, batch_bytes);
-}
-
-/* Hands off what a batch stream still spools. */
-static void stream_close(struct stream *out)
-{
-    if (out->spool) {
-        int rc = xtio_spool_destroy(out->spool);
-        if (!out->error)
-            out->error = rc;
-        out->spool = NULL;
-    }
-    xtio_buf_free(&out->record);
-}
-
-void xtio_stream_send(struct stream *out)
-{
-    if (!out->error && out->record.failed)
-        out->error = -ENOMEM;
-    if (!out->error && out->record.len) {
-        out->error = out->spool
-                         ? xtio_spool_append(out->spool, out->record.data, out->record.len)
-                         : xtio_conn_send(out->conn, out->mode, out->record.data, out->record.len);
-    }
-    xtio_buf_reset(&out->record);
-}
-
 static void free_job(struct heavy_job *job)
 {
     atomic_fetch_sub(&job->client->ctx->server->heavy_running, 1);
     if (job->out_open)
-        stream_close(&job->out);
+        xtio_stream_close(&job->out);
     xtio_heavy_destroy(job->run);
     for (size_t i = 0; i < job->argc; i++)
         free(job->argv[i]);
@@ -271,7 +235,7 @@ static struct heavy_job *create_job(struct client *client, const struct xtio_res
 
 static void open_job_stream(struct heavy_job *job, enum xtio_mode mode)
 {
-    stream_open(&job->out, job->conn, mode, job->client->ctx->server->config.batch_bytes);
+    xtio_stream_open(&job->out, job->conn, mode, job->client->ctx->server->config.batch_bytes);
     job->out_open = true;
 }
 
@@ -281,7 +245,7 @@ static void finish_job(struct heavy_job *job, bool resume)
 {
     struct client *client = job->client;
     if (job->out_open) {
-        stream_close(&job->out);
+        xtio_stream_close(&job->out);
         job->out_open = false;
     }
     client->busy = false;
@@ -310,7 +274,7 @@ static void run_heavy_job(void *arg, bool cancelled)
         while (!xtio_heavy_step(job->run, &job->out))
             continue;
     }
-    stream_close(&job->out); /* the last spooled chunk goes before the completion below */
+    xtio_stream_close(&job->out); /* the last spooled chunk goes before the completion below */
     job->out_open = false;
     if (xtio_loop_post(job->client->ctx->loop, heavy_done, job) != 0)
         free_job(job); /* the loop is stopping: nothing more will be read from this client */
@@ -360,7 +324,7 @@ static void drop_paused(struct client *client)
         finish_job(job, false);
 }
 
-void xtio_client_run_heavy(struct client *client, const struct xtio_resp_request *request)
+static void run_heavy(struct client *client, const struct xtio_resp_request *request)
 {
     struct xtio_server *server = client->ctx->server;
     atomic_fetch_add(&server->heavy_commands, 1);
@@ -372,7 +336,8 @@ void xtio_client_run_heavy(struct client *client, const struct xtio_resp_request
     client->busy = true;
     xtio_conn_set_reading(client->conn, false); /* the client waits; let TCP push back */
     if (server->config.handoff == XTIO_MODE_INLINE) {
-        xtio_client_flush_reply(client); /* keep the order of replies already built */
+        /* Keep the order of replies already built. */
+        xtio_reply_flush(client->conn, &client->reply);
         open_job_stream(job, XTIO_MODE_INLINE);
         if (run_inline_turn(job))
             finish_job(job, false);

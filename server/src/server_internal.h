@@ -1,6 +1,7 @@
 /*
  * Private to xtio-server: the state that server.c (lifecycle, sockets, clients) and commands.c
- * (what each command does) share.
+ * (what each command does) share: the server, its loops and its clients. Functions live in the
+ * headers of the files that own them (commands.h, reply.h, server.h).
  */
 #ifndef XTIO_SERVER_SERVER_INTERNAL_H
 #define XTIO_SERVER_SERVER_INTERNAL_H
@@ -8,7 +9,6 @@
 #include "buf.h"
 #include "config.h"
 #include "resp_parser.h"
-#include "server.h"
 #include "store.h"
 #include "workers.h"
 
@@ -57,33 +57,5 @@ struct client {
     bool quitting; /* QUIT or shutdown: no more requests are served */
     struct heavy_job *paused; /* inline mode: a command waiting for the client to read (owned) */
 };
-
-/* The output of a command that may run on a worker: records handed off in the server's mode. */
-struct stream {
-    xtio_conn *conn; /* weak: the job holds the reference */
-    enum xtio_mode mode;
-    xtio_spool *spool; /* owned, batch mode only */
-    struct xtio_buf record;
-    int error; /* sticky: first failed handoff (-EPIPE once the client is gone) */
-};
-
-/* Sends client->reply from the loop thread, then empties it. */
-void xtio_client_flush_reply(struct client *client);
-/* Runs a heavy command: on a worker through the handoff, or on the loop itself in inline mode. */
-void xtio_client_run_heavy(struct client *client, const struct xtio_resp_request *request);
-
-/* Executes one request on the loop thread (commands.c). */
-void xtio_command_dispatch(struct client *client, const struct xtio_resp_request *request);
-/* A heavy command's work (commands.c), run in steps from any thread: create it over the job's
- * arguments (which must outlive it), call step until it returns true (each step writes at most one
- * store batch to `out`), destroy it. */
-struct xtio_heavy_run;
-struct xtio_heavy_run *xtio_heavy_create(struct xtio_server *server, size_t argc, char *const *argv,
-                                         const size_t *argv_len);
-bool xtio_heavy_step(struct xtio_heavy_run *run, struct stream *out);
-void xtio_heavy_destroy(struct xtio_heavy_run *run);
-
-/* Hands the current record off and empties it; keeps the first error. */
-void xtio_stream_send(struct stream *out);
 
 #endif
