@@ -2,7 +2,7 @@
  * The mix itself: hiredis async connections on one libevent base per client thread, each keeping
  * --pipeline requests in flight and checking every reply as it lands.
  */
-#include "xtio_load.h"
+#include "drive.h"
 
 #include <event2/event.h>
 #include <hiredis/adapters/libevent.h>
@@ -10,7 +10,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Keys each connection SETs, cycled, so a long run does not grow the store without bound. */
 #define SET_SLOTS        64
@@ -57,46 +56,9 @@ struct worker {
     pthread_t thread;
 };
 
-uint64_t xtio_load_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t xtio_load_rand(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static uint64_t below(uint64_t *state, uint64_t bound)
 {
     return bound ? xtio_load_rand(state) % bound : 0;
-}
-
-void xtio_load_stats_init(struct xtio_load_stats *stats)
-{
-    memset(stats, 0, sizeof(*stats));
-    for (int k = 0; k < XTIO_LOAD_KINDS; k++)
-        xtio_load_hist_init(&stats->latency[k]);
-}
-
-void xtio_load_stats_merge(struct xtio_load_stats *into, const struct xtio_load_stats *from)
-{
-    for (int k = 0; k < XTIO_LOAD_KINDS; k++) {
-        into->replies[k] += from->replies[k];
-        xtio_load_hist_merge(&into->latency[k], &from->latency[k]);
-    }
-    into->records += from->records;
-    into->keys_listed += from->keys_listed;
-    into->reply_bytes += from->reply_bytes;
-    into->heavy_records += from->heavy_records;
-    into->heavy_bytes += from->heavy_bytes;
-    into->light_replies += from->light_replies;
-    into->light_bytes += from->light_bytes;
 }
 
 /* ---- Requests -------------------------------------------------------------------------------- */

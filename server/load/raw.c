@@ -3,7 +3,7 @@
  * nor read it slowly: the disconnect storm and the slow reader. Both check what they do read
  * with the streaming RANGE checker.
  */
-#include "xtio_load.h"
+#include "raw.h"
 
 #include <errno.h>
 #include <netdb.h>

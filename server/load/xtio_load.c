@@ -1,8 +1,10 @@
 /*
  * xtio-load's entry point: the control connection (FLUSHALL, DEBUG POPULATE, INFO), the run's
- * phases, the mismatch and error logs, and the text or JSON report.
+ * phases, and the text or JSON report.
  */
-#include "xtio_load.h"
+#include "drive.h"
+#include "raw.h"
+#include "run.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -10,71 +12,32 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Messages of each log kept for the report; the rest are only counted. */
-#define LOG_KEEP  10
 /* Handoff modes an INFO reply may list. */
 #define MAX_MODES 8
 
 /* ---- Logs ------------------------------------------------------------------------------------ */
 
-struct log {
-    const char *name, *plural;
-    atomic_uint_fast64_t count;
-    char first[LOG_KEEP][XTIO_LOAD_MSG_MAX + 256];
-};
-
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct log mismatches = {.name = "mismatch", .plural = "mismatches"};
-static struct log errors = {.name = "connection error", .plural = "connection errors"};
-
-static void log_add(struct log *log, const char *format, va_list ap)
-{
-    uint64_t index = atomic_fetch_add(&log->count, 1);
-    if (index >= LOG_KEEP)
-        return;
-    pthread_mutex_lock(&log_lock);
-    vsnprintf(log->first[index], sizeof(log->first[index]), format, ap);
-    pthread_mutex_unlock(&log_lock);
-}
-
-void xtio_load_mismatch(const char *format, ...)
-{
-    va_list ap;
-    va_start(ap, format);
-    log_add(&mismatches, format, ap);
-    va_end(ap);
-}
-
-void xtio_load_error(const char *format, ...)
-{
-    va_list ap;
-    va_start(ap, format);
-    log_add(&errors, format, ap);
-    va_end(ap);
-}
-
-static void print_log(struct log *log)
+static void print_log(struct xtio_load_log *log)
 {
     uint64_t count = atomic_load(&log->count);
     if (!count)
         return;
-    uint64_t shown = count < LOG_KEEP ? count : LOG_KEEP;
+    uint64_t shown = count < XTIO_LOAD_LOG_KEEP ? count : XTIO_LOAD_LOG_KEEP;
     fprintf(stderr, "xtio-load: %" PRIu64 " %s; the first %" PRIu64 ":\n", count,
             count == 1 ? log->name : log->plural, shown);
     for (uint64_t i = 0; i < shown; i++)
         fprintf(stderr, "  %s\n", log->first[i]);
 }
 
-static json_t *log_json(struct log *log)
+static json_t *log_json(struct xtio_load_log *log)
 {
     uint64_t count = atomic_load(&log->count);
     json_t *first = json_array();
-    for (uint64_t i = 0; i < count && i < LOG_KEEP; i++)
+    for (uint64_t i = 0; i < count && i < XTIO_LOAD_LOG_KEEP; i++)
         json_array_append_new(first, json_string(log->first[i]));
     return json_pack("{s:I, s:o}", "count", (json_int_t)count, "first", first);
 }
@@ -346,7 +309,8 @@ static void report_text(const struct result *r, const struct xtio_load_hist *all
     }
     printf("verified:   %" PRIu64 " replies, %" PRIu64 " mismatches, %" PRIu64
            " connection errors\n",
-           replies, (uint64_t)atomic_load(&mismatches.count), (uint64_t)atomic_load(&errors.count));
+           replies, (uint64_t)atomic_load(&xtio_load_mismatches.count),
+           (uint64_t)atomic_load(&xtio_load_errors.count));
 }
 
 static json_t *hist_json(const struct xtio_load_hist *h)
@@ -397,7 +361,7 @@ static void report_json(const struct result *r, const struct xtio_load_hist *all
         per_second(st->records, r->elapsed), "reply_bytes", (json_int_t)st->reply_bytes,
         "mb_per_second", per_second(st->reply_bytes, r->elapsed) / 1e6, "keys_listed",
         (json_int_t)st->keys_listed, "by_kind", by_kind, "latency_us", latency, "mismatches",
-        log_json(&mismatches), "errors", log_json(&errors));
+        log_json(&xtio_load_mismatches), "errors", log_json(&xtio_load_errors));
     const struct xtio_load_side *sd = &r->side;
     if (cfg->storm)
         json_object_set_new(
@@ -553,25 +517,27 @@ int main(int argc, char **argv)
         xtio_load_hist_merge(&all, &r.stats.latency[k]);
     struct comparison cmp;
     compare(&r, &cmp);
-    bool ok = atomic_load(&mismatches.count) == 0 && atomic_load(&errors.count) == 0;
+    bool ok =
+        atomic_load(&xtio_load_mismatches.count) == 0 && atomic_load(&xtio_load_errors.count) == 0;
     if (setup_ok) {
         if (cfg.json)
             report_json(&r, &all, &cmp, ok);
         else
             report_text(&r, &all, &cmp);
     }
-    print_log(&mismatches);
-    if (atomic_load(&mismatches.count))
+    print_log(&xtio_load_mismatches);
+    if (atomic_load(&xtio_load_mismatches.count))
         fprintf(stderr,
                 "xtio-load: note: DEBUG POPULATE leaves existing keys alone, so keys left "
                 "by an earlier run with another --value-size, or other keys under \"%s:\", "
                 "show up as mismatches; --flush starts from an empty store\n",
                 cfg.prefix);
-    print_log(&errors);
+    print_log(&xtio_load_errors);
     if (!ok)
         fprintf(stderr,
                 "xtio-load: FAILED: %" PRIu64 " mismatches, %" PRIu64 " connection errors\n",
-                (uint64_t)atomic_load(&mismatches.count), (uint64_t)atomic_load(&errors.count));
+                (uint64_t)atomic_load(&xtio_load_mismatches.count),
+                (uint64_t)atomic_load(&xtio_load_errors.count));
     xtio_load_keyset_fini(&ks);
     return ok ? 0 : 1;
 }
