@@ -18,10 +18,13 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "xtio_schema.h"
 #include "process.h"
 
 /* The channel every xtio event goes to, so that --subbuf-size and --num-subbuf apply to them. */
 #define CHANNEL          "xtio"
+/* The xtio events, and LTTng-UST's statedump event that names each process after its program. */
+#define EVENTS           XTIO_SCHEMA_PROVIDER ":*,lttng_ust_statedump:procname"
 /* An lttng command that has not answered by then never will (`stop` waits for the consumer to
  * write the buffers out, which takes a few seconds at most). */
 #define LTTNG_TIMEOUT_S  120
@@ -291,7 +294,7 @@ static bool configure_session(struct capture *cap)
     channel[n] = NULL;
     return lttng(cap, channel) &&
            lttng(cap, (const char *[]){"enable-event", "-u", "-s", cap->session, "-c", CHANNEL,
-                                       "xtio:*", NULL}) &&
+                                       EVENTS, NULL}) &&
            lttng(cap, (const char *[]){"add-context", "-u", "-s", cap->session, "-c", CHANNEL, "-t",
                                        "vtid", "-t", "vpid", "-t", "procname", NULL});
 }

@@ -78,10 +78,16 @@ struct class_info {
      * is read. */
     enum xtio_field mismatch;
     struct member schema_version;
+    /* lttng_ust_statedump:procname, with its payload's program name and the vpid context */
+    bool names_program;
+    struct member program;
     struct member vtid, vpid; /* in the common context */
     struct member procname;
     bool has_clock; /* its stream class has a default clock class */
 };
+
+/* LTTng-UST's event naming a process after its program, at each statedump. */
+#define PROGRAM_NAME_EVENT "lttng_ust_statedump:procname"
 
 struct xtio_bt2_decoder {
     struct class_info *classes; /* owned */
@@ -128,12 +134,34 @@ static struct member find_member(const bt_field_class *structure, const char *na
     return found;
 }
 
+/* The context fields of a class: vtid, vpid and procname, which `lttng add-context -u -t vtid -t
+ * vpid -t procname` puts in the common context. A missing one is left unset: the core decides
+ * whether it can do without. */
+static void describe_context(struct class_info *info, const bt_event_class *cls)
+{
+    const bt_stream_class *stream_class = bt_event_class_borrow_stream_class_const(cls);
+    const bt_field_class *ctx =
+        bt_stream_class_borrow_event_common_context_field_class_const(stream_class);
+    info->vtid = find_member(ctx, "vtid", false);
+    info->vpid = find_member(ctx, "vpid", false);
+    info->procname = find_member(ctx, "procname", true);
+    info->has_clock = bt_stream_class_borrow_default_clock_class_const(stream_class) != NULL;
+}
+
 static void describe_class(struct class_info *info, const bt_event_class *cls)
 {
-    info->xtio = xtio_schema_event_find(bt_event_class_get_name(cls), &info->kind);
+    const char *name = bt_event_class_get_name(cls);
+    const bt_field_class *payload = bt_event_class_borrow_payload_field_class_const(cls);
+    if (name && strcmp(name, PROGRAM_NAME_EVENT) == 0) {
+        describe_context(info, cls);
+        info->program = find_member(payload, "procname", true);
+        info->names_program = info->program.index >= 0 && info->vpid.index >= 0;
+        return;
+    }
+    info->xtio = xtio_schema_event_find(name, &info->kind);
     if (!info->xtio)
         return;
-    const bt_field_class *payload = bt_event_class_borrow_payload_field_class_const(cls);
+    describe_context(info, cls);
     const enum xtio_field *fields = xtio_schema_events[info->kind].fields;
     info->mismatch = XTIO_FIELD_NONE;
     for (int i = 0; i < XTIO_SCHEMA_MAX_FIELDS && fields[i] != XTIO_FIELD_NONE; i++) {
@@ -146,16 +174,6 @@ static void describe_class(struct class_info *info, const bt_event_class *cls)
     }
     info->schema_version =
         find_member(payload, xtio_schema_fields[XTIO_FIELD_SCHEMA_VERSION].name, false);
-    /* vtid, vpid and procname, which `lttng add-context -u -t vtid -t vpid -t procname` puts in
-     * the common context. A missing one is left unset: the core decides whether it can do
-     * without. */
-    const bt_stream_class *stream_class = bt_event_class_borrow_stream_class_const(cls);
-    const bt_field_class *ctx =
-        bt_stream_class_borrow_event_common_context_field_class_const(stream_class);
-    info->vtid = find_member(ctx, "vtid", false);
-    info->vpid = find_member(ctx, "vpid", false);
-    info->procname = find_member(ctx, "procname", true);
-    info->has_clock = bt_stream_class_borrow_default_clock_class_const(stream_class) != NULL;
 }
 
 static const struct class_info *class_info(xtio_bt2_decoder *d, const bt_event_class *cls)
@@ -265,6 +283,15 @@ enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, con
     if (!info) {
         snprintf(why, why_size, "Failed to remember an event class: error=\"%s\"", "out of memory");
         return XTIO_BT2_DECODE_NO_MEMORY;
+    }
+    if (info->names_program) {
+        const bt_field *ctx = bt_event_borrow_common_context_field_const(event);
+        const bt_field *payload = bt_event_borrow_payload_field_const(event);
+        ev->vpid = (int64_t)read_integer(ctx, info->vpid);
+        ev->procname =
+            bt_field_string_get_value(bt_field_structure_borrow_member_field_by_index_const(
+                payload, (uint64_t)info->program.index));
+        return XTIO_BT2_DECODE_PROGRAM_NAME;
     }
     if (!info->xtio)
         return XTIO_BT2_DECODE_IGNORED;

@@ -18,6 +18,9 @@ enum xtio_bt2_decode_status {
     /* Not ours: another provider's event, or an `xtio` event this build does not know (newer
      * schemas may add events, which readers must ignore: docs/tracepoints.md, Versioning). */
     XTIO_BT2_DECODE_IGNORED,
+    /* LTTng-UST's lttng_ust_statedump:procname: only `vpid` and `procname` are set, to the
+     * process and its program's name (see xtio_analysis_name_process()). */
+    XTIO_BT2_DECODE_PROGRAM_NAME,
     /* An `xtio` event whose fields are not those of the schema; `why` says which. What could be
      * read is filled in, schema_version included, so that the caller can let the core name the
      * version mismatch, which is the likelier explanation. */

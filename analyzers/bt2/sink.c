@@ -382,6 +382,9 @@ static int handle_event(struct xtio_bt2_sink *sink, const bt_message *msg)
     switch (xtio_bt2_decode_event(sink->decoder, msg, ev, why, sizeof(why))) {
     case XTIO_BT2_DECODE_IGNORED:
         return 0;
+    case XTIO_BT2_DECODE_PROGRAM_NAME:
+        rc = xtio_analysis_name_process(sink->analysis, ev->vpid, ev->procname);
+        return rc < 0 ? core_failed(sink, "name a process", rc) : 0;
     case XTIO_BT2_DECODE_NO_MEMORY:
         BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(sink->self, "%s", why);
         return -1;

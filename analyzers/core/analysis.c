@@ -194,6 +194,7 @@ void xtio_analysis_destroy(xtio_analysis *analysis)
         return;
     clear_map(&analysis->processes, free_process_value);
     clear_map(&analysis->threads, free);
+    clear_map(&analysis->programs, free);
     xtio__handoffs_fini(&analysis->handoffs);
     clear_map(&analysis->conns, free_conn_value);
     clear_map(&analysis->conn_rows, free_row_value);
@@ -328,10 +329,11 @@ end:
     return status;
 }
 
-/* Names the thread after its first named event, and the process after the most telling thread
- * seen: its main thread (tid == pid) carries the program's name, a loop thread the next best.
- * LTTng-UST reads a thread's procname once, before its first event, so that a trace carries one
- * name per thread: comparing every event's name with it would only cost a string read. */
+/* Names the thread after its first named event, and the process after its main thread (tid ==
+ * pid), which carries the program's name, unless the program's name itself is known
+ * (xtio_analysis_name_process()). LTTng-UST reads a thread's procname once, before its first
+ * event, so that a trace carries one name per thread: comparing every event's name with it would
+ * only cost a string read. */
 static int note_thread(xtio_analysis *analysis, struct process *process,
                        const struct xtio_event *event)
 {
@@ -357,18 +359,10 @@ static int note_thread(xtio_analysis *analysis, struct process *process,
             free(thread);
             goto end;
         }
+        if (event->vtid == event->vpid)
+            copy_name(process->name, event->procname);
     }
     *cached = thread;
-
-    enum name_source source = NAME_FIRST_EVENT;
-    if (event->vtid == event->vpid)
-        source = NAME_MAIN_THREAD;
-    else if (event->kind == XTIO_EVENT_LOOP_START)
-        source = NAME_LOOP_THREAD;
-    if (source > process->name_source) {
-        copy_name(process->name, event->procname);
-        process->name_source = source;
-    }
 end:
     return status;
 }
@@ -1188,7 +1182,36 @@ void xtio_analysis_feed_discard(xtio_analysis *analysis, const struct xtio_disca
     analysis->has_ranged_discard = true;
 }
 
+int xtio_analysis_name_process(xtio_analysis *analysis, int64_t vpid, const char *program)
+{
+    if (!analysis || !program || analysis->finished)
+        return -EINVAL;
+    if (analysis->status)
+        return analysis->status;
+    char *name = xtio__map_get(&analysis->programs, vpid, 0);
+    if (!name) {
+        name = malloc(NAME_SIZE);
+        if (!name || xtio__map_put(&analysis->programs, vpid, 0, name) != 0) {
+            free(name);
+            return refuse(analysis, -ENOMEM, NOMEM_MESSAGE);
+        }
+    }
+    copy_name(name, program);
+    return 0;
+}
+
 /* ---- The end of the trace ---------------------------------------------------------------- */
+
+/* Processes take their program's name, when the trace gave it. */
+static void name_processes(xtio_analysis *analysis)
+{
+    for (size_t i = 0; i < analysis->processes.cap; i++) {
+        struct process *process = analysis->processes.slots[i].value;
+        const char *program = process ? xtio__map_get(&analysis->programs, process->vpid, 0) : NULL;
+        if (program)
+            copy_name(process->name, program);
+    }
+}
 
 /* A handoff still queued at the end. */
 static int settle_in_flight(void *data, int64_t vpid, uint64_t handoff_id,
@@ -1245,6 +1268,7 @@ int xtio_analysis_finish(xtio_analysis *analysis)
         goto end;
     }
 
+    name_processes(analysis);
     status = xtio__handoffs_visit(&analysis->handoffs, settle_in_flight, analysis);
     if (status) {
         refuse(analysis, status, NOMEM_MESSAGE);

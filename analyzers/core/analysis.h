@@ -82,6 +82,10 @@ void xtio_analysis_destroy(xtio_analysis *analysis);
  * when another shares its timestamp). A refused event is not kept. */
 int xtio_analysis_feed_event(xtio_analysis *analysis, const struct xtio_event *event);
 void xtio_analysis_feed_discard(xtio_analysis *analysis, const struct xtio_discard *discard);
+/* Names process `vpid` after its program (LTTng-UST's lttng_ust_statedump:procname event), at
+ * any time before finish: the name a report gives the process, over its main thread's procname.
+ * A process without xtio events is not reported. 0, -ENOMEM (sticky), or -EINVAL. */
+int xtio_analysis_name_process(xtio_analysis *analysis, int64_t vpid, const char *program);
 /* The trace ended: what is still in flight becomes incomplete, unknown or lost. Once. Returns
  * the sticky input error if there is one, and -ENODATA when no `xtio` event was fed at all
  * (xtio_analysis_error() then says which events to enable). */
@@ -145,7 +149,9 @@ struct xtio_mode_summary {
 /* One process: everything that is not per mode. */
 struct xtio_process_summary {
     int64_t vpid;
-    const char *name; /* weak: owned by the analysis; "" when no procname was recorded */
+    /* weak: owned by the analysis. The program's name (lttng_ust_statedump:procname), else its
+     * main thread's procname; "" when neither was recorded. */
+    const char *name;
     uint64_t events;
     uint64_t schema_checked; /* loop_start and conn_open events whose version was checked */
     uint64_t findings_total;

@@ -91,12 +91,9 @@ struct idset {
     size_t cap;
 };
 
-enum name_source { NAME_NONE, NAME_FIRST_EVENT, NAME_LOOP_THREAD, NAME_MAIN_THREAD };
-
 struct process {
     int64_t vpid;
-    char name[NAME_SIZE];
-    enum name_source name_source;
+    char name[NAME_SIZE]; /* its program's, else its main thread's; "" when unknown */
     uint64_t events;
     uint64_t first_ns;
     uint64_t last_ns;
@@ -174,6 +171,7 @@ struct xtio_analysis {
 
     struct xtio__map processes;     /* (vpid, 0) -> owned struct process */
     struct xtio__map threads;       /* (vpid, tid) -> owned struct thread */
+    struct xtio__map programs;      /* (vpid, 0) -> owned char[NAME_SIZE]: the program's name */
     struct xtio__handoffs handoffs; /* (vpid, handoff_id) -> in flight */
     struct xtio__map conns;         /* (vpid, conn_id) -> owned struct conn_state */
     struct xtio__map conn_rows;     /* (vpid, conn_id) -> owned struct row */

@@ -69,6 +69,15 @@ static void print_ts(FILE *out, uint64_t ns)
     fprintf(out, "%" PRIu64 ".%09" PRIu64 " s", ns / 1000000000u, ns % 1000000000u);
 }
 
+/* "xtio-server (pid 4401)", or "pid 4401" for a process the trace does not name. */
+static void print_process_name(FILE *out, const struct process *process)
+{
+    if (process->name[0])
+        fprintf(out, "%s (pid %" PRId64 ")", process->name, process->vpid);
+    else
+        fprintf(out, "pid %" PRId64, process->vpid);
+}
+
 static void print_thread(FILE *out, const xtio_analysis *analysis, int64_t vpid, int64_t tid)
 {
     const char *name = xtio__thread_name(analysis, vpid, tid);
@@ -183,9 +192,9 @@ static void print_sample(FILE *out, const xtio_analysis *analysis, const struct 
 {
     fprintf(out, "    - ");
     print_ts(out, s->ts_ns);
-    fprintf(out, ": xtio:%s in %s (pid %" PRId64 "), conn %" PRIu64,
-            xtio_schema_events[s->event].name, process->name[0] ? process->name : "?",
-            process->vpid, s->conn_id);
+    fprintf(out, ": xtio:%s in ", xtio_schema_events[s->event].name);
+    print_process_name(out, process);
+    fprintf(out, ", conn %" PRIu64, s->conn_id);
     if (s->has_handoff)
         fprintf(out, ", handoff %" PRIu64 ", seq %" PRIu64, s->handoff_id, s->seq);
     if (s->has_prev_seq)
@@ -296,11 +305,10 @@ static int print_rows(FILE *out, const xtio_analysis *analysis, const struct pro
 static int print_process(FILE *out, const xtio_analysis *analysis, const struct process *process)
 {
     int status = 0;
-    fprintf(out,
-            "== %s (pid %" PRId64 "): events %" PRIu64 ", loops %" PRIu64
-            ", connections opened %" PRIu64 " ==\n",
-            process->name[0] ? process->name : "?", process->vpid, process->events, process->loops,
-            process->conns);
+    fprintf(out, "== ");
+    print_process_name(out, process);
+    fprintf(out, ": events %" PRIu64 ", loops %" PRIu64 ", connections opened %" PRIu64 " ==\n",
+            process->events, process->loops, process->conns);
     print_mode_table(out, analysis, process);
 
     fprintf(out, "\nbackpressure (producers waiting for room, any mode): waits %" PRIu64,

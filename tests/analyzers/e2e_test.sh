@@ -57,6 +57,7 @@ workdir=$(mktemp -d "${TMPDIR:-/tmp}/xtio-e2e-$case.XXXXXX") || die "cannot make
 session="xtio-e2e-$case-$$"
 session_created=0
 server_pid=""
+traced_pid=""
 # The live case's relay daemon and viewer.
 relayd_pid=""
 viewer_pid=""
@@ -92,7 +93,8 @@ set_babeltrace "$plugin_dir/babeltrace2-plugin-xtio.so"
 # daemon instead, and starts its viewer once the session has started.
 session_output=(--output="$workdir/trace")
 on_session_started=:
-events='xtio:*'
+# lttng_ust_statedump:procname names each process after its program, as xtio-capture records it.
+events='xtio:*,lttng_ust_statedump:procname'
 contexts=(-t vtid -t vpid -t procname)
 # 500 RANGEs of 100 records: about 50,000 handoffs, a trace of about 10 MiB in sync mode.
 requests=500
@@ -153,6 +155,7 @@ capture() {
     need_lttng
     launch_held_back "$workdir" server "$server" --port 0 --handoff "$mode" --loops 2 --workers 2
     server_pid=$launched_pid
+    traced_pid=$server_pid
     start_session "$server_pid" "$@"
     release_held_back "$workdir"
     await_listening "$workdir" server "$server_pid" xtio-server 60
@@ -217,6 +220,8 @@ case_safe_mode() {
         >"$workdir/plugin.txt" 2>"$workdir/bt.err" ||
         die "babeltrace2 -c sink.xtio.analyze failed: $(cat "$workdir/bt.err")"
     expect_in "the text report" "0 findings, exit code 0" "$workdir/plugin.txt"
+    # The server's process takes its program's name, not one of its threads'.
+    expect_in "the text report" "== xtio-server (pid $traced_pid)" "$workdir/plugin.txt"
 }
 
 case_direct() {

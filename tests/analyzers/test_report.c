@@ -28,6 +28,7 @@ static xtio_analysis *analysed(bool strict, bool by_connection, bool by_thread)
     event.procname = "worker-1";
     feed(a, &event);
     ev_loop_start(a, 20, PID, LOOP, 1, "xtio-loop-1");
+    assert_int_equal(xtio_analysis_name_process(a, PID, "xtio-server"), 0);
     ev_conn_open(a, 100, PID, LOOP, CONN);
     ev_write(a, 1000, PID, 1, CONN, 0, INLINE, 10, 0);
     ev_enqueue(a, 1100, PID, 2, CONN, 1, SYNC, 10);
@@ -154,7 +155,7 @@ static void json_report_values_match_the_analysis(void **state)
 
     json_t *process = json_array_get(json_object_get(root, "processes"), 0);
     assert_int_equal(json_integer_value(json_object_get(process, "pid")), PID);
-    assert_string_equal(json_string_value(json_object_get(process, "name")), "xtio-loop-1");
+    assert_string_equal(json_string_value(json_object_get(process, "name")), "xtio-server");
     json_t *sync = json_object_get(json_object_get(process, "modes"), "sync");
     assert_int_equal(json_integer_value(json_object_get(sync, "handoffs")), 1);
     json_t *blocked = json_object_get(sync, "producer_blocked_us");
@@ -189,7 +190,7 @@ static void json_finding_samples_carry_the_evidence(void **state)
     assert_int_equal(json_integer_value(json_object_get(sample, "ts_ns")), 1800);
     assert_string_equal(json_string_value(json_object_get(sample, "event")), "handoff_write");
     assert_int_equal(json_integer_value(json_object_get(sample, "pid")), PID);
-    assert_string_equal(json_string_value(json_object_get(sample, "process")), "xtio-loop-1");
+    assert_string_equal(json_string_value(json_object_get(sample, "process")), "xtio-server");
     assert_int_equal(json_integer_value(json_object_get(sample, "conn_id")), CONN);
     assert_int_equal(json_integer_value(json_object_get(sample, "handoff_id")), 5);
     assert_int_equal(json_integer_value(json_object_get(sample, "seq")), 4);
@@ -296,7 +297,7 @@ static void text_report_opens_with_the_side_by_side_mode_table(void **state)
     char *text = report(a, XTIO_REPORT_TEXT);
 
     /* The process's heading, then at once the table with a column per mode. */
-    assert_true(strncmp(text, "== xtio-loop-1 (pid 1000)", 25) == 0);
+    assert_true(strncmp(text, "== xtio-server (pid 1000)", 25) == 0);
     const char *table = strchr(text, '\n') + 1;
     assert_true(strncmp(table, "handoffs by mode", 16) == 0);
     const char *end = strchr(table, '\n');
@@ -367,14 +368,64 @@ static void threads_keep_the_name_of_their_first_event(void **state)
     xtio_analysis_destroy(a);
 }
 
+static const char *process_name(const xtio_analysis *a, int64_t vpid)
+{
+    struct xtio_process_summary summary;
+    assert_int_equal(xtio_analysis_process_summary(a, vpid, &summary), 0);
+    return summary.name;
+}
+
+/* A process is named after its program (LTTng-UST's statedump), else after its main thread,
+ * never after another of its threads: a loop thread's name would read as the program's. */
+static void processes_are_named_after_their_program(void **state)
+{
+    (void)state;
+    const int64_t named = PID + 100, main_only = PID + 200;
+    xtio_analysis *a = new_analysis(false, false, false);
+    ev_loop_start(a, 10, PID, LOOP, 1, "xtio-loop-0");
+    ev_loop_start(a, 10, named, LOOP, 1, "xtio-loop-0");
+    ev_loop_start(a, 10, main_only, LOOP, 1, "xtio-loop-0");
+    /* The program's name may come before or after the process's events, and wins over its main
+     * thread's. */
+    assert_int_equal(xtio_analysis_name_process(a, named, "xtio-server"), 0);
+    struct xtio_event event = event_at(XTIO_EVENT_BACKPRESSURE, 20, named, named);
+    event.procname = "renamed-main";
+    feed(a, &event);
+    event = event_at(XTIO_EVENT_BACKPRESSURE, 30, main_only, main_only);
+    event.procname = "main-thread";
+    feed(a, &event);
+    /* A program that emitted no xtio event is not a process of the report. */
+    assert_int_equal(xtio_analysis_name_process(a, PID + 300, "lttng-sessiond"), 0);
+    assert_int_equal(xtio_analysis_name_process(NULL, PID, "x"), -EINVAL);
+    assert_int_equal(xtio_analysis_finish(a), 0);
+    assert_int_equal(xtio_analysis_name_process(a, PID, "late"), -EINVAL);
+
+    assert_string_equal(process_name(a, PID), "");
+    assert_string_equal(process_name(a, named), "xtio-server");
+    assert_string_equal(process_name(a, main_only), "main-thread");
+    assert_int_equal(xtio_analysis_process_count(a), 3);
+    char *text = report(a, XTIO_REPORT_TEXT);
+    assert_non_null(strstr(text, "== pid 1000: "));
+    assert_non_null(strstr(text, "== xtio-server (pid 1100): "));
+    assert_null(strstr(text, "xtio-loop-0 (pid"));
+    free(text);
+    json_t *root = json_report(a);
+    json_t *first = json_array_get(json_object_get(root, "processes"), 0);
+    assert_true(json_is_null(json_object_get(first, "name")));
+    json_decref(root);
+    xtio_analysis_destroy(a);
+}
+
 /* Two servers captured in one session, one in async mode, one in direct: both also write their
  * short replies inline. */
 static xtio_analysis *two_servers(void)
 {
     const int64_t other = PID + 100;
     xtio_analysis *a = new_analysis(false, false, false);
-    ev_loop_start(a, 10, PID, LOOP, 1, "xtio-server");
-    ev_loop_start(a, 10, other, LOOP, 1, "xtio-server");
+    ev_loop_start(a, 10, PID, LOOP, 1, "xtio-loop-1");
+    ev_loop_start(a, 10, other, LOOP, 1, "xtio-loop-1");
+    assert_int_equal(xtio_analysis_name_process(a, PID, "xtio-server"), 0);
+    assert_int_equal(xtio_analysis_name_process(a, other, "xtio-server"), 0);
     ev_conn_open(a, 20, PID, LOOP, 1);
     ev_conn_open(a, 20, other, LOOP, 1);
     ev_write(a, 30, PID, 1, 1, 1, INLINE, 5, 0);
@@ -470,6 +521,7 @@ int main(void)
         cmocka_unit_test(text_report_of_several_processes_opens_with_them_side_by_side),
         cmocka_unit_test(refused_input_is_reported_with_its_reason),
         cmocka_unit_test(threads_keep_the_name_of_their_first_event),
+        cmocka_unit_test(processes_are_named_after_their_program),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

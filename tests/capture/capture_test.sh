@@ -138,6 +138,13 @@ expect_async_handoffs() {
     ((${count:-0} > 0)) || die "no async handoff in $1"
 }
 
+# The report names the server's process after its program (lttng_ust_statedump:procname), not
+# after one of its threads.
+expect_program_name() {
+    grep -Eq '"name": *"xtio-server"' "$1" ||
+        die "the report does not name the process xtio-server: $(grep -E '"name"' "$1" | head -3)"
+}
+
 # start_captured_server NAME [XTIO-CAPTURE OPTION...]: xtio-capture -- xtio-server --handoff async
 # in the background, recording that process only; sets capture_pid, server_pid and port.
 start_captured_server() {
@@ -268,6 +275,7 @@ case_server() {
     ((analyzed == 0)) || die "xtio-analyze exited $analyzed: $(cat "$workdir/report.analyze.err")"
     "$checker" clean "$workdir/report.json" || die "the report is not clean (above)"
     expect_async_handoffs "$workdir/report.json"
+    expect_program_name "$workdir/report.json"
 }
 
 case_interrupt() {
@@ -331,6 +339,8 @@ case_attach() {
     ((analyzed == 0)) || die "xtio-analyze exited $analyzed on an attached capture:" \
         "$(cat "$workdir/report.analyze.err")"
     expect_async_handoffs "$workdir/report.json"
+    # The statedump of a session started while the server runs names it too.
+    expect_program_name "$workdir/report.json"
     # The trace starts and ends mid-run: the text report says so, and it is not a finding.
     timeout "$step_timeout" "$analyze" "$workdir/trace" >"$workdir/report.txt" 2>&1 ||
         die "xtio-analyze's text report failed: $(cat "$workdir/report.txt")"
