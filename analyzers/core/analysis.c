@@ -808,10 +808,13 @@ static int on_write(xtio_analysis *analysis, struct process *process,
         goto end;
 
     if (event->bytes == 0 || entry.end <= conn->flushed) {
-        /* Nothing left to flush: complete at the write (docs/tracepoints.md). */
+        /* Nothing left to flush: complete at the write, with a flush time of 0
+         * (docs/tracepoints.md). */
         if (entry.has_start)
             status = record_metric(analysis, &at, METRIC_END_TO_END,
                                    since(entry.start_ns, event->ts_ns));
+        if (status == 0)
+            status = record_metric(analysis, &at, METRIC_FLUSH, 0);
         goto end;
     }
     status = push_unflushed(analysis, conn, entry);

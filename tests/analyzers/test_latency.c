@@ -99,6 +99,28 @@ static void zero_byte_handoff_is_complete_at_its_write(void **state)
     struct xtio_mode_summary async = mode_summary(a, PID, ASYNC);
     assert_int_equal(async.end_to_end.count, 1);
     assert_us(async.end_to_end.max_us, 1.5);
+    /* Flushed at its write: a flush time of 0, counted like every other handoff's. */
+    assert_int_equal(async.flush.count, 1);
+    assert_us(async.flush.max_us, 0);
+    assert_int_equal(coverage(a, PID).incomplete_unflushed, 0);
+    xtio_analysis_destroy(a);
+}
+
+/* A write whose bytes an earlier flush already covered is complete at its write too. */
+static void write_already_flushed_is_complete_at_its_write(void **state)
+{
+    (void)state;
+    xtio_analysis *a = new_analysis(false, false, false);
+    ev_conn_open(a, 100, PID, LOOP, CONN);
+    ev_flush(a, 500, PID, CONN, 10);
+    ev_write(a, 1000, PID, 1, CONN, 0, INLINE, 10, 0);
+    finished(a);
+
+    struct xtio_mode_summary inline_mode = mode_summary(a, PID, INLINE);
+    assert_int_equal(inline_mode.end_to_end.count, 1);
+    assert_us(inline_mode.end_to_end.max_us, 0);
+    assert_int_equal(inline_mode.flush.count, 1);
+    assert_us(inline_mode.flush.max_us, 0);
     assert_int_equal(coverage(a, PID).incomplete_unflushed, 0);
     xtio_analysis_destroy(a);
 }
@@ -310,6 +332,7 @@ int main(void)
         cmocka_unit_test(end_to_end_ends_at_first_flush_covering_offset_plus_bytes),
         cmocka_unit_test(inline_end_to_end_starts_at_the_write),
         cmocka_unit_test(zero_byte_handoff_is_complete_at_its_write),
+        cmocka_unit_test(write_already_flushed_is_complete_at_its_write),
         cmocka_unit_test(producer_blocked_is_enqueue_to_sync_wait_end),
         cmocka_unit_test(producer_blocked_counts_a_sync_wait_ended_by_a_drop),
         cmocka_unit_test(spool_delay_is_the_batch_spool_ns),
