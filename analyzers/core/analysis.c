@@ -1226,7 +1226,10 @@ static int settle_in_flight(void *data, int64_t vpid, uint64_t handoff_id,
         return 0; /* a sync producer still waiting: nothing is missing from the output */
     if (!idset_contains(&process->closed, handoff->conn_id)) {
         process->coverage.incomplete_in_flight++;
-        return 0;
+        /* A connection seen only through its enqueues was opened before the trace began: it
+         * counts among those without conn_open, as one seen through its writes does. */
+        struct conn_state *conn;
+        return get_conn(analysis, process, handoff->conn_id, handoff->owner_tid, false, &conn);
     }
     /* Enqueued on a closed connection: already a write-after-close finding, not a loss too. */
     if (handoff->enqueued_after_close)

@@ -153,6 +153,26 @@ static void inline_write_needs_no_enqueue(void **state)
     xtio_analysis_destroy(a);
 }
 
+/* Opened before the trace began, written after it ended: known by its enqueues alone, it is one
+ * connection without conn_open, however many of them there are; a connection the trace saw open
+ * is not. */
+static void connection_seen_only_through_its_enqueues_has_no_conn_open(void **state)
+{
+    (void)state;
+    xtio_analysis *a = new_analysis(false, false, false);
+    ev_conn_open(a, 100, PID, LOOP, CONN + 1);
+    ev_enqueue(a, 1000, PID, 1, CONN, 0, ASYNC, 10);
+    ev_enqueue(a, 1100, PID, 2, CONN, 1, ASYNC, 10);
+    ev_enqueue(a, 1200, PID, 3, CONN + 1, 0, ASYNC, 10);
+    finish(a);
+
+    struct xtio_coverage_summary cov = coverage(a, PID);
+    assert_int_equal(cov.conns_without_open, 1);
+    assert_int_equal(cov.incomplete_in_flight, 3);
+    assert_int_equal(xtio_analysis_findings_total(a), 0);
+    xtio_analysis_destroy(a);
+}
+
 static void connection_without_conn_open_uses_the_event_owner(void **state)
 {
     (void)state;
@@ -267,6 +287,7 @@ int main(void)
         cmocka_unit_test(handoff_queued_at_the_end_on_an_open_connection_is_incomplete),
         cmocka_unit_test(inline_write_needs_no_enqueue),
         cmocka_unit_test(connection_without_conn_open_uses_the_event_owner),
+        cmocka_unit_test(connection_seen_only_through_its_enqueues_has_no_conn_open),
         cmocka_unit_test(processes_are_kept_apart),
         cmocka_unit_test(process_is_named_after_its_main_thread_only),
         cmocka_unit_test(ties_in_any_order_make_no_false_findings),
