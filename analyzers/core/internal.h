@@ -1,7 +1,7 @@
 /*
  * Private to the analysis core: the state of an analysis, shared by the feeding code
- * (analysis.c), the result accessors (results.c) and the report writers (report_text.c,
- * report_json.c).
+ * (analysis.c), the result accessors (results.c), the report dispatcher (report.c) and the report
+ * writers (report_text.c, report_json.c).
  */
 #ifndef XTIO_ANALYZERS_INTERNAL_H
 #define XTIO_ANALYZERS_INTERNAL_H

@@ -1,4 +1,4 @@
-/* The results of an analysis as numbers (the accessors of analysis.h), and what both report
+/* The results of an analysis as numbers (the accessors of analysis.h), and what the report
  * writers share: names, sorting, summaries, the findings total and the exit code. */
 #include "internal.h"
 
@@ -115,20 +115,6 @@ int xtio_analysis_exit_code(const xtio_analysis *analysis)
     if (!analysis || analysis->status || analysis->events == 0)
         return 2;
     return xtio_analysis_findings_total(analysis) ? 1 : 0;
-}
-
-int xtio_analysis_write_report(const xtio_analysis *analysis, enum xtio_report_format format,
-                               FILE *out)
-{
-    if (!analysis || !out || !analysis->finished)
-        return -EINVAL;
-    switch (format) {
-    case XTIO_REPORT_TEXT:
-        return xtio__write_text(analysis, out);
-    case XTIO_REPORT_JSON:
-        return xtio__write_json(analysis, out);
-    }
-    return -EINVAL;
 }
 
 int xtio__primary_mode(const struct process *process)
