@@ -140,9 +140,9 @@ static void free_process(struct process *process)
 {
     for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
         for (int i = 0; i < METRIC_COUNT; i++)
-            xtio__hist_fini(&process->modes[m].metric[i]);
+            xtio_hist_fini(&process->modes[m].metric[i]);
     }
-    xtio__hist_fini(&process->backpressure);
+    xtio_hist_fini(&process->backpressure);
     for (int k = 0; k < XTIO_FINDING_KIND_COUNT; k++)
         free(process->findings[k].samples);
     free(process->closed.ranges);
@@ -152,8 +152,8 @@ static void free_process(struct process *process)
 static void free_row(struct row *row)
 {
     for (int i = 0; i < METRIC_COUNT; i++)
-        xtio__hist_fini(&row->metric[i]);
-    xtio__hist_fini(&row->backpressure);
+        xtio_hist_fini(&row->metric[i]);
+    xtio_hist_fini(&row->backpressure);
     free(row);
 }
 
@@ -240,9 +240,9 @@ static int get_process(xtio_analysis *analysis, int64_t vpid, struct process **o
     process->vpid = vpid;
     for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
         for (int i = 0; i < METRIC_COUNT; i++)
-            xtio__hist_init(&process->modes[m].metric[i], HIST_BITS_MODE);
+            xtio_hist_init(&process->modes[m].metric[i], HIST_BITS_MODE);
     }
-    xtio__hist_init(&process->backpressure, HIST_BITS_MODE);
+    xtio_hist_init(&process->backpressure, HIST_BITS_MODE);
     status = xtio__map_put(&analysis->processes, vpid, 0, process);
     if (status) {
         free_process(process);
@@ -269,8 +269,8 @@ static int get_row(struct xtio__map *rows, int64_t vpid, uint64_t id, struct row
     row->id = id;
     row->owner_tid = -1;
     for (int i = 0; i < METRIC_COUNT; i++)
-        xtio__hist_init(&row->metric[i], HIST_BITS_ROW);
-    xtio__hist_init(&row->backpressure, HIST_BITS_ROW);
+        xtio_hist_init(&row->metric[i], HIST_BITS_ROW);
+    xtio_hist_init(&row->backpressure, HIST_BITS_ROW);
     status = xtio__map_put(rows, vpid, id, row);
     if (status) {
         free_row(row);
@@ -437,7 +437,7 @@ __attribute__((noinline)) static int record_in_rows(xtio_analysis *analysis,
     size_t count;
     int status = table_rows_of(analysis, at, rows, &count);
     for (size_t i = 0; i < count && status == 0; i++)
-        status = xtio__hist_record(&rows[i]->metric[metric], value_ns);
+        status = xtio_hist_record(&rows[i]->metric[metric], value_ns);
     return status;
 }
 
@@ -445,7 +445,7 @@ static int record_metric(xtio_analysis *analysis, const struct attribution *at, 
                          uint64_t value_ns)
 {
     if (at->mode >= 0) {
-        int status = xtio__hist_record(&at->process->modes[at->mode].metric[metric], value_ns);
+        int status = xtio_hist_record(&at->process->modes[at->mode].metric[metric], value_ns);
         if (status)
             return status;
     }
@@ -906,7 +906,7 @@ end:
 static int on_backpressure(xtio_analysis *analysis, struct process *process,
                            const struct xtio_event *event)
 {
-    int status = xtio__hist_record(&process->backpressure, event->waited_ns);
+    int status = xtio_hist_record(&process->backpressure, event->waited_ns);
     if (status)
         goto end;
     if (event->queued_bytes > process->backpressure_max_queued)
@@ -919,7 +919,7 @@ static int on_backpressure(xtio_analysis *analysis, struct process *process,
     if (status)
         goto end;
     if (row) {
-        status = xtio__hist_record(&row->backpressure, event->waited_ns);
+        status = xtio_hist_record(&row->backpressure, event->waited_ns);
         if (status)
             goto end;
     }
@@ -927,7 +927,7 @@ static int on_backpressure(xtio_analysis *analysis, struct process *process,
         status = get_row(&analysis->producer_rows, process->vpid, (uint64_t)event->vtid, &row);
         if (status)
             goto end;
-        status = xtio__hist_record(&row->backpressure, event->waited_ns);
+        status = xtio_hist_record(&row->backpressure, event->waited_ns);
     }
 end:
     return status;

@@ -8,7 +8,7 @@
 
 #include "analysis.h"
 #include "handoffs.h"
-#include "hist.h"
+#include "xtio_hist.h"
 #include "map.h"
 
 #include <stdbool.h>
@@ -43,7 +43,7 @@ struct mode_stats {
     uint64_t records;
     uint64_t drops;
     uint64_t drop_bytes;
-    struct xtio__hist metric[METRIC_COUNT];
+    struct xtio_hist metric[METRIC_COUNT];
 };
 
 /* One line of a per-connection, per-loop-thread or per-producer-thread table. */
@@ -55,8 +55,8 @@ struct row {
     uint64_t handoffs[XTIO_SCHEMA_MODE_COUNT];
     uint64_t bytes;
     uint64_t records;
-    struct xtio__hist metric[METRIC_COUNT];
-    struct xtio__hist backpressure;
+    struct xtio_hist metric[METRIC_COUNT];
+    struct xtio_hist backpressure;
 };
 
 /* Evidence of one finding. Thread names are looked up at report time, since the owner's name
@@ -102,7 +102,7 @@ struct process {
     uint64_t loops;
     uint64_t conns;
     struct mode_stats modes[XTIO_SCHEMA_MODE_COUNT];
-    struct xtio__hist backpressure;
+    struct xtio_hist backpressure;
     uint64_t backpressure_max_queued;
     uint64_t drops;
     uint64_t drop_bytes;
@@ -207,7 +207,7 @@ struct process **xtio__sorted_processes(const xtio_analysis *analysis, size_t *c
 /* The rows of one process in a row map, sorted by id: as above. */
 struct row **xtio__sorted_rows(const struct xtio__map *rows, int64_t vpid, size_t *count);
 const char *xtio__thread_name(const xtio_analysis *analysis, int64_t vpid, int64_t tid);
-void xtio__latency(const struct xtio__hist *hist, struct xtio_latency_summary *summary);
+void xtio__latency(const struct xtio_hist *hist, struct xtio_latency_summary *summary);
 uint64_t xtio__process_findings(const xtio_analysis *analysis, const struct process *process);
 /* The mode a process was run in: the one with the most handoffs apart from inline (which every
  * server also uses for its short replies), else inline; -1 for a process with no handoffs. */

@@ -63,20 +63,20 @@ static json_t *name_json(const char *name)
     return name && name[0] ? json_string(name) : json_null();
 }
 
-static json_t *latency_json(struct builder *b, const struct xtio__hist *hist)
+static json_t *latency_json(struct builder *b, const struct xtio_hist *hist)
 {
     json_t *object = json_object();
     put(b, object, "count", count_json(hist->count));
     for (int i = 0; i < PERCENTILE_COUNT; i++) {
         put(b, object, percentile_keys[i],
-            hist->count ? json_real(xtio__hist_percentile(hist, xtio__percentiles[i]) / 1000.0)
+            hist->count ? json_real(xtio_hist_percentile(hist, xtio__percentiles[i]) / 1000.0)
                         : json_null());
     }
     put(b, object, "max", hist->count ? json_real(hist->max / 1000.0) : json_null());
     return object;
 }
 
-static json_t *metrics_json(struct builder *b, json_t *object, const struct xtio__hist *metrics)
+static json_t *metrics_json(struct builder *b, json_t *object, const struct xtio_hist *metrics)
 {
     for (int i = 0; i < METRIC_COUNT; i++)
         put(b, object, metric_keys[i], latency_json(b, &metrics[i]));

@@ -52,14 +52,14 @@ static void format_us(char *buf, size_t size, uint64_t ns)
 }
 
 /* Statistic `stat` of a histogram: 0 is the count, then the percentiles, then the max. */
-static void format_stat(char *buf, size_t size, const struct xtio__hist *hist, int stat)
+static void format_stat(char *buf, size_t size, const struct xtio_hist *hist, int stat)
 {
     if (hist->count == 0)
         snprintf(buf, size, "-");
     else if (stat == 0)
         snprintf(buf, size, "%" PRIu64, hist->count);
     else if (stat <= PERCENTILE_COUNT)
-        format_us(buf, size, xtio__hist_percentile(hist, xtio__percentiles[stat - 1]));
+        format_us(buf, size, xtio_hist_percentile(hist, xtio__percentiles[stat - 1]));
     else
         format_us(buf, size, hist->max);
 }
@@ -178,7 +178,7 @@ static int print_processes_table(FILE *out, const xtio_analysis *analysis,
     return 0;
 }
 
-static void print_summary_line(FILE *out, const struct xtio__hist *hist)
+static void print_summary_line(FILE *out, const struct xtio_hist *hist)
 {
     char cell[32];
     for (int stat = 1; stat < PERCENTILE_COUNT + 2; stat++) {

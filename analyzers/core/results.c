@@ -70,15 +70,15 @@ const char *xtio__thread_name(const xtio_analysis *analysis, int64_t vpid, int64
     return thread ? thread->name : NULL;
 }
 
-void xtio__latency(const struct xtio__hist *hist, struct xtio_latency_summary *summary)
+void xtio__latency(const struct xtio_hist *hist, struct xtio_latency_summary *summary)
 {
     *summary = (struct xtio_latency_summary){.count = hist->count};
     if (hist->count == 0)
         return;
-    summary->p50_us = xtio__hist_percentile(hist, xtio__percentiles[0]) / 1000.0;
-    summary->p90_us = xtio__hist_percentile(hist, xtio__percentiles[1]) / 1000.0;
-    summary->p99_us = xtio__hist_percentile(hist, xtio__percentiles[2]) / 1000.0;
-    summary->p999_us = xtio__hist_percentile(hist, xtio__percentiles[3]) / 1000.0;
+    summary->p50_us = xtio_hist_percentile(hist, xtio__percentiles[0]) / 1000.0;
+    summary->p90_us = xtio_hist_percentile(hist, xtio__percentiles[1]) / 1000.0;
+    summary->p99_us = xtio_hist_percentile(hist, xtio__percentiles[2]) / 1000.0;
+    summary->p999_us = xtio_hist_percentile(hist, xtio__percentiles[3]) / 1000.0;
     summary->max_us = hist->max / 1000.0;
 }
 

@@ -348,7 +348,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
         return;
     }
     uint64_t now = xtio_load_now_ns();
-    xtio_load_hist_record(&c->w->stats.latency[s->kind], now - s->sent_ns);
+    if (xtio_hist_record(&c->w->stats.latency[s->kind], now - s->sent_ns) != 0)
+        c->w->stats.unrecorded++;
     c->waiting_since = now;
     check_reply(c, s, reply);
     fill(c);
@@ -512,6 +513,7 @@ void xtio_load_drive(struct xtio_load_run *run, struct xtio_load_stats *total)
     }
 out:
     for (unsigned t = 0; workers && t < cfg->threads; t++) {
+        xtio_load_stats_fini(&workers[t].stats);
         if (workers[t].tick)
             event_free(workers[t].tick);
         if (workers[t].base)

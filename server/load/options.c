@@ -63,8 +63,8 @@ static void usage(FILE *out)
             "  -V, --version            print the version and exit\n"
             "\n"
             "Exit status: 0 when every reply was verified, 1 on any mismatch or connection\n"
-            "error (the first 10 of each are printed, with their count), 2 on a bad command\n"
-            "line.\n",
+            "error (the first 10 of each are printed, with their count) or on latencies left\n"
+            "unrecorded for want of memory, 2 on a bad command line.\n",
             XTIO_LOAD_MAX_VALUE_SIZE);
 }
 

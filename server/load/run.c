@@ -13,15 +13,23 @@ void xtio_load_stats_init(struct xtio_load_stats *stats)
 {
     memset(stats, 0, sizeof(*stats));
     for (int k = 0; k < XTIO_LOAD_KINDS; k++)
-        xtio_load_hist_init(&stats->latency[k]);
+        xtio_hist_init(&stats->latency[k], XTIO_LOAD_HIST_BITS);
+}
+
+void xtio_load_stats_fini(struct xtio_load_stats *stats)
+{
+    for (int k = 0; k < XTIO_LOAD_KINDS; k++)
+        xtio_hist_fini(&stats->latency[k]);
 }
 
 void xtio_load_stats_merge(struct xtio_load_stats *into, const struct xtio_load_stats *from)
 {
     for (int k = 0; k < XTIO_LOAD_KINDS; k++) {
         into->replies[k] += from->replies[k];
-        xtio_load_hist_merge(&into->latency[k], &from->latency[k]);
+        if (xtio_hist_merge(&into->latency[k], &from->latency[k]) != 0)
+            into->unrecorded += from->latency[k].count;
     }
+    into->unrecorded += from->unrecorded;
     into->records += from->records;
     into->keys_listed += from->keys_listed;
     into->reply_bytes += from->reply_bytes;

@@ -5,8 +5,8 @@
 #ifndef XTIO_LOAD_RUN_H
 #define XTIO_LOAD_RUN_H
 
-#include "hist.h"
 #include "verify.h"
+#include "xtio_hist.h"
 #include "xtio_load.h"
 
 #include <stdatomic.h>
@@ -23,10 +23,16 @@ struct xtio_load_stats {
     uint64_t heavy_bytes;   /* RESP bytes of RANGE and KEYS replies */
     uint64_t light_replies; /* GET, SET, PING: one handoff_inline record each */
     uint64_t light_bytes;
-    struct xtio_load_hist latency[XTIO_LOAD_KINDS]; /* nanoseconds */
+    struct xtio_hist latency[XTIO_LOAD_KINDS]; /* nanoseconds */
+    uint64_t unrecorded;                       /* latencies lost for want of memory */
 };
 
+/* 64 buckets per power of two, as the analyzers' per-mode tables. */
+#define XTIO_LOAD_HIST_BITS 6
+
 void xtio_load_stats_init(struct xtio_load_stats *stats);
+void xtio_load_stats_fini(struct xtio_load_stats *stats);
+/* A histogram that cannot grow leaves its values out, counted in into->unrecorded. */
 void xtio_load_stats_merge(struct xtio_load_stats *into, const struct xtio_load_stats *from);
 
 /* State every thread of the run reads; only the atomics are written once threads run. */

@@ -222,19 +222,25 @@ static void compare(const struct result *r, struct comparison *c)
         c->server_heavy_bytes == c->heavy_bytes && c->server_light_bytes == c->light_bytes;
 }
 
-static void print_latency_row(const char *name, const struct xtio_load_hist *h)
+/* p50, p90, p99 and p99.9, in permille. */
+static const unsigned percentiles[] = {500, 900, 990, 999};
+
+/* Percentile i of h in microseconds (docs/analysis.md, "Percentiles", says how it is read). */
+static double percentile_us(const struct xtio_hist *h, int i)
+{
+    return (double)xtio_hist_percentile(h, percentiles[i]) / 1e3;
+}
+
+static void print_latency_row(const char *name, const struct xtio_hist *h)
 {
     if (!h->count)
         return;
     printf("  %-8s %10" PRIu64 " %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f\n", name, h->count,
-           (double)xtio_load_hist_percentile(h, 50) / 1e3,
-           (double)xtio_load_hist_percentile(h, 90) / 1e3,
-           (double)xtio_load_hist_percentile(h, 99) / 1e3,
-           (double)xtio_load_hist_percentile(h, 99.9) / 1e3, (double)h->max / 1e3,
-           xtio_load_hist_mean(h) / 1e3);
+           percentile_us(h, 0), percentile_us(h, 1), percentile_us(h, 2), percentile_us(h, 3),
+           (double)h->max / 1e3, xtio_hist_mean(h) / 1e3);
 }
 
-static void report_text(const struct result *r, const struct xtio_load_hist *all,
+static void report_text(const struct result *r, const struct xtio_hist *all,
                         const struct comparison *cmp)
 {
     const struct xtio_load_config *cfg = r->cfg;
@@ -313,18 +319,16 @@ static void report_text(const struct result *r, const struct xtio_load_hist *all
            (uint64_t)atomic_load(&xtio_load_errors.count));
 }
 
-static json_t *hist_json(const struct xtio_load_hist *h)
+static json_t *hist_json(const struct xtio_hist *h)
 {
     return json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "count", (json_int_t)h->count,
-                     "p50", (double)xtio_load_hist_percentile(h, 50) / 1e3, "p90",
-                     (double)xtio_load_hist_percentile(h, 90) / 1e3, "p99",
-                     (double)xtio_load_hist_percentile(h, 99) / 1e3, "p99_9",
-                     (double)xtio_load_hist_percentile(h, 99.9) / 1e3, "max",
-                     (double)(h->count ? h->max : 0) / 1e3, "mean", xtio_load_hist_mean(h) / 1e3,
-                     "min", (double)(h->count ? h->min : 0) / 1e3);
+                     "p50", percentile_us(h, 0), "p90", percentile_us(h, 1), "p99",
+                     percentile_us(h, 2), "p99_9", percentile_us(h, 3), "max",
+                     (double)(h->count ? h->max : 0) / 1e3, "mean", xtio_hist_mean(h) / 1e3, "min",
+                     (double)(h->count ? h->min : 0) / 1e3);
 }
 
-static void report_json(const struct result *r, const struct xtio_load_hist *all,
+static void report_json(const struct result *r, const struct xtio_hist *all,
                         const struct comparison *cmp, bool ok)
 {
     const struct xtio_load_config *cfg = r->cfg;
@@ -511,14 +515,16 @@ int main(int argc, char **argv)
     }
     redisFree(ctl);
 
-    struct xtio_load_hist all;
-    xtio_load_hist_init(&all);
+    struct xtio_hist all;
+    xtio_hist_init(&all, XTIO_LOAD_HIST_BITS);
+    uint64_t unrecorded = r.stats.unrecorded;
     for (int k = 0; k < XTIO_LOAD_KINDS; k++)
-        xtio_load_hist_merge(&all, &r.stats.latency[k]);
+        if (xtio_hist_merge(&all, &r.stats.latency[k]) != 0)
+            unrecorded += r.stats.latency[k].count;
     struct comparison cmp;
     compare(&r, &cmp);
-    bool ok =
-        atomic_load(&xtio_load_mismatches.count) == 0 && atomic_load(&xtio_load_errors.count) == 0;
+    bool ok = atomic_load(&xtio_load_mismatches.count) == 0 &&
+              atomic_load(&xtio_load_errors.count) == 0 && unrecorded == 0;
     if (setup_ok) {
         if (cfg.json)
             report_json(&r, &all, &cmp, ok);
@@ -533,11 +539,19 @@ int main(int argc, char **argv)
                 "show up as mismatches; --flush starts from an empty store\n",
                 cfg.prefix);
     print_log(&xtio_load_errors);
+    if (unrecorded)
+        fprintf(stderr,
+                "xtio-load: out of memory: %" PRIu64 " latencies could not be recorded, so the "
+                "latency figures leave them out; run with more memory free\n",
+                unrecorded);
     if (!ok)
         fprintf(stderr,
-                "xtio-load: FAILED: %" PRIu64 " mismatches, %" PRIu64 " connection errors\n",
+                "xtio-load: FAILED: %" PRIu64 " mismatches, %" PRIu64 " connection errors%s\n",
                 (uint64_t)atomic_load(&xtio_load_mismatches.count),
-                (uint64_t)atomic_load(&xtio_load_errors.count));
+                (uint64_t)atomic_load(&xtio_load_errors.count),
+                unrecorded ? ", latencies not recorded" : "");
+    xtio_hist_fini(&all);
+    xtio_load_stats_fini(&r.stats);
     xtio_load_keyset_fini(&ks);
     return ok ? 0 : 1;
 }

@@ -1,7 +1,7 @@
 /*
  * Contracts of xtio-load's offline parts (server/load): the byte order of populated keys, the
  * populated values, the RANGE/KEYS/GET/status reply checks on hiredis replies, the streaming
- * RANGE checker, the latency histogram and the command line.
+ * RANGE checker and the command line.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "hist.h"
 #include "verify.h"
 #include "xtio_load.h"
 
@@ -531,52 +530,6 @@ static void test_stream_reports_mismatches(void **state)
     free(r.p);
 }
 
-/* ---- Histogram ------------------------------------------------------------------------------- */
-
-static void test_hist_percentiles_within_bucket_error(void **state)
-{
-    (void)state;
-    struct xtio_load_hist *h = malloc(sizeof(*h));
-    assert_non_null(h);
-    xtio_load_hist_init(h);
-    assert_int_equal(xtio_load_hist_percentile(h, 50), 0);
-    for (uint64_t v = 1; v <= 1000000; v++)
-        xtio_load_hist_record(h, v * 1000); /* 1 us .. 1 s in ns */
-    const double ps[] = {50, 90, 99, 99.9, 100};
-    for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
-        double exact = ps[i] / 100 * 1e6 * 1000;
-        double got = (double)xtio_load_hist_percentile(h, ps[i]);
-        if (got < exact * (1 - 1e-9) || got > exact * 1.016)
-            fail_msg("p%g: %.0f for %.0f", ps[i], got, exact);
-    }
-    assert_int_equal(h->min, 1000);
-    assert_int_equal(h->max, 1000000000);
-    assert_true(xtio_load_hist_mean(h) > 499.9e6 && xtio_load_hist_mean(h) < 500.1e6);
-    assert_int_equal(xtio_load_hist_percentile(h, 100), 1000000000);
-    free(h);
-}
-
-static void test_hist_small_values_exact_and_merge(void **state)
-{
-    (void)state;
-    struct xtio_load_hist *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
-    assert_non_null(a);
-    assert_non_null(b);
-    xtio_load_hist_init(a);
-    xtio_load_hist_init(b);
-    for (uint64_t v = 0; v < 100; v++)
-        xtio_load_hist_record(v < 50 ? a : b, v);
-    xtio_load_hist_record(b, UINT64_MAX);
-    xtio_load_hist_merge(a, b);
-    assert_int_equal(a->count, 101);
-    assert_int_equal(xtio_load_hist_percentile(a, 50), 50); /* rank 51 of 0..99 */
-    assert_int_equal(xtio_load_hist_percentile(a, 1), 1);
-    assert_int_equal(xtio_load_hist_percentile(a, 100), UINT64_MAX);
-    assert_int_equal(a->min, 0);
-    free(a);
-    free(b);
-}
-
 /* ---- Command line ---------------------------------------------------------------------------- */
 
 /* Parses a NULL-terminated argument list, catching what goes to stderr in err. */
@@ -706,8 +659,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stream_accepts_any_split, setup_keys, teardown_keys),
         cmocka_unit_test_setup_teardown(test_stream_stops_at_the_end, setup_keys, teardown_keys),
         cmocka_unit_test_setup_teardown(test_stream_reports_mismatches, setup_keys, teardown_keys),
-        cmocka_unit_test(test_hist_percentiles_within_bucket_error),
-        cmocka_unit_test(test_hist_small_values_exact_and_merge),
         cmocka_unit_test(test_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

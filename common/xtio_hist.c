@@ -1,5 +1,5 @@
-/* The log-linear latency histogram of the analysis core (see hist.h). */
-#include "hist.h"
+/* The log-linear latency histogram of the xtio tools (see xtio_hist.h). */
+#include "xtio_hist.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -26,33 +26,43 @@ static void bucket_range(uint32_t index, unsigned bits, uint64_t *low, uint64_t 
     *width = UINT64_C(1) << shift;
 }
 
-void xtio__hist_init(struct xtio__hist *hist, unsigned bits)
+/* The value every statistic takes for the values of bucket `index`: its middle, kept within
+ * [min, max]. */
+static uint64_t bucket_value(const struct xtio_hist *hist, uint32_t index)
+{
+    uint64_t low, width;
+    bucket_range(index, hist->bits, &low, &width);
+    uint64_t value = low + width / 2;
+    if (value < hist->min)
+        value = hist->min;
+    if (value > hist->max)
+        value = hist->max;
+    return value;
+}
+
+void xtio_hist_init(struct xtio_hist *hist, unsigned bits)
 {
     memset(hist, 0, sizeof(*hist));
     hist->bits = (uint8_t)bits;
 }
 
-void xtio__hist_fini(struct xtio__hist *hist)
+void xtio_hist_fini(struct xtio_hist *hist)
 {
     free(hist->counts);
     hist->counts = NULL;
     hist->len = 0;
 }
 
-static int cover(struct xtio__hist *hist, uint32_t index)
+/* Widens the buckets to cover the indices [first, last]. */
+static int cover(struct xtio_hist *hist, uint32_t first, uint32_t last)
 {
-    uint32_t octave = UINT32_C(1) << hist->bits;
-    uint32_t lo, hi;
-    if (hist->len == 0) {
-        lo = octave_floor(index, hist->bits);
-        hi = lo + octave;
-    } else {
-        lo = hist->lo;
-        hi = hist->lo + hist->len;
-        if (index < lo)
-            lo = octave_floor(index, hist->bits);
-        if (index >= hi)
-            hi = octave_floor(index, hist->bits) + octave;
+    uint32_t lo = octave_floor(first, hist->bits);
+    uint32_t hi = octave_floor(last, hist->bits) + (UINT32_C(1) << hist->bits);
+    if (hist->len) {
+        if (hist->lo < lo)
+            lo = hist->lo;
+        if (hist->lo + hist->len > hi)
+            hi = hist->lo + hist->len;
     }
     if (lo == hist->lo && hi == hist->lo + hist->len)
         return 0;
@@ -69,7 +79,7 @@ static int cover(struct xtio__hist *hist, uint32_t index)
     return 0;
 }
 
-static void count(struct xtio__hist *hist, uint32_t index, uint64_t value)
+static void count(struct xtio_hist *hist, uint32_t index, uint64_t value)
 {
     hist->counts[index - hist->lo]++;
     if (hist->count == 0 || value < hist->min)
@@ -81,16 +91,16 @@ static void count(struct xtio__hist *hist, uint32_t index, uint64_t value)
 
 /* Out of line, and reached by a tail call: inlined, it would make every record save and restore
  * registers, though a value falls outside the buckets so far only now and then. */
-__attribute__((noinline)) static int record_widening(struct xtio__hist *hist, uint32_t index,
+__attribute__((noinline)) static int record_widening(struct xtio_hist *hist, uint32_t index,
                                                      uint64_t value)
 {
-    int status = cover(hist, index);
+    int status = cover(hist, index, index);
     if (status == 0)
         count(hist, index, value);
     return status;
 }
 
-int xtio__hist_record(struct xtio__hist *hist, uint64_t value)
+int xtio_hist_record(struct xtio_hist *hist, uint64_t value)
 {
     uint32_t index = bucket_of(value, hist->bits);
     /* Unsigned, so that one comparison also catches an index below lo, and an empty histogram. */
@@ -100,7 +110,26 @@ int xtio__hist_record(struct xtio__hist *hist, uint64_t value)
     return 0;
 }
 
-uint64_t xtio__hist_percentile(const struct xtio__hist *hist, unsigned permille)
+int xtio_hist_merge(struct xtio_hist *into, const struct xtio_hist *from)
+{
+    if (from->count == 0)
+        return 0;
+    if (from->bits != into->bits)
+        return -EINVAL;
+    int status = cover(into, from->lo, from->lo + from->len - 1);
+    if (status != 0)
+        return status;
+    for (uint32_t i = 0; i < from->len; i++)
+        into->counts[from->lo - into->lo + i] += from->counts[i];
+    if (into->count == 0 || from->min < into->min)
+        into->min = from->min;
+    if (from->max > into->max)
+        into->max = from->max;
+    into->count += from->count;
+    return 0;
+}
+
+uint64_t xtio_hist_percentile(const struct xtio_hist *hist, unsigned permille)
 {
     if (hist->count == 0)
         return 0;
@@ -114,16 +143,19 @@ uint64_t xtio__hist_percentile(const struct xtio__hist *hist, unsigned permille)
     uint64_t seen = 0;
     for (uint32_t i = 0; i < hist->len; i++) {
         seen += hist->counts[i];
-        if (seen < rank)
-            continue;
-        uint64_t low, width;
-        bucket_range(hist->lo + i, hist->bits, &low, &width);
-        uint64_t value = low + width / 2;
-        if (value < hist->min)
-            value = hist->min;
-        if (value > hist->max)
-            value = hist->max;
-        return value;
+        if (seen >= rank)
+            return bucket_value(hist, hist->lo + i);
     }
     return hist->max;
+}
+
+double xtio_hist_mean(const struct xtio_hist *hist)
+{
+    if (hist->count == 0)
+        return 0.0;
+    double sum = 0.0;
+    for (uint32_t i = 0; i < hist->len; i++)
+        if (hist->counts[i])
+            sum += (double)hist->counts[i] * (double)bucket_value(hist, hist->lo + i);
+    return sum / (double)hist->count;
 }
