@@ -119,9 +119,9 @@ enum xtio_finding_kind {
 /* "off_loop_write", ... (the JSON keys); NULL when out of range. */
 const char *xtio_finding_kind_name(enum xtio_finding_kind kind);
 
-/* A latency distribution in microseconds. Percentiles come from a log-linear histogram, so they
- * are within 1/64 of the true value (1/16 in per-connection and per-thread tables); max is
- * exact. All 0 when count is 0. */
+/* A latency distribution in microseconds. Percentiles come from a log-linear histogram, read by
+ * the rule of common/xtio_hist.h (docs/analysis.md, "Percentiles"); max is exact. All 0 when
+ * count is 0. */
 struct xtio_latency_summary {
     uint64_t count;
     double p50_us;
