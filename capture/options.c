@@ -1,7 +1,7 @@
 /* xtio-capture's option parsing and checking, and its --help and --version. */
 #include "options.h"
+#include "xtio_parse.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -72,44 +72,17 @@ void xtio_capture_complain(const char *fmt, ...)
     fprintf(stderr, "xtio-capture: %s\n", line);
 }
 
-/* A decimal integer in [min, max], nothing after it. */
-static bool parse_number(const char *text, unsigned long min, unsigned long max,
-                         unsigned long *value)
-{
-    char *end;
-    errno = 0;
-    if (text[0] < '0' || text[0] > '9')
-        return false;
-    unsigned long v = strtoul(text, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return false;
-    *value = v;
-    return true;
-}
-
 static bool power_of_two(uint64_t v)
 {
     return v && !(v & (v - 1));
 }
 
-/* The sizes `lttng enable-channel --subbuf-size` takes: a power of two, with k, M or G. */
-static bool valid_size(const char *text)
+/* The sizes `lttng enable-channel --subbuf-size` takes, and we pass on as written: a power of two,
+ * with a k, K, M or G suffix (lttng has no lowercase m or g). */
+static bool valid_subbuf_size(const char *text)
 {
-    char *end;
-    errno = 0;
-    if (text[0] < '0' || text[0] > '9')
-        return false;
-    uint64_t v = strtoull(text, &end, 10);
-    unsigned shift = 0;
-    if (*end == 'k' || *end == 'K')
-        shift = 10;
-    else if (*end == 'M')
-        shift = 20;
-    else if (*end == 'G')
-        shift = 30;
-    if (errno || (shift && end[1]) || (!shift && *end) || v > (UINT64_MAX >> shift))
-        return false;
-    return power_of_two(v << shift);
+    uint64_t v;
+    return xtio_parse_size(text, 1, UINT64_MAX, &v) && !strpbrk(text, "mg") && power_of_two(v);
 }
 
 /* The checks that span options, once all are read. */
@@ -182,7 +155,8 @@ enum xtio_capture_parse_status xtio_capture_parse(int argc, char **argv,
     *config = (struct xtio_capture_config){.live_port = XTIO_CAPTURE_DEFAULT_LIVE_PORT,
                                            .start_sessiond = true};
     bool live_port_given = false, duration_given = false;
-    unsigned long value;
+    uint64_t value;
+    unsigned port;
     int c;
 
     opterr = 0;
@@ -206,16 +180,16 @@ enum xtio_capture_parse_status xtio_capture_parse(int argc, char **argv,
             config->live_url = optarg;
             break;
         case OPT_LIVE_PORT:
-            if (!parse_number(optarg, 1, 65535, &value)) {
+            if (!xtio_parse_port(optarg, 1, &port)) {
                 xtio_capture_complain("invalid --live-port '%s': use a TCP port, 1 to 65535",
                                       optarg);
                 return XTIO_CAPTURE_PARSE_EXIT_USAGE;
             }
-            config->live_port = (unsigned)value;
+            config->live_port = port;
             live_port_given = true;
             break;
         case OPT_SUBBUF_SIZE:
-            if (!valid_size(optarg)) {
+            if (!valid_subbuf_size(optarg)) {
                 xtio_capture_complain("invalid --subbuf-size '%s': use a power of two, with an "
                                       "optional k, M or G suffix, e.g. 512k or 4M",
                                       optarg);
@@ -224,7 +198,7 @@ enum xtio_capture_parse_status xtio_capture_parse(int argc, char **argv,
             config->subbuf_size = optarg;
             break;
         case OPT_NUM_SUBBUF:
-            if (!parse_number(optarg, 1, 1ul << 20, &value) || !power_of_two(value)) {
+            if (!xtio_parse_uint(optarg, 1, 1u << 20, &value) || !power_of_two(value)) {
                 xtio_capture_complain("invalid --num-subbuf '%s': use a power of two, e.g. 4 "
                                       "or 8",
                                       optarg);
@@ -233,7 +207,7 @@ enum xtio_capture_parse_status xtio_capture_parse(int argc, char **argv,
             config->num_subbuf = optarg;
             break;
         case 'a':
-            if (!parse_number(optarg, 1, INT_MAX, &value)) {
+            if (!xtio_parse_uint(optarg, 1, INT_MAX, &value)) {
                 xtio_capture_complain("invalid --attach PID '%s': use the process id of a running "
                                       "process (see pgrep(1))",
                                       optarg);
@@ -242,7 +216,7 @@ enum xtio_capture_parse_status xtio_capture_parse(int argc, char **argv,
             config->attach_pid = (pid_t)value;
             break;
         case 'd':
-            if (!parse_number(optarg, 1, 366u * 24 * 3600, &value)) {
+            if (!xtio_parse_uint(optarg, 1, 366u * 24 * 3600, &value)) {
                 xtio_capture_complain("invalid --duration '%s': use a whole number of seconds, "
                                       "at least 1",
                                       optarg);

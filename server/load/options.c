@@ -1,5 +1,6 @@
 /* xtio-load's command line: the options, their defaults, and the checks across them. */
 #include "xtio_load.h"
+#include "xtio_parse.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -68,20 +69,6 @@ static void usage(FILE *out)
             XTIO_LOAD_MAX_VALUE_SIZE);
 }
 
-/* A whole decimal in [min, max]. */
-static bool parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out)
-{
-    if (!text[0] || text[0] == '-' || text[0] == '+')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 static bool parse_seconds(const char *text, double min, double max, double *out)
 {
     char *end;
@@ -122,7 +109,7 @@ static bool parse_mix(const char *text, unsigned *mix, FILE *err)
         }
         memcpy(weight, eq + 1, wlen);
         weight[wlen] = '\0';
-        if (!parse_u64(weight, 0, 1000000, &w)) {
+        if (!xtio_parse_uint(weight, 0, 1000000, &w)) {
             fprintf(err, "xtio-load: --mix weight '%s' of %s is not an integer in [0, 1000000]\n",
                     weight, xtio_load_kind_names[kind]);
             return false;
@@ -277,29 +264,33 @@ enum xtio_load_verdict xtio_load_parse_args(struct xtio_load_config *cfg, int ar
     while ((opt = getopt_long(argc, argv, ":h:p:c:P:t:n:d:V", options, &index)) != -1) {
         uint64_t v = 0;
         bool ok = true;
+        const char *expected = NULL; /* for the error: what the option takes */
         switch (opt) {
         case 'h':
             ok = optarg[0] != '\0';
             cfg->host = optarg;
             break;
-        case 'p':
-            ok = parse_u64(optarg, 1, 65535, &v);
-            cfg->port = (int)v;
+        case 'p': {
+            unsigned port = 0;
+            ok = xtio_parse_port(optarg, 1, &port);
+            cfg->port = (int)port;
+            expected = "a whole number from 1 to 65535";
             break;
+        }
         case 'c':
-            ok = parse_u64(optarg, 1, 4096, &v);
+            ok = xtio_parse_uint(optarg, 1, 4096, &v);
             cfg->connections = (unsigned)v;
             break;
         case 'P':
-            ok = parse_u64(optarg, 1, 4096, &v);
+            ok = xtio_parse_uint(optarg, 1, 4096, &v);
             cfg->pipeline = (unsigned)v;
             break;
         case 't':
-            ok = parse_u64(optarg, 1, 64, &v);
+            ok = xtio_parse_uint(optarg, 1, 64, &v);
             cfg->threads = (unsigned)v;
             break;
         case 'n':
-            ok = parse_u64(optarg, 1, (uint64_t)1 << 40, &cfg->requests);
+            ok = xtio_parse_uint(optarg, 1, (uint64_t)1 << 40, &cfg->requests);
             break;
         case 'd':
             ok = parse_seconds(optarg, 0.001, 86400, &cfg->duration);
@@ -309,26 +300,26 @@ enum xtio_load_verdict xtio_load_parse_args(struct xtio_load_config *cfg, int ar
                 return XTIO_LOAD_ARGS_USAGE;
             break;
         case OPT_RANGE_WIDTH:
-            ok = parse_u64(optarg, 1, XTIO_LOAD_MAX_KEYS, &v);
+            ok = xtio_parse_uint(optarg, 1, XTIO_LOAD_MAX_KEYS, &v);
             cfg->range_width = (size_t)v;
             width_set = true;
             break;
         case OPT_RANGE_LIMIT:
-            ok = parse_u64(optarg, 1, XTIO_LOAD_MAX_KEYS, &v);
+            ok = xtio_parse_uint(optarg, 1, XTIO_LOAD_MAX_KEYS, &v);
             cfg->range_limit = (size_t)v;
             break;
         case OPT_POPULATE:
-            ok = parse_u64(optarg, 1, XTIO_LOAD_MAX_KEYS, &v);
+            ok = xtio_parse_uint(optarg, 1, XTIO_LOAD_MAX_KEYS, &v);
             cfg->populate = (size_t)v;
             populate_set = true;
             break;
         case OPT_KEYS:
-            ok = parse_u64(optarg, 0, XTIO_LOAD_MAX_KEYS, &v);
+            ok = xtio_parse_uint(optarg, 0, XTIO_LOAD_MAX_KEYS, &v);
             cfg->keys = (size_t)v;
             keys_set = true;
             break;
         case OPT_VALUE_SIZE:
-            ok = parse_u64(optarg, 0, XTIO_LOAD_MAX_VALUE_SIZE, &v);
+            ok = xtio_parse_uint(optarg, 0, XTIO_LOAD_MAX_VALUE_SIZE, &v);
             cfg->value_size = (size_t)v;
             break;
         case OPT_PREFIX:
@@ -339,7 +330,7 @@ enum xtio_load_verdict xtio_load_parse_args(struct xtio_load_config *cfg, int ar
             cfg->flush = true;
             break;
         case OPT_STORM:
-            ok = parse_u64(optarg, 0, 100000, &v);
+            ok = xtio_parse_uint(optarg, 0, 100000, &v);
             cfg->storm = (unsigned)v;
             break;
         case OPT_SLOW:
@@ -358,7 +349,7 @@ enum xtio_load_verdict xtio_load_parse_args(struct xtio_load_config *cfg, int ar
             ok = parse_seconds(optarg, 0.1, 3600, &cfg->timeout);
             break;
         case OPT_SEED:
-            ok = parse_u64(optarg, 0, UINT64_MAX, &cfg->seed);
+            ok = xtio_parse_uint(optarg, 0, UINT64_MAX, &cfg->seed);
             break;
         case OPT_HELP:
             usage(out);
@@ -375,12 +366,13 @@ enum xtio_load_verdict xtio_load_parse_args(struct xtio_load_config *cfg, int ar
         }
         if (!ok) {
             /* argv[optind - 1] would be the value itself when it came as a separate word. */
+            char name[64];
             if (index >= 0)
-                fprintf(err, "xtio-load: invalid value '%s' for option '--%s'; see --help\n",
-                        optarg, options[index].name);
+                snprintf(name, sizeof(name), "--%s", options[index].name);
             else
-                fprintf(err, "xtio-load: invalid value '%s' for option '-%c'; see --help\n", optarg,
-                        opt);
+                snprintf(name, sizeof(name), "-%c", opt);
+            fprintf(err, "xtio-load: invalid value '%s' for option '%s'%s%s; see --help\n", optarg,
+                    name, expected ? ": use " : "", expected ? expected : "");
             return XTIO_LOAD_ARGS_USAGE;
         }
         index = -1;

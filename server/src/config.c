@@ -1,11 +1,9 @@
 /* Command-line parsing of xtio-server. */
 #include "config.h"
+#include "xtio_parse.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdint.h>
 #include <unistd.h>
 
 void xtio_server_config_defaults(struct xtio_server_config *config)
@@ -67,32 +65,6 @@ static void usage(FILE *out)
             XTIO_RESP_DEFAULT_MAX_QUERY_BUFFER);
 }
 
-/* Parses a size with an optional k/m/g suffix into [min, max]. */
-static bool parse_size(const char *text, size_t min, size_t max, size_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long value = strtoull(text, &end, 10);
-    if (errno || end == text || text[0] == '-')
-        return false;
-    unsigned shift = 0;
-    if (*end == 'k' || *end == 'K')
-        shift = 10;
-    else if (*end == 'm' || *end == 'M')
-        shift = 20;
-    else if (*end == 'g' || *end == 'G')
-        shift = 30;
-    if (shift)
-        end++;
-    if (*end || (shift && value > (ULLONG_MAX >> shift)))
-        return false;
-    value <<= shift;
-    if (value < min || value > max)
-        return false;
-    *out = (size_t)value;
-    return true;
-}
-
 enum option_id {
     OPT_BATCH_BYTES = 256,
     OPT_MAX_PENDING,
@@ -137,48 +109,57 @@ enum xtio_config_verdict xtio_server_config_parse(struct xtio_server_config *con
     opterr = 0;
     int opt;
     while ((opt = getopt_long(argc, argv, ":b:p:l:w:m:vhV", options, NULL)) != -1) {
-        size_t value = 0;
+        uint64_t value = 0;
+        unsigned port = 0;
         bool ok = true;
+        const char *expected = NULL; /* for the error: what the option takes */
         switch (opt) {
         case 'b':
             config->bind = optarg;
             break;
         case 'p':
-            ok = parse_size(optarg, 0, 65535, &value);
-            config->port = (int)value;
+            ok = xtio_parse_port(optarg, 0, &port);
+            config->port = (int)port;
+            expected = "a whole number from 0 to 65535 (0: the kernel picks one)";
             break;
         case 'l':
-            ok = parse_size(optarg, 1, 256, &value);
+            ok = xtio_parse_size(optarg, 1, 256, &value);
             config->loops = (unsigned)value;
             break;
         case 'w':
-            ok = parse_size(optarg, 1, 256, &value);
+            ok = xtio_parse_size(optarg, 1, 256, &value);
             config->workers = (unsigned)value;
             break;
         case 'm':
             ok = xtio_mode_parse(optarg, &config->handoff) == 0;
             break;
         case OPT_BATCH_BYTES:
-            ok = parse_size(optarg, 1, (size_t)1 << 30, &config->batch_bytes);
+            ok = xtio_parse_size(optarg, 1, (size_t)1 << 30, &value);
+            config->batch_bytes = (size_t)value;
             break;
         case OPT_MAX_PENDING:
-            ok = parse_size(optarg, 1024, SIZE_MAX, &config->max_pending);
+            ok = xtio_parse_size(optarg, 1024, SIZE_MAX, &value);
+            config->max_pending = (size_t)value;
             break;
         case OPT_MAX_CLIENTS:
-            ok = parse_size(optarg, 1, 1000000, &value);
+            ok = xtio_parse_size(optarg, 1, 1000000, &value);
             config->max_clients = (unsigned)value;
             break;
         case OPT_MAX_BULK:
-            ok = parse_size(optarg, 1, SIZE_MAX, &config->limits.max_bulk_len);
+            ok = xtio_parse_size(optarg, 1, SIZE_MAX, &value);
+            config->limits.max_bulk_len = (size_t)value;
             break;
         case OPT_MAX_MULTIBULK:
-            ok = parse_size(optarg, 1, SIZE_MAX, &config->limits.max_multibulk_len);
+            ok = xtio_parse_size(optarg, 1, SIZE_MAX, &value);
+            config->limits.max_multibulk_len = (size_t)value;
             break;
         case OPT_MAX_INLINE:
-            ok = parse_size(optarg, 16, SIZE_MAX, &config->limits.max_inline_len);
+            ok = xtio_parse_size(optarg, 16, SIZE_MAX, &value);
+            config->limits.max_inline_len = (size_t)value;
             break;
         case OPT_QUERY_BUFFER:
-            ok = parse_size(optarg, 1024, SIZE_MAX, &config->limits.max_query_buffer);
+            ok = xtio_parse_size(optarg, 1024, SIZE_MAX, &value);
+            config->limits.max_query_buffer = (size_t)value;
             break;
         case 'v':
             config->verbose++;
@@ -198,8 +179,9 @@ enum xtio_config_verdict xtio_server_config_parse(struct xtio_server_config *con
             return XTIO_CONFIG_USAGE;
         }
         if (!ok) {
-            fprintf(err, "xtio-server: invalid value '%s' for option '--%s'; see --help\n", optarg,
-                    long_name(options, opt));
+            fprintf(err, "xtio-server: invalid value '%s' for option '--%s'%s%s; see --help\n",
+                    optarg, long_name(options, opt), expected ? ": use " : "",
+                    expected ? expected : "");
             return XTIO_CONFIG_USAGE;
         }
     }

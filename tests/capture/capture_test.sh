@@ -190,6 +190,11 @@ case_cli() {
     expect_in "xtio-capture --frobnicate" "unknown option '--frobnicate'" "$workdir/unknown.err"
     run_capture subbuf 125 --subbuf-size 3k -- true
     expect_in "xtio-capture --subbuf-size 3k" "use a power of two" "$workdir/subbuf.err"
+    run_capture subbuf-m 125 --subbuf-size 4m -- true
+    expect_in "xtio-capture --subbuf-size 4m (lttng takes M, not m)" "use a power of two" \
+        "$workdir/subbuf-m.err"
+    run_capture live-port 125 --live net://127.0.0.1 --live-port 1k -- true
+    expect_in "xtio-capture --live-port 1k" "invalid --live-port '1k'" "$workdir/live-port.err"
     run_capture num 125 --num-subbuf 0 -- true
     expect_in "xtio-capture --num-subbuf 0" "invalid --num-subbuf" "$workdir/num.err"
     run_capture duration 125 --duration 2 -- true

@@ -27,6 +27,8 @@ expect_usage_error() {
 }
 expect_usage_error "unknown option '--frobnicate'" --frobnicate
 expect_usage_error "invalid value '0' for option '-c'" -c 0
+expect_usage_error "invalid value '1k' for option '--port': use a whole number from 1 to 65535" \
+  --port 1k
 expect_usage_error "is not KIND=WEIGHT" --mix range=1,scan=2
 expect_usage_error "need populated keys" --mix range=1
 expect_usage_error "needs a value" --populate

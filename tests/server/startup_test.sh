@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# xtio-server's command line and start-up errors: --help documents every flag, a bad flag or a
-# port in use exits 2 with a message saying what to do, and SIGINT stops it cleanly (exit 0).
+# xtio-server's command line and start-up errors: --help documents every flag, a bad flag (a port
+# with a size suffix included) or a port in use exits 2 with a message saying what to do, and
+# SIGINT stops it cleanly (exit 0).
 set -euo pipefail
 server=${1:?usage: startup_test.sh PATH-TO-xtio-server}
 # shellcheck source=server_lib.sh
@@ -25,6 +26,11 @@ expect_usage_error "unknown option '--frobnicate'" --frobnicate
 expect_usage_error "invalid value 'fast' for option '--handoff'" --handoff fast
 expect_usage_error "invalid value '0' for option '--loops'" --loops 0
 expect_usage_error "needs a value" --port
+# A port is a whole number: no size suffix (1k is not 1024), no sign.
+expect_usage_error "invalid value '1k' for option '--port': use a whole number from 0 to 65535" \
+  --port 1k
+expect_usage_error "invalid value '+80' for option '--port'" --port +80
+expect_usage_error "invalid value '65536' for option '--port'" --port 65536
 expect_usage_error "unexpected argument 'extra'" extra
 
 start_server "$server" --handoff batch
