@@ -97,7 +97,8 @@ await_listening() {
 set_babeltrace() {
     local runtime
     babeltrace=(babeltrace2)
-    runtime=$(ldd "$1" 2>/dev/null | awk '$1 ~ /^lib(asan|tsan)\.so/ { print $3; exit }')
+    # awk reads to the end: exiting at the match would cut ldd off and fail the pipe (pipefail).
+    runtime=$(ldd "$1" 2>/dev/null | awk '$1 ~ /^lib(asan|tsan)\.so/ && !found { print $3; found = 1 }')
     if [[ -n "$runtime" ]]; then
         babeltrace=(env "LD_PRELOAD=$runtime" "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0"
             babeltrace2)
