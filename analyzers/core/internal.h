@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* 64 buckets per power of two (1.6%) for the per-mode tables; 16 (6.3%) for the per-connection
- * and per-thread tables, which there may be thousands of. */
+/* 64 buckets per power of two (percentiles within 0.8%) for the per-mode tables; 16 (within 3.1%)
+ * for the per-connection and per-thread tables, which there may be thousands of. */
 #define HIST_BITS_MODE 6
 #define HIST_BITS_ROW  4
 

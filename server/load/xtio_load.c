@@ -5,6 +5,7 @@
 #include "drive.h"
 #include "raw.h"
 #include "run.h"
+#include "xtio_schema.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -200,7 +201,7 @@ static void compare(const struct result *r, struct comparison *c)
     c->light_bytes = r->stats.light_bytes + r->before.wire_bytes;
     for (int i = 0; i < c->count; i++) {
         const struct handoff_counters *d = &c->delta[i];
-        if (strcmp(d->name, "inline") == 0) {
+        if (strcmp(d->name, XTIO_SCHEMA_MODE_INLINE_LABEL) == 0) {
             c->server_light_records += d->records;
             c->server_light_bytes += d->bytes;
         }
@@ -209,7 +210,7 @@ static void compare(const struct result *r, struct comparison *c)
             c->server_heavy_bytes += d->bytes;
         }
     }
-    if (strcmp(c->mode, "inline") == 0) {
+    if (strcmp(c->mode, XTIO_SCHEMA_MODE_INLINE_LABEL) == 0) {
         /* Heavy and light replies share the inline counters; compare the sums. */
         c->heavy_records += c->light_records;
         c->heavy_bytes += c->light_bytes;
@@ -304,7 +305,7 @@ static void report_text(const struct result *r, const struct xtio_hist *all,
                " bytes; client %" PRIu64 " records, %" PRIu64 " bytes\n",
                cmp->mode, cmp->server_heavy_records, cmp->server_heavy_bytes, cmp->heavy_records,
                cmp->heavy_bytes);
-        if (strcmp(cmp->mode, "inline") != 0)
+        if (strcmp(cmp->mode, XTIO_SCHEMA_MODE_INLINE_LABEL) != 0)
             printf("  light (handoff_inline): server %" PRIu64 " records, %" PRIu64
                    " bytes; client %" PRIu64 " records, %" PRIu64 " bytes\n",
                    cmp->server_light_records, cmp->server_light_bytes, cmp->light_records,
