@@ -1,5 +1,5 @@
 /*
- * The reading half of the trace_schema test: loads an LTTng trace of handoff_program with
+ * The reading half of the trace.events test: loads an LTTng trace of handoff_program with
  * libbabeltrace2 (source.ctf.fs -> filter.utils.muxer -> a sink class made here) and checks it
  * against the `xtio` schema (tracepoints/xtio_schema.h) and against the `key=value`
  * expectations the program printed.
@@ -1313,5 +1313,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_counts_match_program),
     };
-    return cmocka_run_group_tests_name("trace_schema", tests, load_trace, free_trace);
+    return cmocka_run_group_tests_name("trace.events", tests, load_trace, free_trace);
 }

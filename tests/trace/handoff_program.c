@@ -1,5 +1,5 @@
 /*
- * The traced half of the trace_schema test: drives libxtio through every event of the `xtio`
+ * The traced half of the trace.events test: drives libxtio through every event of the `xtio`
  * provider (tracepoints/xtio_tp.h) while run_trace_test.sh records it, then prints what it did as
  * `key=value` lines for check_trace to compare with the trace.
  *
