@@ -66,13 +66,22 @@ struct member {
     bool is_signed;
 };
 
+/* A payload field to read: where it is, with which signedness, and where it goes. */
+struct field_read {
+    uint64_t index;
+    bool is_signed;
+    struct destination to;
+};
+
 /* Where the schema's fields are in the events of one class, found once by name: events are then
  * decoded by member index, without the string comparisons of a lookup by name. */
 struct class_info {
     const bt_event_class *cls; /* owned reference: its address cannot be reused while cached */
     bool xtio;                 /* false: another provider's, or an `xtio` event of a newer schema */
     enum xtio_event_kind kind;
-    uint64_t at[XTIO_SCHEMA_MAX_FIELDS]; /* where each field of the kind is in the payload */
+    struct field_read reads[XTIO_SCHEMA_MAX_FIELDS]; /* the fields the core reads, in order */
+    unsigned read_count;
+    bool carries_version; /* the kind has a schema_version field */
     /* The first field of the kind the payload lacks, or has with another signedness;
      * XTIO_FIELD_NONE: none. The event is then of another schema, and only its schema_version
      * is read. */
@@ -167,10 +176,16 @@ static void describe_class(struct class_info *info, const bt_event_class *cls)
     for (int i = 0; i < XTIO_SCHEMA_MAX_FIELDS && fields[i] != XTIO_FIELD_NONE; i++) {
         enum xtio_field f = fields[i];
         struct member at = find_member(payload, xtio_schema_fields[f].name, false);
-        bool fits = at.index >= 0 && at.is_signed == xtio_schema_fields[f].is_signed;
-        if (!fits && info->mismatch == XTIO_FIELD_NONE)
-            info->mismatch = f;
-        info->at[i] = (uint64_t)at.index;
+        if (at.index < 0 || at.is_signed != xtio_schema_fields[f].is_signed) {
+            if (info->mismatch == XTIO_FIELD_NONE)
+                info->mismatch = f;
+            continue;
+        }
+        if (f == XTIO_FIELD_SCHEMA_VERSION)
+            info->carries_version = true;
+        if (destinations[f].size)
+            info->reads[info->read_count++] =
+                (struct field_read){(uint64_t)at.index, at.is_signed, destinations[f]};
     }
     info->schema_version =
         find_member(payload, xtio_schema_fields[XTIO_FIELD_SCHEMA_VERSION].name, false);
@@ -213,31 +228,19 @@ static uint64_t read_integer(const bt_field *structure, struct member member)
                             : bt_field_integer_unsigned_get_value(field);
 }
 
-/* Reads the payload fields of the kind that the core uses. Inlined with a constant kind, the
- * loop unrolls into straight calls, every field's signedness and destination known: a loop over
- * a per-class list instead paid two branches and three loads a field, and the mispredictions
- * of a trip count and branches that change with every event's kind (docs/performance.md, fifth
- * round). */
-static inline __attribute__((always_inline)) void read_payload(enum xtio_event_kind kind,
-                                                               const struct class_info *info,
-                                                               const bt_field *payload,
-                                                               struct xtio_event *ev)
+/* Reads the payload fields that the core uses. */
+static void read_payload(const struct class_info *info, const bt_field *payload,
+                         struct xtio_event *ev)
 {
-#pragma GCC unroll 9
-    for (int i = 0; i < XTIO_SCHEMA_MAX_FIELDS; i++) {
-        enum xtio_field f = xtio_schema_events[kind].fields[i];
-        if (f == XTIO_FIELD_NONE)
-            break;
-        if (!destinations[f].size)
-            continue;
+    for (unsigned i = 0; i < info->read_count; i++) {
+        const struct field_read *read = &info->reads[i];
         const bt_field *field =
-            bt_field_structure_borrow_member_field_by_index_const(payload, info->at[i]);
-        store(ev, destinations[f],
-              xtio_schema_fields[f].is_signed ? (uint64_t)bt_field_integer_signed_get_value(field)
-                                              : bt_field_integer_unsigned_get_value(field));
-        if (f == XTIO_FIELD_SCHEMA_VERSION)
-            ev->has_schema_version = true;
+            bt_field_structure_borrow_member_field_by_index_const(payload, read->index);
+        store(ev, read->to,
+              read->is_signed ? (uint64_t)bt_field_integer_signed_get_value(field)
+                              : bt_field_integer_unsigned_get_value(field));
     }
+    ev->has_schema_version = info->carries_version;
 }
 
 static void decode_context(const struct class_info *info, const bt_event *event,
@@ -331,21 +334,7 @@ enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, con
                  XTIO_SCHEMA_VERSION, bt_event_class_get_name(cls));
         return XTIO_BT2_DECODE_BAD_SHAPE;
     }
-    /* The kinds that make most of a trace get a copy of the reader each, unrolled for them. */
-    switch (info->kind) {
-    case XTIO_EVENT_HANDOFF_ENQUEUE:
-        read_payload(XTIO_EVENT_HANDOFF_ENQUEUE, info, payload, ev);
-        break;
-    case XTIO_EVENT_HANDOFF_WRITE:
-        read_payload(XTIO_EVENT_HANDOFF_WRITE, info, payload, ev);
-        break;
-    case XTIO_EVENT_CONN_FLUSH:
-        read_payload(XTIO_EVENT_CONN_FLUSH, info, payload, ev);
-        break;
-    default:
-        read_payload(info->kind, info, payload, ev);
-        break;
-    }
+    read_payload(info, payload, ev);
     return XTIO_BT2_DECODE_OK;
 }
 
