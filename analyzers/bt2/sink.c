@@ -484,11 +484,6 @@ xtio_bt2_sink_consume(bt_self_component_sink *self_sink)
 
     sink->consumed = true;
     for (uint64_t i = 0; i < count; i++) {
-        /* Queued in the muxer since it was decoded, a message has left the L1 cache: fetching
-         * the next one while this one is read hides the miss of its first access
-         * (docs/performance.md, step 18; four ahead gained less). */
-        if (i + 1 < count)
-            __builtin_prefetch(msgs[i + 1]);
         if (status == BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_OK &&
             handle_message(sink, msgs[i]) < 0)
             status = BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
