@@ -1015,23 +1015,8 @@ static int compare_held(const void *pa, const void *pb)
     return a->arrival < b->arrival ? -1 : a->arrival > b->arrival;
 }
 
-/* Takes the events of a tie, in causal order. Out of line: inlined, its loop would make every
- * event save and restore registers, though most timestamps are not shared. */
-__attribute__((noinline)) static int release_tie(xtio_analysis *analysis)
-{
-    int status = 0;
-    if (analysis->held_len > 1)
-        qsort(analysis->held, analysis->held_len, sizeof(*analysis->held), compare_held);
-    for (size_t i = 0; i < analysis->held_len && !status; i++) {
-        struct held_event *held = &analysis->held[i];
-        held->event.procname = held->has_procname ? held->procname : NULL;
-        status = process_event(analysis, &held->event);
-    }
-    return status;
-}
-
-/* Takes what is held: the pending event, or the events of a tie, which are dropped after a
- * failure (the analysis has then refused its input). */
+/* Takes what is held: the pending event, or the events of a tie in causal order, which are
+ * dropped after a failure (the analysis has then refused its input). */
 static inline int release_held(xtio_analysis *analysis)
 {
     int status = 0;
@@ -1039,8 +1024,15 @@ static inline int release_held(xtio_analysis *analysis)
         status = process_event(analysis, analysis->pending);
         analysis->pending = NULL;
     }
-    if (analysis->held_len && status == 0)
-        status = release_tie(analysis);
+    if (analysis->held_len && status == 0) {
+        if (analysis->held_len > 1)
+            qsort(analysis->held, analysis->held_len, sizeof(*analysis->held), compare_held);
+        for (size_t i = 0; i < analysis->held_len && !status; i++) {
+            struct held_event *held = &analysis->held[i];
+            held->event.procname = held->has_procname ? held->procname : NULL;
+            status = process_event(analysis, &held->event);
+        }
+    }
     analysis->held_len = 0;
     if (status)
         refuse(analysis, status, NOMEM_MESSAGE);
