@@ -279,10 +279,7 @@ enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, con
     const bt_event_class *cls = bt_event_borrow_class_const(event);
     const struct class_info *info = class_info(decoder, cls);
 
-    /* Copied from a zero event rather than cleared: for a struct this size, the compiler clears
-     * with `rep stos`, whose start-up cost is a good part of decoding an event. */
-    static const struct xtio_event no_fields;
-    *ev = no_fields;
+    *ev = (struct xtio_event){0};
     if (!info) {
         snprintf(why, why_size, "Failed to remember an event class: error=\"%s\"", "out of memory");
         return XTIO_BT2_DECODE_NO_MEMORY;
