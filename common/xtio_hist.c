@@ -89,23 +89,15 @@ static void count(struct xtio_hist *hist, uint32_t index, uint64_t value)
     hist->count++;
 }
 
-/* Out of line, and reached by a tail call: inlined, it would make every record save and restore
- * registers, though a value falls outside the buckets so far only now and then. */
-__attribute__((noinline)) static int record_widening(struct xtio_hist *hist, uint32_t index,
-                                                     uint64_t value)
-{
-    int status = cover(hist, index, index);
-    if (status == 0)
-        count(hist, index, value);
-    return status;
-}
-
 int xtio_hist_record(struct xtio_hist *hist, uint64_t value)
 {
     uint32_t index = bucket_of(value, hist->bits);
     /* Unsigned, so that one comparison also catches an index below lo, and an empty histogram. */
-    if (index - hist->lo >= hist->len)
-        return record_widening(hist, index, value);
+    if (index - hist->lo >= hist->len) {
+        int status = cover(hist, index, index);
+        if (status)
+            return status;
+    }
     count(hist, index, value);
     return 0;
 }

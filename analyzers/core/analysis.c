@@ -426,30 +426,20 @@ static inline int rows_of(xtio_analysis *analysis, const struct attribution *at,
     return table_rows_of(analysis, at, rows, count);
 }
 
-/* The per-connection and per-thread share of record_metric(), out of line: inlined, its row
- * lookups would make every record save and restore registers, though by default no such tables
- * are kept. */
-__attribute__((noinline)) static int record_in_rows(xtio_analysis *analysis,
-                                                    const struct attribution *at,
-                                                    enum metric metric, uint64_t value_ns)
-{
-    struct row *rows[3];
-    size_t count;
-    int status = table_rows_of(analysis, at, rows, &count);
-    for (size_t i = 0; i < count && status == 0; i++)
-        status = xtio_hist_record(&rows[i]->metric[metric], value_ns);
-    return status;
-}
-
 static int record_metric(xtio_analysis *analysis, const struct attribution *at, enum metric metric,
                          uint64_t value_ns)
 {
+    struct row *rows[3];
+    size_t count;
     if (at->mode >= 0) {
         int status = xtio_hist_record(&at->process->modes[at->mode].metric[metric], value_ns);
         if (status)
             return status;
     }
-    return keeps_tables(analysis) ? record_in_rows(analysis, at, metric, value_ns) : 0;
+    int status = rows_of(analysis, at, rows, &count);
+    for (size_t i = 0; i < count && status == 0; i++)
+        status = xtio_hist_record(&rows[i]->metric[metric], value_ns);
+    return status;
 }
 
 static int count_handoff(xtio_analysis *analysis, const struct attribution *at, uint64_t bytes,
