@@ -298,10 +298,7 @@ static int get_conn(xtio_analysis *analysis, struct process *process, uint64_t c
                     int64_t owner_tid, bool from_open, struct conn_state **out)
 {
     int status = 0;
-    struct conn_state *conn = analysis->last_conn;
-    if (conn && conn->conn_id == conn_id && analysis->last_conn_vpid == process->vpid)
-        goto end;
-    conn = xtio__map_get(&analysis->conns, process->vpid, conn_id);
+    struct conn_state *conn = xtio__map_get(&analysis->conns, process->vpid, conn_id);
     if (conn)
         goto end;
     conn = calloc(1, sizeof(*conn));
@@ -321,10 +318,6 @@ static int get_conn(xtio_analysis *analysis, struct process *process, uint64_t c
     if (!from_open)
         process->coverage.conns_without_open++;
 end:
-    if (conn) {
-        analysis->last_conn = conn;
-        analysis->last_conn_vpid = process->vpid;
-    }
     *out = conn;
     return status;
 }
@@ -634,8 +627,6 @@ static int on_conn_close(xtio_analysis *analysis, struct process *process,
                 conn->pending[(conn->head + i) & (conn->cap - 1)].bytes;
         }
         analysis->unflushed_count -= conn->len;
-        if (conn == analysis->last_conn)
-            analysis->last_conn = NULL;
         free_conn(conn);
     } else if (!idset_contains(&process->closed, event->conn_id)) {
         process->coverage.conns_without_open++;

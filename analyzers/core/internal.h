@@ -178,9 +178,6 @@ struct xtio_analysis {
     struct xtio__map loop_rows;     /* (vpid, tid) -> owned struct row */
     struct xtio__map producer_rows; /* (vpid, tid) -> owned struct row */
     struct process *last_process;   /* weak: a cache, events come in runs of one process */
-    /* weak: a cache, the loop writes a connection's queue out in one go */
-    struct conn_state *last_conn;
-    int64_t last_conn_vpid;
     /* weak: a direct-mapped cache of `threads`, by tid: a muxed trace alternates between a few
      * threads (producers and loops), which one last-thread entry would keep missing. */
     struct thread *thread_cache[THREAD_CACHE_SIZE];
