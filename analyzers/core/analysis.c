@@ -333,19 +333,13 @@ static int note_thread(xtio_analysis *analysis, struct process *process,
     int status = 0;
     if (!event->procname)
         goto end;
-    struct thread **cached =
-        &analysis->thread_cache[(uint64_t)event->vtid & (THREAD_CACHE_SIZE - 1)];
-    struct thread *thread = *cached;
-    if (!thread || thread->tid != event->vtid || thread->vpid != event->vpid)
-        thread = xtio__map_get(&analysis->threads, event->vpid, (uint64_t)event->vtid);
+    struct thread *thread = xtio__map_get(&analysis->threads, event->vpid, (uint64_t)event->vtid);
     if (!thread) {
         thread = calloc(1, sizeof(*thread));
         if (!thread) {
             status = -ENOMEM;
             goto end;
         }
-        thread->vpid = event->vpid;
-        thread->tid = event->vtid;
         copy_name(thread->name, event->procname);
         status = xtio__map_put(&analysis->threads, event->vpid, (uint64_t)event->vtid, thread);
         if (status) {
@@ -355,7 +349,6 @@ static int note_thread(xtio_analysis *analysis, struct process *process,
         if (event->vtid == event->vpid)
             copy_name(process->name, event->procname);
     }
-    *cached = thread;
 end:
     return status;
 }

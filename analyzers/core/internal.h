@@ -21,7 +21,6 @@
 
 #define DEFAULT_MAX_SAMPLES 5
 #define NAME_SIZE           32 /* procname is at most 16 bytes in LTTng (TASK_COMM_LEN) */
-#define THREAD_CACHE_SIZE   64 /* a power of two */
 
 enum metric {
     METRIC_QUEUE_WAIT,
@@ -114,7 +113,6 @@ struct process {
 };
 
 struct thread {
-    int64_t vpid, tid; /* its key, for the thread cache */
     char name[NAME_SIZE];
 };
 
@@ -178,10 +176,7 @@ struct xtio_analysis {
     struct xtio__map loop_rows;     /* (vpid, tid) -> owned struct row */
     struct xtio__map producer_rows; /* (vpid, tid) -> owned struct row */
     struct process *last_process;   /* weak: a cache, events come in runs of one process */
-    /* weak: a direct-mapped cache of `threads`, by tid: a muxed trace alternates between a few
-     * threads (producers and loops), which one last-thread entry would keep missing. */
-    struct thread *thread_cache[THREAD_CACHE_SIZE];
-    size_t unflushed_count; /* entries in every connection's ring */
+    size_t unflushed_count;         /* entries in every connection's ring */
 
     /* weak: the last event fed, while no other shares its timestamp; the caller keeps it valid
      * until the next feed (analysis.h). Never set while `held` holds events. */

@@ -345,11 +345,11 @@ static void named_event(xtio_analysis *a, uint64_t ts, int64_t tid, const char *
 }
 
 /* The evidence names each thread after its first named event (LTTng-UST reads a thread's name
- * once), also when the tids of two threads share an entry of the core's thread cache. */
+ * once), and two threads of one process each by its own. */
 static void threads_keep_the_name_of_their_first_event(void **state)
 {
     (void)state;
-    const int64_t neighbour = WORKER + 64; /* THREAD_CACHE_SIZE apart: the same cache entry */
+    const int64_t neighbour = WORKER + 64;
     xtio_analysis *a = new_analysis(false, false, false);
     ev_loop_start(a, 10, PID, LOOP, 1, "xtio-loop-1");
     ev_conn_open(a, 20, PID, LOOP, CONN);
