@@ -123,11 +123,11 @@ enum xtio_config_verdict xtio_server_config_parse(struct xtio_server_config *con
             expected = "a whole number from 0 to 65535 (0: the kernel picks one)";
             break;
         case 'l':
-            ok = xtio_parse_size(optarg, 1, 256, &value);
+            ok = xtio_parse_uint(optarg, 1, 256, &value);
             config->loops = (unsigned)value;
             break;
         case 'w':
-            ok = xtio_parse_size(optarg, 1, 256, &value);
+            ok = xtio_parse_uint(optarg, 1, 256, &value);
             config->workers = (unsigned)value;
             break;
         case 'm':
@@ -142,7 +142,7 @@ enum xtio_config_verdict xtio_server_config_parse(struct xtio_server_config *con
             config->max_pending = (size_t)value;
             break;
         case OPT_MAX_CLIENTS:
-            ok = xtio_parse_size(optarg, 1, 1000000, &value);
+            ok = xtio_parse_uint(optarg, 1, 1000000, &value);
             config->max_clients = (unsigned)value;
             break;
         case OPT_MAX_BULK:
@@ -150,7 +150,7 @@ enum xtio_config_verdict xtio_server_config_parse(struct xtio_server_config *con
             config->limits.max_bulk_len = (size_t)value;
             break;
         case OPT_MAX_MULTIBULK:
-            ok = xtio_parse_size(optarg, 1, SIZE_MAX, &value);
+            ok = xtio_parse_uint(optarg, 1, SIZE_MAX, &value);
             config->limits.max_multibulk_len = (size_t)value;
             break;
         case OPT_MAX_INLINE:

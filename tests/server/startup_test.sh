@@ -31,6 +31,9 @@ expect_usage_error "invalid value '1k' for option '--port': use a whole number f
   --port 1k
 expect_usage_error "invalid value '+80' for option '--port'" --port +80
 expect_usage_error "invalid value '65536' for option '--port'" --port 65536
+# A count is a whole number too: only sizes take a suffix.
+expect_usage_error "invalid value '1k' for option '--max-clients'" --max-clients 1k
+expect_usage_error "invalid value '1k' for option '--max-multibulk-len'" --max-multibulk-len 1k
 expect_usage_error "unexpected argument 'extra'" extra
 
 start_server "$server" --handoff batch
