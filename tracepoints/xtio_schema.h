@@ -14,7 +14,7 @@
 #include <string.h>
 
 /* The version libxtio emits, in the schema_version field of loop_start and conn_open. */
-#define XTIO_SCHEMA_VERSION     1
+#define XTIO_SCHEMA_VERSION     2
 /* The oldest version the analyzers of this tree read. */
 #define XTIO_SCHEMA_VERSION_MIN 1
 
@@ -127,6 +127,8 @@ enum xtio_field {
     XTIO_FIELD_WRITTEN,
     XTIO_FIELD_QUEUED_BYTES,
     XTIO_FIELD_WAITED_NS,
+    XTIO_FIELD_COUNT_IN_RUN,
+    XTIO_FIELD_RUN_BYTES,
     XTIO_FIELD_COUNT
 };
 
@@ -160,6 +162,8 @@ static const struct xtio_schema_field xtio_schema_fields[XTIO_FIELD_COUNT] = {
     [XTIO_FIELD_WRITTEN] = {"written", 8, false, XTIO_SCHEMA_ENUM_NONE},
     [XTIO_FIELD_QUEUED_BYTES] = {"queued_bytes", 64, false, XTIO_SCHEMA_ENUM_NONE},
     [XTIO_FIELD_WAITED_NS] = {"waited_ns", 64, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_COUNT_IN_RUN] = {"count", 32, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_RUN_BYTES] = {"run_bytes", 64, false, XTIO_SCHEMA_ENUM_NONE},
 };
 
 /* ---- Events -------------------------------------------------------------------------------- */
@@ -175,47 +179,81 @@ enum xtio_event_kind {
     XTIO_EVENT_SYNC_WAIT_END,
     XTIO_EVENT_HANDOFF_DROP,
     XTIO_EVENT_BACKPRESSURE,
+    XTIO_EVENT_HANDOFF_RUN, /* since version 2 */
 };
 /* Not an enumerator, so that a switch over the kinds must name each of them (-Wswitch). */
-#define XTIO_EVENT_KIND_COUNT (XTIO_EVENT_BACKPRESSURE + 1)
+#define XTIO_EVENT_KIND_COUNT (XTIO_EVENT_HANDOFF_RUN + 1)
 
 /* The most payload fields of one event. */
-#define XTIO_SCHEMA_MAX_FIELDS 9
+#define XTIO_SCHEMA_MAX_FIELDS 10
 
+/* An event as the current version (XTIO_SCHEMA_VERSION) has it. */
 struct xtio_schema_event {
     const char *name; /* without the "xtio:" provider prefix */
+    unsigned since;   /* the first version with this event */
     /* In the provider's order, ended by XTIO_FIELD_NONE when shorter than the maximum. */
     enum xtio_field fields[XTIO_SCHEMA_MAX_FIELDS];
 };
 
 static const struct xtio_schema_event xtio_schema_events[XTIO_EVENT_KIND_COUNT] = {
-    [XTIO_EVENT_LOOP_START] = {"loop_start", {XTIO_FIELD_LOOP_ID, XTIO_FIELD_SCHEMA_VERSION}},
-    [XTIO_EVENT_LOOP_STOP] = {"loop_stop", {XTIO_FIELD_LOOP_ID}},
+    [XTIO_EVENT_LOOP_START] = {"loop_start", 1, {XTIO_FIELD_LOOP_ID, XTIO_FIELD_SCHEMA_VERSION}},
+    [XTIO_EVENT_LOOP_STOP] = {"loop_stop", 1, {XTIO_FIELD_LOOP_ID}},
     [XTIO_EVENT_CONN_OPEN] = {"conn_open",
+                              1,
                               {XTIO_FIELD_CONN_ID, XTIO_FIELD_LOOP_ID, XTIO_FIELD_OWNER_TID,
                                XTIO_FIELD_FD, XTIO_FIELD_SCHEMA_VERSION}},
     [XTIO_EVENT_CONN_CLOSE] = {"conn_close",
+                               1,
                                {XTIO_FIELD_CONN_ID, XTIO_FIELD_OWNER_TID, XTIO_FIELD_PENDING,
                                 XTIO_FIELD_PENDING_BYTES, XTIO_FIELD_REASON}},
     [XTIO_EVENT_HANDOFF_ENQUEUE] = {"handoff_enqueue",
+                                    1,
                                     {XTIO_FIELD_HANDOFF_ID, XTIO_FIELD_CONN_ID, XTIO_FIELD_SEQ,
                                      XTIO_FIELD_MODE, XTIO_FIELD_BYTES, XTIO_FIELD_RECORDS,
-                                     XTIO_FIELD_QUEUE_DEPTH, XTIO_FIELD_OWNER_TID,
-                                     XTIO_FIELD_SPOOL_NS}},
+                                     XTIO_FIELD_QUEUE_DEPTH, XTIO_FIELD_QUEUED_BYTES,
+                                     XTIO_FIELD_OWNER_TID, XTIO_FIELD_SPOOL_NS}},
     [XTIO_EVENT_HANDOFF_WRITE] = {"handoff_write",
+                                  1,
                                   {XTIO_FIELD_HANDOFF_ID, XTIO_FIELD_CONN_ID, XTIO_FIELD_SEQ,
                                    XTIO_FIELD_MODE, XTIO_FIELD_BYTES, XTIO_FIELD_OWNER_TID,
                                    XTIO_FIELD_OFFSET}},
-    [XTIO_EVENT_CONN_FLUSH] = {"conn_flush", {XTIO_FIELD_CONN_ID, XTIO_FIELD_BYTES_FLUSHED_TOTAL}},
+    [XTIO_EVENT_CONN_FLUSH] = {"conn_flush",
+                               1,
+                               {XTIO_FIELD_CONN_ID, XTIO_FIELD_BYTES_FLUSHED_TOTAL}},
     [XTIO_EVENT_SYNC_WAIT_END] = {"sync_wait_end",
+                                  1,
                                   {XTIO_FIELD_HANDOFF_ID, XTIO_FIELD_CONN_ID, XTIO_FIELD_WRITTEN}},
     [XTIO_EVENT_HANDOFF_DROP] = {"handoff_drop",
+                                 1,
                                  {XTIO_FIELD_HANDOFF_ID, XTIO_FIELD_CONN_ID, XTIO_FIELD_SEQ,
                                   XTIO_FIELD_BYTES}},
-    [XTIO_EVENT_BACKPRESSURE] = {"backpressure",
-                                 {XTIO_FIELD_CONN_ID, XTIO_FIELD_QUEUED_BYTES,
-                                  XTIO_FIELD_WAITED_NS}},
+    [XTIO_EVENT_BACKPRESSURE] =
+        {"backpressure", 1, {XTIO_FIELD_CONN_ID, XTIO_FIELD_QUEUED_BYTES, XTIO_FIELD_WAITED_NS}},
+    [XTIO_EVENT_HANDOFF_RUN] = {"handoff_run",
+                                2,
+                                {XTIO_FIELD_CONN_ID, XTIO_FIELD_SEQ, XTIO_FIELD_COUNT_IN_RUN,
+                                 XTIO_FIELD_MODE, XTIO_FIELD_RUN_BYTES, XTIO_FIELD_OWNER_TID,
+                                 XTIO_FIELD_OFFSET}},
 };
+
+/* The layouts of earlier versions that the current one changed, newest first for each kind: what
+ * the analyzers need to read a trace of an older libxtio. An event not listed here has its
+ * current fields in every version since it appeared. */
+struct xtio_schema_layout {
+    enum xtio_event_kind kind;
+    unsigned until; /* the last version with this layout */
+    enum xtio_field fields[XTIO_SCHEMA_MAX_FIELDS];
+};
+
+static const struct xtio_schema_layout xtio_schema_old_layouts[] = {
+    /* Version 2 added queued_bytes. */
+    {XTIO_EVENT_HANDOFF_ENQUEUE,
+     1,
+     {XTIO_FIELD_HANDOFF_ID, XTIO_FIELD_CONN_ID, XTIO_FIELD_SEQ, XTIO_FIELD_MODE, XTIO_FIELD_BYTES,
+      XTIO_FIELD_RECORDS, XTIO_FIELD_QUEUE_DEPTH, XTIO_FIELD_OWNER_TID, XTIO_FIELD_SPOOL_NS}},
+};
+#define XTIO_SCHEMA_OLD_LAYOUT_COUNT                                                               \
+    (sizeof(xtio_schema_old_layouts) / sizeof(xtio_schema_old_layouts[0]))
 
 /* The event of a trace's event name, such as "xtio:loop_start"; false for any other name (another
  * provider's event, or one of a newer schema). */

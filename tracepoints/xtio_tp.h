@@ -71,7 +71,7 @@ LTTNG_UST_TRACEPOINT_EVENT(xtio, conn_close,
 LTTNG_UST_TRACEPOINT_EVENT(xtio, handoff_enqueue,
     LTTNG_UST_TP_ARGS(uint64_t, handoff_id, uint64_t, conn_id, uint64_t, seq, int, mode,
                       uint32_t, bytes, uint32_t, records, uint32_t, queue_depth,
-                      int32_t, owner_tid, uint64_t, spool_ns),
+                      uint64_t, queued_bytes, int32_t, owner_tid, uint64_t, spool_ns),
     LTTNG_UST_TP_FIELDS(
         lttng_ust_field_integer(uint64_t, handoff_id, handoff_id)
         lttng_ust_field_integer(uint64_t, conn_id, conn_id)
@@ -80,6 +80,7 @@ LTTNG_UST_TRACEPOINT_EVENT(xtio, handoff_enqueue,
         lttng_ust_field_integer(uint32_t, bytes, bytes)
         lttng_ust_field_integer(uint32_t, records, records)
         lttng_ust_field_integer(uint32_t, queue_depth, queue_depth)
+        lttng_ust_field_integer(uint64_t, queued_bytes, queued_bytes)
         lttng_ust_field_integer(int32_t, owner_tid, owner_tid)
         lttng_ust_field_integer(uint64_t, spool_ns, spool_ns)))
 
@@ -122,6 +123,20 @@ LTTNG_UST_TRACEPOINT_EVENT(xtio, backpressure,
         lttng_ust_field_integer(uint64_t, conn_id, conn_id)
         lttng_ust_field_integer(uint64_t, queued_bytes, queued_bytes)
         lttng_ust_field_integer(uint64_t, waited_ns, waited_ns)))
+
+/* Since version 2: the loop wrote `count` queued handoffs of one mode, seq .. seq + count - 1, in
+ * one go, their run_bytes starting at stream offset `offset`. */
+LTTNG_UST_TRACEPOINT_EVENT(xtio, handoff_run,
+    LTTNG_UST_TP_ARGS(uint64_t, conn_id, uint64_t, seq, uint32_t, count, int, mode,
+                      uint64_t, run_bytes, int32_t, owner_tid, uint64_t, offset),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, conn_id, conn_id)
+        lttng_ust_field_integer(uint64_t, seq, seq)
+        lttng_ust_field_integer(uint32_t, count, count)
+        lttng_ust_field_enum(xtio, mode, int, mode, mode)
+        lttng_ust_field_integer(uint64_t, run_bytes, run_bytes)
+        lttng_ust_field_integer(int32_t, owner_tid, owner_tid)
+        lttng_ust_field_integer(uint64_t, offset, offset)))
 
 // clang-format on
 

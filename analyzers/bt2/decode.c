@@ -13,8 +13,8 @@
 
 /* Where each payload field the core reads goes in struct xtio_event, and its size there (4 or 8
  * bytes): stored by offset, a field costs no branch on its name. A field without an entry is
- * checked for presence and signedness but not read: reading one costs two library calls and a
- * cache miss per event (queue_depth is in every enqueue) for nothing. */
+ * checked for presence and signedness but not read: reading one costs two library calls per
+ * event for nothing. */
 #define INTO(member)                                                                               \
     {                                                                                              \
         offsetof(struct xtio_event, member), sizeof(((struct xtio_event *)0)->member)              \
@@ -35,6 +35,9 @@ static const struct destination {
     [XTIO_FIELD_BYTES_FLUSHED_TOTAL] = INTO(bytes_flushed_total),
     [XTIO_FIELD_WRITTEN] = INTO(written),
     [XTIO_FIELD_QUEUED_BYTES] = INTO(queued_bytes),
+    [XTIO_FIELD_QUEUE_DEPTH] = INTO(queue_depth),
+    [XTIO_FIELD_COUNT_IN_RUN] = INTO(count),
+    [XTIO_FIELD_RUN_BYTES] = INTO(run_bytes),
     [XTIO_FIELD_WAITED_NS] = INTO(waited_ns),
     [XTIO_FIELD_LOOP_ID] = INTO(loop_id),
     [XTIO_FIELD_SCHEMA_VERSION] = INTO(schema_version),
@@ -43,6 +46,8 @@ _Static_assert(sizeof(((struct xtio_event *)0)->mode) == 4 &&
                    sizeof(((struct xtio_event *)0)->records) == 4 &&
                    sizeof(((struct xtio_event *)0)->written) == 4 &&
                    sizeof(((struct xtio_event *)0)->loop_id) == 4 &&
+                   sizeof(((struct xtio_event *)0)->queue_depth) == 4 &&
+                   sizeof(((struct xtio_event *)0)->count) == 4 &&
                    sizeof(((struct xtio_event *)0)->schema_version) == 4,
                "the narrow fields of struct xtio_event are 4 bytes wide");
 
@@ -79,12 +84,13 @@ struct class_info {
     const bt_event_class *cls; /* owned reference: its address cannot be reused while cached */
     bool xtio;                 /* false: another provider's, or an `xtio` event of a newer schema */
     enum xtio_event_kind kind;
+    unsigned layout_version; /* the version of the layout its payload matches */
     struct field_read reads[XTIO_SCHEMA_MAX_FIELDS]; /* the fields the core reads, in order */
     unsigned read_count;
     bool carries_version; /* the kind has a schema_version field */
-    /* The first field of the kind the payload lacks, or has with another signedness;
-     * XTIO_FIELD_NONE: none. The event is then of another schema, and only its schema_version
-     * is read. */
+    /* The first field of the kind's current layout the payload lacks, or has with another
+     * signedness, when no layout of the kind matches; XTIO_FIELD_NONE: one matched. The event is
+     * then of another schema, and only its schema_version is read. */
     enum xtio_field mismatch;
     struct member schema_version;
     /* lttng_ust_statedump:procname, with its payload's program name and the vpid context */
@@ -157,6 +163,33 @@ static void describe_context(struct class_info *info, const bt_event_class *cls)
     info->has_clock = bt_stream_class_borrow_default_clock_class_const(stream_class) != NULL;
 }
 
+/* Takes the reads of a layout's fields from the payload: XTIO_FIELD_NONE when every field is
+ * there with its signedness, else the first that is not (the reads are then left empty). */
+static enum xtio_field match_layout(struct class_info *info, const bt_field_class *payload,
+                                    const enum xtio_field *fields)
+{
+    enum xtio_field mismatch = XTIO_FIELD_NONE;
+    info->read_count = 0;
+    info->carries_version = false;
+    for (int i = 0; i < XTIO_SCHEMA_MAX_FIELDS && fields[i] != XTIO_FIELD_NONE; i++) {
+        enum xtio_field f = fields[i];
+        struct member at = find_member(payload, xtio_schema_fields[f].name, false);
+        if (at.index < 0 || at.is_signed != xtio_schema_fields[f].is_signed) {
+            if (mismatch == XTIO_FIELD_NONE)
+                mismatch = f;
+            continue;
+        }
+        if (f == XTIO_FIELD_SCHEMA_VERSION)
+            info->carries_version = true;
+        if (destinations[f].size)
+            info->reads[info->read_count++] =
+                (struct field_read){(uint64_t)at.index, at.is_signed, destinations[f]};
+    }
+    if (mismatch != XTIO_FIELD_NONE)
+        info->read_count = 0;
+    return mismatch;
+}
+
 static void describe_class(struct class_info *info, const bt_event_class *cls)
 {
     const char *name = bt_event_class_get_name(cls);
@@ -171,21 +204,16 @@ static void describe_class(struct class_info *info, const bt_event_class *cls)
     if (!info->xtio)
         return;
     describe_context(info, cls);
-    const enum xtio_field *fields = xtio_schema_events[info->kind].fields;
-    info->mismatch = XTIO_FIELD_NONE;
-    for (int i = 0; i < XTIO_SCHEMA_MAX_FIELDS && fields[i] != XTIO_FIELD_NONE; i++) {
-        enum xtio_field f = fields[i];
-        struct member at = find_member(payload, xtio_schema_fields[f].name, false);
-        if (at.index < 0 || at.is_signed != xtio_schema_fields[f].is_signed) {
-            if (info->mismatch == XTIO_FIELD_NONE)
-                info->mismatch = f;
-            continue;
+    /* The current layout, else an older one: a trace of an older libxtio. */
+    info->mismatch = match_layout(info, payload, xtio_schema_events[info->kind].fields);
+    info->layout_version = XTIO_SCHEMA_VERSION;
+    for (size_t l = 0; l < XTIO_SCHEMA_OLD_LAYOUT_COUNT && info->mismatch != XTIO_FIELD_NONE; l++) {
+        const struct xtio_schema_layout *layout = &xtio_schema_old_layouts[l];
+        if (layout->kind == info->kind &&
+            match_layout(info, payload, layout->fields) == XTIO_FIELD_NONE) {
+            info->layout_version = layout->until;
+            info->mismatch = XTIO_FIELD_NONE;
         }
-        if (f == XTIO_FIELD_SCHEMA_VERSION)
-            info->carries_version = true;
-        if (destinations[f].size)
-            info->reads[info->read_count++] =
-                (struct field_read){(uint64_t)at.index, at.is_signed, destinations[f]};
     }
     info->schema_version =
         find_member(payload, xtio_schema_fields[XTIO_FIELD_SCHEMA_VERSION].name, false);
@@ -241,6 +269,7 @@ static void read_payload(const struct class_info *info, const bt_field *payload,
                               : bt_field_integer_unsigned_get_value(field));
     }
     ev->has_schema_version = info->carries_version;
+    ev->layout_version = info->layout_version;
 }
 
 static void decode_context(const struct class_info *info, const bt_event *event,

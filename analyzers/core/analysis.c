@@ -29,9 +29,11 @@
  * and then come out of a muxer in any order; taking them in this order instead keeps a tie from
  * looking like a write before its enqueue, a write after its close, or a flush before its write. */
 static const int tie_rank[XTIO_EVENT_KIND_COUNT] = {
-    [XTIO_EVENT_LOOP_START] = 0,      [XTIO_EVENT_CONN_OPEN] = 1,     [XTIO_EVENT_BACKPRESSURE] = 2,
-    [XTIO_EVENT_HANDOFF_ENQUEUE] = 3, [XTIO_EVENT_HANDOFF_WRITE] = 4, [XTIO_EVENT_CONN_FLUSH] = 5,
-    [XTIO_EVENT_HANDOFF_DROP] = 6,    [XTIO_EVENT_SYNC_WAIT_END] = 7, [XTIO_EVENT_CONN_CLOSE] = 8,
+    [XTIO_EVENT_LOOP_START] = 0,    [XTIO_EVENT_CONN_OPEN] = 1,
+    [XTIO_EVENT_BACKPRESSURE] = 2,  [XTIO_EVENT_HANDOFF_ENQUEUE] = 3,
+    [XTIO_EVENT_HANDOFF_WRITE] = 4, [XTIO_EVENT_CONN_FLUSH] = 5,
+    [XTIO_EVENT_HANDOFF_RUN] = 4,   [XTIO_EVENT_HANDOFF_DROP] = 6,
+    [XTIO_EVENT_SYNC_WAIT_END] = 7, [XTIO_EVENT_CONN_CLOSE] = 8,
     [XTIO_EVENT_LOOP_STOP] = 9,
 };
 
@@ -142,6 +144,10 @@ static void free_process(struct process *process)
         for (int i = 0; i < METRIC_COUNT; i++)
             xtio_hist_fini(&process->modes[m].metric[i]);
     }
+    for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
+        xtio_hist_fini(&process->modes[m].queue_depth);
+        xtio_hist_fini(&process->modes[m].queued_bytes);
+    }
     xtio_hist_fini(&process->backpressure);
     for (int k = 0; k < XTIO_FINDING_KIND_COUNT; k++)
         free(process->findings[k].samples);
@@ -159,6 +165,7 @@ static void free_row(struct row *row)
 
 static void free_conn(struct conn_state *conn)
 {
+    free(conn->queue);
     free(conn->pending);
     free(conn);
 }
@@ -241,6 +248,8 @@ static int get_process(xtio_analysis *analysis, int64_t vpid, struct process **o
     for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
         for (int i = 0; i < METRIC_COUNT; i++)
             xtio_hist_init(&process->modes[m].metric[i], HIST_BITS_MODE);
+        xtio_hist_init(&process->modes[m].queue_depth, HIST_BITS_MODE);
+        xtio_hist_init(&process->modes[m].queued_bytes, HIST_BITS_MODE);
     }
     xtio_hist_init(&process->backpressure, HIST_BITS_MODE);
     status = xtio__map_put(&analysis->processes, vpid, 0, process);
@@ -464,6 +473,12 @@ static struct sample sample_of(const struct xtio_event *event, int64_t owner_tid
         .owner_tid = owner_tid,
     };
     switch (event->kind) {
+    case XTIO_EVENT_HANDOFF_RUN:
+        /* One handoff of the run (see on_run()): its id when its enqueue was seen. */
+        sample.mode = event->mode;
+        sample.has_handoff = event->handoff_id != 0;
+        sample.handoff_id = event->handoff_id;
+        break;
     case XTIO_EVENT_HANDOFF_ENQUEUE:
     case XTIO_EVENT_HANDOFF_WRITE:
         sample.mode = event->mode;
@@ -534,6 +549,7 @@ static void note_without_enqueue(xtio_analysis *analysis, struct process *proces
     bool unknown = discarded_before(analysis, event->ts_ns);
     switch (event->kind) {
     case XTIO_EVENT_HANDOFF_WRITE:
+    case XTIO_EVENT_HANDOFF_RUN:
         unknown ? cov->unknown_writes++ : cov->incomplete_writes++;
         break;
     case XTIO_EVENT_HANDOFF_DROP:
@@ -627,6 +643,32 @@ static int on_conn_close(xtio_analysis *analysis, struct process *process,
     return idset_add(&process->closed, event->conn_id);
 }
 
+/* A version 2 handoff joins its connection's queue, for the handoff_run that writes it. */
+static int push_queued(xtio_analysis *analysis, struct process *process,
+                       const struct xtio_event *event)
+{
+    struct conn_state *conn;
+    int status = get_conn(analysis, process, event->conn_id, event->owner_tid, false, &conn);
+    if (status)
+        return status;
+    if (conn->queue_len == conn->queue_cap) {
+        size_t cap = conn->queue_cap ? conn->queue_cap * 2 : 8;
+        struct queued *queue = malloc(cap * sizeof(*queue));
+        if (!queue)
+            return -ENOMEM;
+        for (size_t i = 0; i < conn->queue_len; i++)
+            queue[i] = conn->queue[(conn->queue_head + i) & (conn->queue_cap - 1)];
+        free(conn->queue);
+        conn->queue = queue;
+        conn->queue_cap = cap;
+        conn->queue_head = 0;
+    }
+    conn->queue[(conn->queue_head + conn->queue_len) & (conn->queue_cap - 1)] =
+        (struct queued){event->seq, event->handoff_id, event->bytes, false};
+    conn->queue_len++;
+    return 0;
+}
+
 static int on_enqueue(xtio_analysis *analysis, struct process *process,
                       const struct xtio_event *event)
 {
@@ -657,11 +699,22 @@ static int on_enqueue(xtio_analysis *analysis, struct process *process,
         .mode = (int8_t)event->mode,
         .enqueued_after_close = closed,
     };
+    struct mode_stats *mode = &process->modes[event->mode];
+    status = xtio_hist_record(&mode->queue_depth, event->queue_depth);
+    if (status == 0 && event->layout_version >= 2)
+        status = xtio_hist_record(&mode->queued_bytes, event->queued_bytes);
+    if (status)
+        goto end;
     if (event->mode == XTIO_SCHEMA_MODE_BATCH) {
         struct attribution at = {process, event->mode, event->conn_id, event->owner_tid,
                                  event->vtid};
         status = record_metric(analysis, &at, METRIC_SPOOL_DELAY, event->spool_ns);
+        if (status)
+            goto end;
     }
+    if (!closed && event->layout_version >= 2 && event->mode != XTIO_SCHEMA_MODE_DIRECT &&
+        event->mode != XTIO_SCHEMA_MODE_INLINE)
+        status = push_queued(analysis, process, event);
 end:
     return status;
 }
@@ -727,25 +780,21 @@ end:
     return status;
 }
 
-static int on_write(xtio_analysis *analysis, struct process *process,
-                    const struct xtio_event *event)
+/* One handoff written: by its own handoff_write, or as one of a handoff_run (then `event` is the
+ * run's, with this handoff's handoff_id, seq, bytes and offset, see on_run()). `end`: the stream
+ * offset its last byte is flushed at; `exact`: end is offset + bytes, not a bound (on_run()). */
+static int write_handoff(xtio_analysis *analysis, struct process *process,
+                         const struct xtio_event *event, struct conn_state *conn, bool closed,
+                         uint64_t end, bool exact)
 {
-    int status = 0;
-    struct conn_state *conn = NULL;
-    bool closed = idset_contains(&process->closed, event->conn_id);
-    if (!closed) {
-        status = get_conn(analysis, process, event->conn_id, event->owner_tid, false, &conn);
-        if (status)
-            goto end;
-    }
-    status = check_write(analysis, process, event, conn, closed);
+    int status = check_write(analysis, process, event, conn, closed);
     if (status)
         goto end;
 
     struct attribution at = {process, event->mode, event->conn_id,
                              conn ? conn->owner_tid : event->owner_tid, -1};
     struct unflushed entry = {
-        .end = event->offset + event->bytes,
+        .end = end,
         .bytes = event->bytes,
         .write_ns = event->ts_ns,
         .mode = (int8_t)event->mode,
@@ -781,7 +830,7 @@ static int on_write(xtio_analysis *analysis, struct process *process,
     if (status || !conn)
         goto end;
 
-    if (event->bytes == 0 || entry.end <= conn->flushed) {
+    if ((exact && event->bytes == 0) || entry.end <= conn->flushed) {
         /* Nothing left to flush: complete at the write, with a flush time of 0
          * (docs/tracepoints.md). */
         if (entry.has_start)
@@ -793,6 +842,126 @@ static int on_write(xtio_analysis *analysis, struct process *process,
     }
     status = push_unflushed(analysis, conn, entry);
 end:
+    return status;
+}
+
+/* The connection a write goes to; NULL (and *closed) once its conn_close was seen. */
+static int written_conn(xtio_analysis *analysis, struct process *process,
+                        const struct xtio_event *event, struct conn_state **conn, bool *closed)
+{
+    *conn = NULL;
+    *closed = idset_contains(&process->closed, event->conn_id);
+    if (*closed)
+        return 0;
+    return get_conn(analysis, process, event->conn_id, event->owner_tid, false, conn);
+}
+
+static int on_write(xtio_analysis *analysis, struct process *process,
+                    const struct xtio_event *event)
+{
+    struct conn_state *conn;
+    bool closed;
+    int status = written_conn(analysis, process, event, &conn, &closed);
+    if (status == 0)
+        status = write_handoff(analysis, process, event, conn, closed, event->offset + event->bytes,
+                               true);
+    return status;
+}
+
+/* The queued handoff with this seq, NULL when its enqueue was not seen. Runs take the queue
+ * from its front, so the handoff is looked for at *hint first (the place after the last one
+ * found), and only then in the whole queue. */
+static struct queued *find_queued(struct conn_state *conn, uint64_t seq, size_t *hint)
+{
+    if (!conn)
+        return NULL;
+    size_t mask = conn->queue_cap - 1;
+    if (*hint < conn->queue_len) {
+        struct queued *q = &conn->queue[(conn->queue_head + *hint) & mask];
+        if (!q->taken && q->seq == seq) {
+            (*hint)++;
+            return q;
+        }
+    }
+    for (size_t i = 0; i < conn->queue_len; i++) {
+        struct queued *q = &conn->queue[(conn->queue_head + i) & mask];
+        if (!q->taken && q->seq == seq) {
+            *hint = i + 1;
+            return q;
+        }
+    }
+    return NULL;
+}
+
+/* Takes a handoff that find_queued() returned off the queue. One out of order (an ordering
+ * break) is marked taken where it is, and leaves the queue once it reaches the front. */
+static void take_queued(struct conn_state *conn, struct queued *q)
+{
+    size_t mask = conn->queue_cap - 1;
+    q->taken = true;
+    while (conn->queue_len && conn->queue[conn->queue_head].taken) {
+        conn->queue_head = (conn->queue_head + 1) & mask;
+        conn->queue_len--;
+    }
+}
+
+/* A handoff_run: `count` queued handoffs of one mode, seq .. seq + count - 1, written in one go
+ * from stream offset `offset`. Each is taken as its own write would be, with the bytes its
+ * enqueue gave it. A handoff whose enqueue was not seen (the trace began later, or a discard held
+ * it) is counted as a write without its enqueue; the bytes the run's known handoffs leave
+ * unexplained are its. Offsets are exact from the run's start up to the first such handoff and
+ * from its end back to the last; in between, a handoff is taken as flushed with that last part. */
+static int on_run(xtio_analysis *analysis, struct process *process, const struct xtio_event *run)
+{
+    struct conn_state *conn;
+    bool closed;
+    int status = written_conn(analysis, process, run, &conn, &closed);
+    if (status || run->count == 0)
+        return status;
+
+    /* First pass, on the queue as it is: the bytes known, the first and last unknown, and the
+     * bytes known after the last unknown. */
+    uint64_t known_bytes = 0, tail_bytes = 0, last_seq = run->seq + run->count - 1;
+    uint64_t first_unknown = 0, last_unknown = 0, unknown = 0;
+    size_t hint = 0;
+    for (uint64_t seq = run->seq; seq <= last_seq; seq++) {
+        const struct queued *q = find_queued(conn, seq, &hint);
+        if (q) {
+            known_bytes += q->bytes;
+            tail_bytes += q->bytes;
+            continue;
+        }
+        if (unknown++ == 0)
+            first_unknown = seq;
+        last_unknown = seq;
+        tail_bytes = 0;
+    }
+    uint64_t unexplained = run->run_bytes > known_bytes ? run->run_bytes - known_bytes : 0;
+    /* Where the exact part after the last unknown handoff begins. */
+    uint64_t run_end = run->offset + run->run_bytes;
+    uint64_t tail_start = run_end - (tail_bytes < run->run_bytes ? tail_bytes : run->run_bytes);
+
+    struct xtio_event write = *run;
+    uint64_t offset = run->offset;
+    hint = 0;
+    for (uint64_t seq = run->seq; seq <= last_seq && status == 0; seq++) {
+        struct queued *q = find_queued(conn, seq, &hint);
+        bool exact = !unknown || seq < first_unknown || seq > last_unknown;
+        if (unknown && seq == last_unknown + 1)
+            offset = tail_start;
+        write.seq = seq;
+        write.handoff_id = q ? q->handoff_id : 0;
+        write.bytes = q ? q->bytes : (seq == first_unknown ? unexplained : 0);
+        write.offset = offset;
+        if (q) {
+            take_queued(conn, q);
+            /* Taking may move the queue's front past the hint. */
+            hint = 0;
+        }
+        status = write_handoff(analysis, process, &write, conn, closed,
+                               exact ? offset + write.bytes : tail_start, exact);
+        offset += write.bytes;
+    }
     return status;
 }
 
@@ -938,6 +1107,9 @@ static int process_event(xtio_analysis *analysis, const struct xtio_event *event
     case XTIO_EVENT_HANDOFF_WRITE:
         status = on_write(analysis, process, event);
         break;
+    case XTIO_EVENT_HANDOFF_RUN:
+        status = on_run(analysis, process, event);
+        break;
     case XTIO_EVENT_CONN_FLUSH:
         status = on_flush(analysis, process, event);
         break;
@@ -966,6 +1138,7 @@ static uint64_t tie_key(const struct xtio_event *event)
     case XTIO_EVENT_HANDOFF_DROP:
         return event->seq;
     case XTIO_EVENT_HANDOFF_WRITE:
+    case XTIO_EVENT_HANDOFF_RUN:
         return event->offset;
     case XTIO_EVENT_CONN_FLUSH:
         return event->bytes_flushed_total;
@@ -1074,7 +1247,8 @@ static int check_event(xtio_analysis *analysis, const struct xtio_event *event)
                       "release that matches the traced application's libxtio",
                       event->schema_version, name, event->vpid, XTIO_SCHEMA_VERSION_MIN,
                       XTIO_SCHEMA_VERSION);
-    if ((event->kind == XTIO_EVENT_HANDOFF_ENQUEUE || event->kind == XTIO_EVENT_HANDOFF_WRITE) &&
+    if ((event->kind == XTIO_EVENT_HANDOFF_ENQUEUE || event->kind == XTIO_EVENT_HANDOFF_WRITE ||
+         event->kind == XTIO_EVENT_HANDOFF_RUN) &&
         (event->mode < 0 || event->mode >= XTIO_SCHEMA_MODE_COUNT))
         return refuse(analysis, -EPROTO,
                       "the trace has xtio:%s with mode %d (pid %" PRId64 ", handoff %" PRIu64

@@ -31,8 +31,14 @@ struct xtio_event {
     int64_t vtid;
     const char *procname; /* the thread's name; NULL when the context was not recorded */
 
-    /* Payload, as named in docs/tracepoints.md: the fields the analysis uses (not queue_depth,
-     * fd, nor conn_close's pending, pending_bytes and reason). */
+    /* The schema version whose layout the event has: 1 for a handoff_enqueue without
+     * queued_bytes, XTIO_SCHEMA_VERSION for an event no version changed. 0 reads as 1. From
+     * version 2 on, a queued handoff (sync, async, batch) is written by a handoff_run, not by a
+     * handoff_write of its own. */
+    unsigned layout_version;
+
+    /* Payload, as named in docs/tracepoints.md: the fields the analysis uses (not fd, nor
+     * conn_close's pending, pending_bytes and reason). */
     uint64_t handoff_id;
     uint64_t conn_id;
     uint64_t seq;
@@ -44,8 +50,11 @@ struct xtio_event {
     uint64_t offset;
     uint64_t bytes_flushed_total;
     int written;
-    uint64_t queued_bytes;
+    uint32_t queue_depth;  /* handoff_enqueue */
+    uint64_t queued_bytes; /* backpressure; handoff_enqueue from version 2 */
     uint64_t waited_ns;
+    uint32_t count;     /* handoff_run: handoffs seq .. seq + count - 1 */
+    uint64_t run_bytes; /* handoff_run */
     uint32_t loop_id;
     bool has_schema_version; /* loop_start and conn_open carry it */
     unsigned schema_version;
@@ -131,8 +140,17 @@ struct xtio_latency_summary {
     double max_us;
 };
 
+/* A distribution of a quantity (a queue's depth, its bytes), read by the same rule as latencies;
+ * max is exact. All 0 when count is 0. */
+struct xtio_quantity_summary {
+    uint64_t count;
+    uint64_t p50;
+    uint64_t p99;
+    uint64_t max;
+};
+
 /* One mode of one process: handoffs written (count, bytes, records), handoffs dropped at close,
- * and the latencies that apply to the mode. */
+ * the latencies that apply to the mode, and the queue each handoff joined. */
 struct xtio_mode_summary {
     uint64_t handoffs;
     uint64_t bytes;
@@ -144,6 +162,10 @@ struct xtio_mode_summary {
     struct xtio_latency_summary flush;            /* write -> kernel */
     struct xtio_latency_summary producer_blocked; /* sync: enqueue -> sync_wait_end */
     struct xtio_latency_summary spool_delay;      /* batch: spool_ns */
+    /* At each enqueue, the connection's queue with this handoff in it: handoffs (queue_depth) and
+     * bytes accepted and not yet in the output buffer (queued_bytes, from schema version 2). */
+    struct xtio_quantity_summary queue_depth;
+    struct xtio_quantity_summary queued_bytes;
 };
 
 /* One process: everything that is not per mode. */

@@ -43,6 +43,8 @@ struct mode_stats {
     uint64_t drops;
     uint64_t drop_bytes;
     struct xtio_hist metric[METRIC_COUNT];
+    struct xtio_hist queue_depth;  /* at enqueue */
+    struct xtio_hist queued_bytes; /* at enqueue, from schema version 2 */
 };
 
 /* One line of a per-connection, per-loop-thread or per-producer-thread table. */
@@ -127,6 +129,14 @@ struct unflushed {
     bool has_start;
 };
 
+/* A handoff of schema version 2 waiting for the handoff_run that writes it. */
+struct queued {
+    uint64_t seq;
+    uint64_t handoff_id;
+    uint64_t bytes;
+    bool taken; /* written out of order, before those in front of it (see take_queued()) */
+};
+
 /* The state of one open connection; freed at its conn_close. */
 struct conn_state {
     uint64_t conn_id;
@@ -139,6 +149,12 @@ struct conn_state {
     size_t head;
     size_t len;
     size_t cap;
+    /* Owned ring, cap a power of two: the version 2 handoffs enqueued and not yet in a run, in
+     * seq order. */
+    struct queued *queue;
+    size_t queue_head;
+    size_t queue_len;
+    size_t queue_cap;
 };
 
 /* Discards of one stream. */
@@ -200,6 +216,7 @@ struct process **xtio__sorted_processes(const xtio_analysis *analysis, size_t *c
 struct row **xtio__sorted_rows(const struct xtio__map *rows, int64_t vpid, size_t *count);
 const char *xtio__thread_name(const xtio_analysis *analysis, int64_t vpid, int64_t tid);
 void xtio__latency(const struct xtio_hist *hist, struct xtio_latency_summary *summary);
+void xtio__quantity(const struct xtio_hist *hist, struct xtio_quantity_summary *summary);
 uint64_t xtio__process_findings(const xtio_analysis *analysis, const struct process *process);
 /* The mode a process was run in: the one with the most handoffs apart from inline (which every
  * server also uses for its short replies), else inline; -1 for a process with no handoffs. */

@@ -76,6 +76,19 @@ static json_t *latency_json(struct builder *b, const struct xtio_hist *hist)
     return object;
 }
 
+/* {"count", "p50", "p99", "max"} of a quantity, nulls without samples. */
+static json_t *quantity_json(struct builder *b, const struct xtio_hist *hist)
+{
+    struct xtio_quantity_summary q;
+    xtio__quantity(hist, &q);
+    json_t *object = json_object();
+    put(b, object, "count", count_json(q.count));
+    put(b, object, "p50", q.count ? count_json(q.p50) : json_null());
+    put(b, object, "p99", q.count ? count_json(q.p99) : json_null());
+    put(b, object, "max", q.count ? count_json(q.max) : json_null());
+    return object;
+}
+
 static json_t *metrics_json(struct builder *b, json_t *object, const struct xtio_hist *metrics)
 {
     for (int i = 0; i < METRIC_COUNT; i++)
@@ -94,6 +107,8 @@ static json_t *modes_json(struct builder *b, const struct process *process)
         put(b, mode, "records", count_json(s->records));
         put(b, mode, "dropped", count_json(s->drops));
         put(b, mode, "dropped_bytes", count_json(s->drop_bytes));
+        put(b, mode, "queue_depth", quantity_json(b, &s->queue_depth));
+        put(b, mode, "queued_bytes", quantity_json(b, &s->queued_bytes));
         put(b, modes, xtio_schema_mode_label(m), metrics_json(b, mode, s->metric));
     }
     return modes;

@@ -138,6 +138,28 @@ static void print_table(FILE *out, const xtio_analysis *analysis, const char *ti
             fputc('\n', out);
         }
     }
+    /* The queue each handoff joined: what its queue wait waited behind. */
+    static const char *const queue_labels[] = {"queue at enqueue (handoffs)",
+                                               "queue at enqueue (bytes)"};
+    static const char *const queue_stats[] = {"p50", "p99", "max"};
+    for (int which = 0; which < 2; which++) {
+        for (int stat = 0; stat < 3; stat++) {
+            fprintf(out, "  %-*s%-6s", LABEL_WIDTH - 8, stat == 0 ? queue_labels[which] : "",
+                    queue_stats[stat]);
+            for (size_t c = 0; c < count; c++) {
+                const struct mode_stats *s = &columns[c].process->modes[columns[c].mode];
+                struct xtio_quantity_summary q;
+                xtio__quantity(which == 0 ? &s->queue_depth : &s->queued_bytes, &q);
+                uint64_t values[] = {q.p50, q.p99, q.max};
+                if (q.count == 0)
+                    snprintf(cell, sizeof(cell), "-");
+                else
+                    snprintf(cell, sizeof(cell), "%" PRIu64, values[stat]);
+                fprintf(out, "%*s", CELL_WIDTH, cell);
+            }
+            fputc('\n', out);
+        }
+    }
     if (per_process) {
         fprintf(out, "  %-*s", LABEL_WIDTH - 2, "findings");
         for (size_t c = 0; c < count; c++)

@@ -82,6 +82,16 @@ void xtio__latency(const struct xtio_hist *hist, struct xtio_latency_summary *su
     summary->max_us = hist->max / 1000.0;
 }
 
+void xtio__quantity(const struct xtio_hist *hist, struct xtio_quantity_summary *summary)
+{
+    *summary = (struct xtio_quantity_summary){.count = hist->count};
+    if (hist->count == 0)
+        return;
+    summary->p50 = xtio_hist_percentile(hist, xtio__percentiles[0]);
+    summary->p99 = xtio_hist_percentile(hist, xtio__percentiles[2]);
+    summary->max = hist->max;
+}
+
 bool xtio__finding_counts(const xtio_analysis *analysis, enum xtio_finding_kind kind)
 {
     return kind != XTIO_FINDING_DROPPED_DATA || analysis->options.strict;
@@ -178,6 +188,8 @@ int xtio_analysis_mode_summary(const xtio_analysis *analysis, int64_t vpid, int 
     xtio__latency(&stats->metric[METRIC_FLUSH], &summary->flush);
     xtio__latency(&stats->metric[METRIC_PRODUCER_BLOCKED], &summary->producer_blocked);
     xtio__latency(&stats->metric[METRIC_SPOOL_DELAY], &summary->spool_delay);
+    xtio__quantity(&stats->queue_depth, &summary->queue_depth);
+    xtio__quantity(&stats->queued_bytes, &summary->queued_bytes);
     return 0;
 }
 

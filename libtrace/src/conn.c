@@ -143,24 +143,34 @@ bool xtio_conn_is_open(const xtio_conn *conn)
 
 /* ---- Writing into the output (loop thread, or the producer in direct mode) ---------------- */
 
-/* Puts one handoff's bytes into the output and traces it. Caller holds mu, or is the loop writing
- * a batch taken from the queue (see write_queue); the connection is open. */
-static int write_locked(xtio_conn *conn, uint64_t handoff_id, uint64_t seq, enum xtio_mode mode,
-                        const void *data, size_t len, struct evbuffer *chunk, uint32_t records)
+/* Puts one handoff's bytes into the output and counts them; the caller traces them. Caller holds
+ * mu, or is the loop writing a batch taken from the queue (see write_queue); the connection is
+ * open. */
+static int put_output(xtio_conn *conn, enum xtio_mode mode, const void *data, size_t len,
+                      struct evbuffer *chunk, uint32_t records)
 {
     struct evbuffer *output = bufferevent_get_output(conn->bev);
     int rc = chunk ? evbuffer_add_buffer(output, chunk) : evbuffer_add(output, data, len);
     if (rc != 0)
         return -ENOMEM;
-    uint64_t offset = conn->bytes_written;
     conn->bytes_written += len;
-    XTIO_TRACE(handoff_write, handoff_id, conn->id, seq, (int)mode, (uint32_t)len, conn->owner_tid,
-               offset);
     struct xtio__mode_counters *counters = xtio__loop_counters(conn->loop, mode);
     atomic_fetch_add_explicit(&counters->handoffs, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&counters->bytes, len, memory_order_relaxed);
     atomic_fetch_add_explicit(&counters->records, records, memory_order_relaxed);
     return 0;
+}
+
+/* put_output() for a handoff that is not queued (inline and direct), traced as its own write. */
+static int write_one(xtio_conn *conn, uint64_t handoff_id, uint64_t seq, enum xtio_mode mode,
+                     const void *data, size_t len, struct evbuffer *chunk, uint32_t records)
+{
+    uint64_t offset = conn->bytes_written;
+    int rc = put_output(conn, mode, data, len, chunk, records);
+    if (rc == 0)
+        XTIO_TRACE(handoff_write, handoff_id, conn->id, seq, (int)mode, (uint32_t)len,
+                   conn->owner_tid, offset);
+    return rc;
 }
 
 static void free_handoff(struct handoff *handoff)
@@ -498,15 +508,30 @@ static int write_queue(xtio_conn *conn)
     if (!batch)
         return 0;
 
-    struct handoff *unwritten = NULL;
+    /* One handoff_run event per run of one mode: seqs are consecutive in the queue, so the run's
+     * first seq and its count name every handoff in it (docs/tracepoints.md). */
+    struct handoff *unwritten = NULL, *run = batch;
+    uint32_t run_count = 0;
+    uint64_t run_offset = conn->bytes_written;
     for (struct handoff *handoff = batch; handoff; handoff = handoff->next) {
-        if (write_locked(conn, handoff->id, handoff->seq, handoff->mode, handoff->data,
-                         handoff->len, handoff->chunk, handoff->records) != 0) {
+        if (handoff->mode != run->mode) {
+            XTIO_TRACE(handoff_run, conn->id, run->seq, run_count, (int)run->mode,
+                       conn->bytes_written - run_offset, conn->owner_tid, run_offset);
+            run = handoff;
+            run_count = 0;
+            run_offset = conn->bytes_written;
+        }
+        if (put_output(conn, handoff->mode, handoff->data, handoff->len, handoff->chunk,
+                       handoff->records) != 0) {
             unwritten = handoff;
             break;
         }
+        run_count++;
         atomic_fetch_sub(&conn->queued_bytes, handoff->len);
     }
+    if (run_count)
+        XTIO_TRACE(handoff_run, conn->id, run->seq, run_count, (int)run->mode,
+                   conn->bytes_written - run_offset, conn->owner_tid, run_offset);
 
     pthread_mutex_lock(&conn->mu);
     conn->writing = false;
@@ -579,8 +604,8 @@ static int send_on_loop(xtio_conn *conn, const void *data, size_t len, struct ev
     if (rc == 0)
         rc = atomic_load(&conn->state) != CONN_OPEN
                  ? -EPIPE
-                 : write_locked(conn, xtio__next_handoff_id(), conn->next_seq++, XTIO_MODE_INLINE,
-                                data, len, chunk, records);
+                 : write_one(conn, xtio__next_handoff_id(), conn->next_seq++, XTIO_MODE_INLINE,
+                             data, len, chunk, records);
     pthread_mutex_unlock(&conn->mu);
     if (chunk)
         evbuffer_free(chunk);
@@ -611,10 +636,10 @@ static int send_direct(xtio_conn *conn, const void *data, size_t len, bool waite
         uint64_t handoff_id = xtio__next_handoff_id();
         uint64_t seq = conn->next_seq++;
         XTIO_TRACE(handoff_enqueue, handoff_id, conn->id, seq, (int)XTIO_MODE_DIRECT, (uint32_t)len,
-                   1u, 0u, conn->owner_tid, (uint64_t)0);
+                   1u, 0u, (uint64_t)0, conn->owner_tid, (uint64_t)0);
         /* Held so that the loop cannot flush these bytes before their handoff_write is traced. */
         bufferevent_lock(conn->bev);
-        rc = write_locked(conn, handoff_id, seq, XTIO_MODE_DIRECT, data, len, NULL, 1);
+        rc = write_one(conn, handoff_id, seq, XTIO_MODE_DIRECT, data, len, NULL, 1);
         bufferevent_unlock(conn->bev);
         if (rc != 0) {
             /* Every enqueue ends in a write or a drop, also when memory ran out. */
@@ -668,7 +693,8 @@ static int send_queued(xtio_conn *conn, enum xtio_mode mode, const void *data, s
     conn->depth++;
     atomic_fetch_add(&conn->queued_bytes, len);
     XTIO_TRACE(handoff_enqueue, handoff_id, conn->id, handoff->seq, (int)mode, (uint32_t)len,
-               records, conn->depth, conn->owner_tid, spool_ns);
+               records, conn->depth, (uint64_t)atomic_load(&conn->queued_bytes), conn->owner_tid,
+               spool_ns);
     if (!conn->drain_posted) {
         /* One drain task per burst: later sends find it already posted. A stopping loop refuses
          * it, and then closes the connection, dropping (and tracing) what is queued. */

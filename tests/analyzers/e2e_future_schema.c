@@ -1,10 +1,10 @@
 /*
  * Emits one event of another schema (e2e_future_schema_tp.h) and exits: the trace of a libxtio
  * newer than the analyzers, which they must refuse (e2e_test.sh). With no argument, an
- * xtio:loop_start of schema version 2 (case unknown-schema); with "mistyped", an
- * xtio:handoff_write whose owner_tid is unsigned (case mistyped-field). liblttng-ust's
- * constructor waits for the session daemon (LTTNG_UST_REGISTER_TIMEOUT) before main runs, so the
- * event is recorded.
+ * xtio:loop_start of the schema version after this tree's (case unknown-schema); with
+ * "mistyped", an xtio:handoff_write whose owner_tid is unsigned (case mistyped-field).
+ * liblttng-ust's constructor waits for the session daemon (LTTNG_UST_REGISTER_TIMEOUT) before main
+ * runs, so the event is recorded.
  */
 #define LTTNG_UST_TRACEPOINT_CREATE_PROBES
 #define LTTNG_UST_TRACEPOINT_DEFINE

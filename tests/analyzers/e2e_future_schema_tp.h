@@ -1,8 +1,9 @@
 /*
  * A stand-in `xtio` provider for the analyzers' end-to-end tests of another schema:
  * - xtio:loop_start of the real shape (tracepoints/xtio_tp.h), so that it can share a session
- *   with real libxtio processes, but carrying schema_version 2, which no analyzer knows yet;
- * - xtio:handoff_write with the fields of schema version 1, but owner_tid unsigned (the schema
+ *   with real libxtio processes, but carrying the version after XTIO_SCHEMA_VERSION, which no
+ *   analyzer knows yet;
+ * - xtio:handoff_write with the fields of the current schema, but owner_tid unsigned (the schema
  *   makes it an int32_t): a changed field that no schema_version announces.
  */
 #undef LTTNG_UST_TRACEPOINT_PROVIDER
@@ -17,7 +18,9 @@
 #include <lttng/tracepoint.h>
 #include <stdint.h>
 
-#define E2E_FUTURE_SCHEMA_VERSION 2
+#include "xtio_schema.h"
+
+#define E2E_FUTURE_SCHEMA_VERSION (XTIO_SCHEMA_VERSION + 1)
 
 // clang-format off
 LTTNG_UST_TRACEPOINT_EVENT(xtio, loop_start,

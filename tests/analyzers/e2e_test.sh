@@ -14,9 +14,13 @@
 #                            only) and analysed live, from its net:// URL: xtio-analyze ends by
 #                            itself once the session is destroyed, exits 0 with no finding, and
 #                            its counts equal the server's INFO counters
-#   unknown-schema           xtio:loop_start of schema version 2 (FUTURE_SCHEMA_PROGRAM): exit 2
+#   unknown-schema           xtio:loop_start of schema version 3 (FUTURE_SCHEMA_PROGRAM): exit 2
 #   mistyped-field           xtio:handoff_write whose owner_tid is unsigned, where schema version
-#                            1 has it signed (FUTURE_SCHEMA_PROGRAM mistyped): exit 2, naming it
+#                            2 has it signed (FUTURE_SCHEMA_PROGRAM mistyped): exit 2, naming it
+#   schema1                  traces that xtio-server recorded with schema version 1 (in
+#                            data/schema1, from before version 2): async and sync analyse clean,
+#                            direct is flagged, and the counts equal that server's INFO counters
+#                            (no LTTng needed)
 #   cli                      the command line and the plugin's registration (no LTTng needed)
 # Needs a reachable lttng-sessiond (it does not start one: a daemon spawned here would outlive the
 # test). The session is destroyed and the server killed whatever happens; the work directory is
@@ -340,7 +344,7 @@ expect_refused() {
 
 case_unknown_schema() {
     record_future_schema
-    expect_refused "schema version 2"
+    expect_refused "schema version 3"
 }
 
 case_mistyped_field() {
@@ -348,6 +352,36 @@ case_mistyped_field() {
     # One word: babeltrace2 wraps its error's lines.
     expect_refused '"owner_tid"'
     expect_in "xtio-analyze's message" 'of the integer type (signed)' "$workdir/cli.err"
+}
+
+# The traces of data/schema1 were recorded as case_safe_mode and case_direct record theirs, with
+# 20 requests, by xtio-server at commit 8ea43f7 (schema version 1); each archive holds the trace,
+# xtio-load's load.json and the server's INFO reply, info.txt.
+case_schema1() {
+    local data mode length
+    data="$(dirname "${BASH_SOURCE[0]}")/data/schema1"
+    for mode in async sync direct; do
+        rm -rf "$workdir/$mode"
+        mkdir "$workdir/$mode"
+        tar -xJf "$data/$mode.tar.xz" -C "$workdir/$mode" || die "cannot unpack $data/$mode.tar.xz"
+        # info.txt is INFO's bulk string and its CRLF: the reply was "$<length>" CRLF, then it.
+        length=$(($(stat -c %s "$workdir/$mode/info.txt") - 2))
+        info_reply_bytes=$((${#length} + 1 + 2 + length + 2))
+        analyze_both "$workdir/$mode/trace"
+        if [[ $mode == direct ]]; then
+            expect_rc xtio-analyze "$cli_rc" 1 "$workdir/cli.err"
+            check off-loop "$workdir/report.json"
+        else
+            expect_rc xtio-analyze "$cli_rc" 0 "$workdir/cli.err"
+            check clean "$workdir/report.json"
+        fi
+        expect_rc "babeltrace2 -c sink.xtio.analyze" "$bt_rc" 0 "$workdir/bt.err"
+        check counts "$workdir/report.json" "$workdir/$mode/load.json" "$workdir/$mode/info.txt" \
+            "$info_reply_bytes"
+        check same "$workdir/report.json" "$workdir/plugin.json"
+        grep -A2 '"schema": {' "$workdir/report.json" | grep -q '"version": 1' ||
+            die "the report of the $mode trace does not give schema version 1"
+    done
 }
 
 case_cli() {
@@ -440,6 +474,7 @@ no-xtio) case_no_xtio ;;
 unknown-schema) case_unknown_schema ;;
 mistyped-field) case_mistyped_field ;;
 live) case_live ;;
+schema1) case_schema1 ;;
 cli) case_cli ;;
 *)
     echo "e2e_test: unknown case '$case'; $usage" >&2

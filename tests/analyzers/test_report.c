@@ -120,8 +120,10 @@ static void json_report_has_the_documented_keys(void **state)
         json_t *mode = json_object_get(modes, xtio_schema_mode_label(m));
         ASSERT_KEYS(mode, "handoffs", "bytes", "records", "dropped", "dropped_bytes",
                     "queue_wait_us", "end_to_end_us", "flush_us", "producer_blocked_us",
-                    "spool_delay_us");
+                    "spool_delay_us", "queue_depth", "queued_bytes");
         assert_metric_keys(mode);
+        ASSERT_KEYS(json_object_get(mode, "queue_depth"), "count", "p50", "p99", "max");
+        ASSERT_KEYS(json_object_get(mode, "queued_bytes"), "count", "p50", "p99", "max");
     }
     json_t *backpressure = json_object_get(process, "backpressure");
     ASSERT_KEYS(backpressure, "waited_us", "max_queued_bytes");

@@ -118,6 +118,10 @@ struct trace {
     bool out_of_memory;
     /* Shape problems found while decoding, reported by test_schema_shape. */
     struct problems shape;
+    /* handoff_run events, each replaced in `events` by the writes of its handoffs (see
+     * expand_runs()); what was wrong with them, reported by test_runs. */
+    uint64_t runs;
+    struct problems run_problems;
     bool shape_reported[XTIO_EVENT_KIND_COUNT];
     bool context_reported;
     bool unknown_reported;
@@ -742,7 +746,8 @@ static void test_every_event_present(void **state)
     struct trace *t = *state;
     struct problems p = {0};
     for (int id = 0; id < XTIO_EVENT_KIND_COUNT; id++) {
-        if (count_of(t, (enum xtio_event_kind)id) == 0)
+        /* Runs were expanded into writes: test_runs counts them. */
+        if (id != XTIO_EVENT_HANDOFF_RUN && count_of(t, (enum xtio_event_kind)id) == 0)
             problem(&p, "no xtio:%s event", xtio_schema_events[id].name);
     }
     fail_on_problems(&p, "some events of the schema never appeared");
@@ -1254,13 +1259,125 @@ static void test_counts_match_program(void **state)
     fail_on_problems(&p, "event counts differ from what handoff_program did");
 }
 
+/* ---- Runs ------------------------------------------------------------------------------------ */
+
+static void set_val(struct event *ev, const char *field, uint64_t value)
+{
+    int i = find_field(ev->id, field);
+    if (i >= 0)
+        ev->value[i] = value;
+}
+
+/* The enqueue of (conn_id, seq) before event `before`; NULL when there is none. */
+static const struct event *find_enqueue(const struct event *events, size_t before, uint64_t conn_id,
+                                        uint64_t seq)
+{
+    for (size_t i = before; i-- > 0;) {
+        const struct event *ev = &events[i];
+        if (ev->id == XTIO_EVENT_HANDOFF_ENQUEUE && val(ev, "conn_id") == conn_id &&
+            val(ev, "seq") == seq)
+            return ev;
+    }
+    return NULL;
+}
+
+/* Replaces each handoff_run by a handoff_write per handoff in it, as schema version 1 traced
+ * them (handoff_id, bytes from the enqueue, offsets one after the other, the run's timestamp and
+ * thread), so that every later test checks writes whichever event carried them. Checks what
+ * only a run can get wrong: a handoff it names that was never enqueued, a mode other than its
+ * enqueue's, run_bytes other than the sum of its handoffs' bytes, an empty run. */
+static int expand_runs(struct trace *t)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < t->count; i++)
+        total += t->events[i].id == XTIO_EVENT_HANDOFF_RUN ? val(&t->events[i], "count") : 1;
+    struct event *out = calloc(total ? total : 1, sizeof(*out));
+    if (!out)
+        return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < t->count; i++) {
+        const struct event *run = &t->events[i];
+        if (run->id == XTIO_EVENT_HANDOFF_WRITE && mode_of(run) != XTIO_SCHEMA_MODE_INLINE &&
+            mode_of(run) != XTIO_SCHEMA_MODE_DIRECT)
+            problem(&t->run_problems,
+                    "a handoff_write of mode %s (conn %" PRIu64 ", seq %" PRIu64
+                    "): queued handoffs are written by handoff_run only",
+                    run->label, val(run, "conn_id"), val(run, "seq"));
+        if (run->id != XTIO_EVENT_HANDOFF_RUN) {
+            out[n++] = *run;
+            continue;
+        }
+        t->runs++;
+        uint64_t conn_id = val(run, "conn_id"), first = val(run, "seq");
+        uint64_t count = val(run, "count"), offset = val(run, "offset"), sum = 0;
+        if (count == 0)
+            problem(&t->run_problems,
+                    "a handoff_run of conn %" PRIu64 " at seq %" PRIu64 " has count 0", conn_id,
+                    first);
+        for (uint64_t seq = first; seq < first + count; seq++) {
+            const struct event *enq = find_enqueue(t->events, i, conn_id, seq);
+            struct event *write = &out[n++];
+            *write = (struct event){.id = XTIO_EVENT_HANDOFF_WRITE,
+                                    .ts_ns = run->ts_ns,
+                                    .vtid = run->vtid,
+                                    .vpid = run->vpid};
+            memcpy(write->procname, run->procname, sizeof(write->procname));
+            memcpy(write->label, run->label, sizeof(write->label));
+            uint64_t bytes = 0;
+            if (!enq) {
+                problem(&t->run_problems,
+                        "the handoff_run of conn %" PRIu64 " names seq %" PRIu64
+                        ", which was never enqueued",
+                        conn_id, seq);
+            } else {
+                bytes = val(enq, "bytes");
+                set_val(write, "handoff_id", val(enq, "handoff_id"));
+                if (val(enq, "mode") != val(run, "mode"))
+                    problem(&t->run_problems,
+                            "the handoff_run of conn %" PRIu64 " writes seq %" PRIu64
+                            " as mode %" PRIu64 ", enqueued as mode %" PRIu64,
+                            conn_id, seq, val(run, "mode"), val(enq, "mode"));
+            }
+            set_val(write, "conn_id", conn_id);
+            set_val(write, "seq", seq);
+            set_val(write, "mode", val(run, "mode"));
+            set_val(write, "bytes", bytes);
+            set_val(write, "owner_tid", val(run, "owner_tid"));
+            set_val(write, "offset", offset + sum);
+            sum += bytes;
+        }
+        if (sum != val(run, "run_bytes"))
+            problem(&t->run_problems,
+                    "the handoff_run of conn %" PRIu64 " at seq %" PRIu64 " has run_bytes %" PRIu64
+                    ", its handoffs' bytes sum to %" PRIu64,
+                    conn_id, first, val(run, "run_bytes"), sum);
+    }
+    free(t->events);
+    t->events = out;
+    t->count = n;
+    return 0;
+}
+
+static void test_runs(void **state)
+{
+    struct trace *t = *state;
+    replay_problems(&t->run_problems);
+    fail_on_problems(&t->run_problems, "handoff_run events");
+    if (t->runs == 0)
+        fail_msg("no xtio:handoff_run event: the loop wrote no queued handoff");
+}
+
 /* ---- Main ------------------------------------------------------------------------------------ */
 
 static int load_trace(void **state)
 {
     struct trace *t = &the_trace;
     t->shape.deferred = true;
+    t->run_problems.deferred = true;
     if (read_trace(t))
+        return -1;
+    /* Shape problems first: a run of the wrong shape cannot be expanded. */
+    if (t->shape.count == 0 && expand_runs(t))
         return -1;
     if (t->foreign_events)
         print_message("check_trace: ignored %" PRIu64 " xtio events of other processes\n",
@@ -1302,6 +1419,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_schema_shape),
         cmocka_unit_test(test_every_event_present),
         cmocka_unit_test(test_schema_version),
+        cmocka_unit_test(test_runs),
         cmocka_unit_test(test_enum_labels),
         cmocka_unit_test(test_contexts_name_the_threads),
         cmocka_unit_test(test_threads_and_owner_tid),

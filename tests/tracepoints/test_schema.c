@@ -107,6 +107,29 @@ static void loops_and_connections_open_with_the_version(void **state)
     assert_true(XTIO_SCHEMA_VERSION_MIN >= 1 && XTIO_SCHEMA_VERSION_MIN <= XTIO_SCHEMA_VERSION);
 }
 
+/* Each event appeared in a version this tree knows; each old layout is of an older version and
+ * differs from the current one, as a layout change is what bumps the version. */
+static void versions_and_old_layouts_are_consistent(void **state)
+{
+    (void)state;
+    for (int k = 0; k < XTIO_EVENT_KIND_COUNT; k++)
+        assert_in_range(xtio_schema_events[k].since, 1, XTIO_SCHEMA_VERSION);
+    for (size_t l = 0; l < XTIO_SCHEMA_OLD_LAYOUT_COUNT; l++) {
+        const struct xtio_schema_layout *layout = &xtio_schema_old_layouts[l];
+        assert_in_range(layout->kind, 0, XTIO_EVENT_KIND_COUNT - 1);
+        assert_in_range(layout->until, xtio_schema_events[layout->kind].since,
+                        XTIO_SCHEMA_VERSION - 1);
+        assert_int_not_equal(layout->fields[0], XTIO_FIELD_NONE);
+        assert_memory_not_equal(layout->fields, xtio_schema_events[layout->kind].fields,
+                                sizeof(layout->fields));
+        /* Newest first for each kind. */
+        for (size_t m = l + 1; m < XTIO_SCHEMA_OLD_LAYOUT_COUNT; m++) {
+            if (xtio_schema_old_layouts[m].kind == layout->kind)
+                assert_true(xtio_schema_old_layouts[m].until < layout->until);
+        }
+    }
+}
+
 static void trace_names_find_their_event(void **state)
 {
     (void)state;
@@ -134,6 +157,7 @@ int main(void)
         cmocka_unit_test(every_field_is_named_once_typed_and_used),
         cmocka_unit_test(enumerations_label_every_value_once),
         cmocka_unit_test(loops_and_connections_open_with_the_version),
+        cmocka_unit_test(versions_and_old_layouts_are_consistent),
         cmocka_unit_test(trace_names_find_their_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
