@@ -129,12 +129,13 @@ enum xtio_field {
     XTIO_FIELD_WAITED_NS,
     XTIO_FIELD_COUNT_IN_RUN,
     XTIO_FIELD_RUN_BYTES,
+    XTIO_FIELD_THREAD_NAME,
     XTIO_FIELD_COUNT
 };
 
 struct xtio_schema_field {
     const char *name; /* as in the trace IR (the CTF metadata adds a leading '_') */
-    uint8_t bits;     /* integer width */
+    uint8_t bits;     /* integer width; 0 for a string */
     bool is_signed;
     enum xtio_schema_enum enumeration; /* an enumeration's fields are signed ints */
 };
@@ -164,6 +165,7 @@ static const struct xtio_schema_field xtio_schema_fields[XTIO_FIELD_COUNT] = {
     [XTIO_FIELD_WAITED_NS] = {"waited_ns", 64, false, XTIO_SCHEMA_ENUM_NONE},
     [XTIO_FIELD_COUNT_IN_RUN] = {"count", 32, false, XTIO_SCHEMA_ENUM_NONE},
     [XTIO_FIELD_RUN_BYTES] = {"run_bytes", 64, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_THREAD_NAME] = {"name", 0, false, XTIO_SCHEMA_ENUM_NONE},
 };
 
 /* ---- Events -------------------------------------------------------------------------------- */
@@ -180,9 +182,10 @@ enum xtio_event_kind {
     XTIO_EVENT_HANDOFF_DROP,
     XTIO_EVENT_BACKPRESSURE,
     XTIO_EVENT_HANDOFF_RUN, /* since version 2 */
+    XTIO_EVENT_THREAD_NAME, /* since version 2 */
 };
 /* Not an enumerator, so that a switch over the kinds must name each of them (-Wswitch). */
-#define XTIO_EVENT_KIND_COUNT (XTIO_EVENT_HANDOFF_RUN + 1)
+#define XTIO_EVENT_KIND_COUNT (XTIO_EVENT_THREAD_NAME + 1)
 
 /* The most payload fields of one event. */
 #define XTIO_SCHEMA_MAX_FIELDS 10
@@ -234,6 +237,7 @@ static const struct xtio_schema_event xtio_schema_events[XTIO_EVENT_KIND_COUNT] 
                                 {XTIO_FIELD_CONN_ID, XTIO_FIELD_SEQ, XTIO_FIELD_COUNT_IN_RUN,
                                  XTIO_FIELD_MODE, XTIO_FIELD_RUN_BYTES, XTIO_FIELD_OWNER_TID,
                                  XTIO_FIELD_OFFSET}},
+    [XTIO_EVENT_THREAD_NAME] = {"thread_name", 2, {XTIO_FIELD_THREAD_NAME}},
 };
 
 /* The layouts of earlier versions that the current one changed, newest first for each kind: what

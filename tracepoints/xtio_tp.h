@@ -138,6 +138,13 @@ LTTNG_UST_TRACEPOINT_EVENT(xtio, handoff_run,
         lttng_ust_field_integer(int32_t, owner_tid, owner_tid)
         lttng_ust_field_integer(uint64_t, offset, offset)))
 
+/* Since version 2: the emitting thread's name (pthread_getname_np()), given once rather than
+ * with every event, as the procname context would. */
+LTTNG_UST_TRACEPOINT_EVENT(xtio, thread_name,
+    LTTNG_UST_TP_ARGS(const char *, name),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_string(name, name)))
+
 // clang-format on
 
 #endif /* XTIO_TP_H */

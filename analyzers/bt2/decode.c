@@ -93,6 +93,7 @@ struct class_info {
      * then of another schema, and only its schema_version is read. */
     enum xtio_field mismatch;
     struct member schema_version;
+    struct member thread_name; /* xtio:thread_name's name, a string */
     /* lttng_ust_statedump:procname, with its payload's program name and the vpid context */
     bool names_program;
     struct member program;
@@ -171,12 +172,18 @@ static enum xtio_field match_layout(struct class_info *info, const bt_field_clas
     enum xtio_field mismatch = XTIO_FIELD_NONE;
     info->read_count = 0;
     info->carries_version = false;
+    info->thread_name.index = -1;
     for (int i = 0; i < XTIO_SCHEMA_MAX_FIELDS && fields[i] != XTIO_FIELD_NONE; i++) {
         enum xtio_field f = fields[i];
-        struct member at = find_member(payload, xtio_schema_fields[f].name, false);
+        bool string = xtio_schema_fields[f].bits == 0;
+        struct member at = find_member(payload, xtio_schema_fields[f].name, string);
         if (at.index < 0 || at.is_signed != xtio_schema_fields[f].is_signed) {
             if (mismatch == XTIO_FIELD_NONE)
                 mismatch = f;
+            continue;
+        }
+        if (f == XTIO_FIELD_THREAD_NAME) {
+            info->thread_name = at;
             continue;
         }
         if (f == XTIO_FIELD_SCHEMA_VERSION)
@@ -270,6 +277,10 @@ static void read_payload(const struct class_info *info, const bt_field *payload,
     }
     ev->has_schema_version = info->carries_version;
     ev->layout_version = info->layout_version;
+    if (info->thread_name.index >= 0)
+        ev->procname =
+            bt_field_string_get_value(bt_field_structure_borrow_member_field_by_index_const(
+                payload, (uint64_t)info->thread_name.index));
 }
 
 static void decode_context(const struct class_info *info, const bt_event *event,

@@ -29,12 +29,12 @@
  * and then come out of a muxer in any order; taking them in this order instead keeps a tie from
  * looking like a write before its enqueue, a write after its close, or a flush before its write. */
 static const int tie_rank[XTIO_EVENT_KIND_COUNT] = {
-    [XTIO_EVENT_LOOP_START] = 0,    [XTIO_EVENT_CONN_OPEN] = 1,
-    [XTIO_EVENT_BACKPRESSURE] = 2,  [XTIO_EVENT_HANDOFF_ENQUEUE] = 3,
-    [XTIO_EVENT_HANDOFF_WRITE] = 4, [XTIO_EVENT_CONN_FLUSH] = 5,
-    [XTIO_EVENT_HANDOFF_RUN] = 4,   [XTIO_EVENT_HANDOFF_DROP] = 6,
-    [XTIO_EVENT_SYNC_WAIT_END] = 7, [XTIO_EVENT_CONN_CLOSE] = 8,
-    [XTIO_EVENT_LOOP_STOP] = 9,
+    [XTIO_EVENT_THREAD_NAME] = 0,     [XTIO_EVENT_LOOP_START] = 0,
+    [XTIO_EVENT_CONN_OPEN] = 1,       [XTIO_EVENT_BACKPRESSURE] = 2,
+    [XTIO_EVENT_HANDOFF_ENQUEUE] = 3, [XTIO_EVENT_HANDOFF_WRITE] = 4,
+    [XTIO_EVENT_CONN_FLUSH] = 5,      [XTIO_EVENT_HANDOFF_RUN] = 4,
+    [XTIO_EVENT_HANDOFF_DROP] = 6,    [XTIO_EVENT_SYNC_WAIT_END] = 7,
+    [XTIO_EVENT_CONN_CLOSE] = 8,      [XTIO_EVENT_LOOP_STOP] = 9,
 };
 
 /* ---- Small helpers ----------------------------------------------------------------------- */
@@ -1076,6 +1076,20 @@ end:
     return status;
 }
 
+/* A thread names itself (schema version 2): the name holds over a procname context's, and a
+ * later name over an earlier one (a thread renamed). note_thread() added the thread. */
+static int on_thread_name(xtio_analysis *analysis, struct process *process,
+                          const struct xtio_event *event)
+{
+    struct thread *thread = xtio__map_get(&analysis->threads, event->vpid, (uint64_t)event->vtid);
+    if (!event->procname || !thread)
+        return 0;
+    copy_name(thread->name, event->procname);
+    if (event->vtid == event->vpid)
+        copy_name(process->name, event->procname);
+    return 0;
+}
+
 static int process_event(xtio_analysis *analysis, const struct xtio_event *event)
 {
     struct process *process;
@@ -1121,6 +1135,9 @@ static int process_event(xtio_analysis *analysis, const struct xtio_event *event
         break;
     case XTIO_EVENT_BACKPRESSURE:
         status = on_backpressure(analysis, process, event);
+        break;
+    case XTIO_EVENT_THREAD_NAME:
+        status = on_thread_name(analysis, process, event);
         break;
     case XTIO_EVENT_LOOP_STOP:
         break;

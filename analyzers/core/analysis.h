@@ -29,7 +29,9 @@ struct xtio_event {
     bool has_vtid;
     int64_t vpid;
     int64_t vtid;
-    const char *procname; /* the thread's name; NULL when the context was not recorded */
+    /* The thread's name: its procname context, or the name of its xtio:thread_name; NULL when
+     * the event has neither. */
+    const char *procname;
 
     /* The schema version whose layout the event has: 1 for a handoff_enqueue without
      * queued_bytes, XTIO_SCHEMA_VERSION for an event no version changed. 0 reads as 1. From

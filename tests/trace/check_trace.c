@@ -43,6 +43,8 @@ static const struct xtio_schema_field *spec_of(enum xtio_event_kind id, int i)
 /* The babeltrace2 class a field of the schema must have in the trace. */
 static bt_field_class_type class_of(const struct xtio_schema_field *spec)
 {
+    if (spec->bits == 0)
+        return BT_FIELD_CLASS_TYPE_STRING;
     if (spec->enumeration != XTIO_SCHEMA_ENUM_NONE)
         return BT_FIELD_CLASS_TYPE_SIGNED_ENUMERATION;
     return spec->is_signed ? BT_FIELD_CLASS_TYPE_SIGNED_INTEGER
@@ -58,7 +60,8 @@ struct event {
     char procname[32];
     /* By the index of the field in the schema; signed values are stored as their uint64_t cast. */
     uint64_t value[XTIO_SCHEMA_MAX_FIELDS];
-    char label[16]; /* of the event's enumeration field, "" when it has none or it did not map */
+    char label[16];  /* of the event's enumeration field, "" when it has none or it did not map */
+    char string[32]; /* of the event's string field (thread_name's name) */
 };
 
 #define MAX_REPORTED 25
@@ -240,6 +243,9 @@ static void decode_field(struct trace *t, struct event *ev, int i, const bt_fiel
                     class_type_name(type), class_type_name(want));
         if (!bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_INTEGER))
             return;
+    } else if (type == BT_FIELD_CLASS_TYPE_STRING) {
+        snprintf(ev->string, sizeof(ev->string), "%s", bt_field_string_get_value(field));
+        return;
     } else if (bt_field_class_integer_get_field_value_range(fc) != spec->bits && report) {
         problem(&t->shape, "xtio:%s.%s is %" PRIu64 " bits wide, the schema says %u", ev_name,
                 spec->name, bt_field_class_integer_get_field_value_range(fc), spec->bits);
@@ -823,8 +829,26 @@ static void test_contexts_name_the_threads(void **state)
         if (want && strcmp(ev->procname, want) != 0)
             problem(&p, "xtio:%s on tid %" PRId64 " has procname \"%s\", expected \"%s\"",
                     xtio_schema_events[ev->id].name, ev->vtid, ev->procname, want);
+        if (ev->id == XTIO_EVENT_THREAD_NAME && strcmp(ev->string, ev->procname) != 0)
+            problem(&p, "xtio:thread_name on tid %" PRId64 " says \"%s\", its procname \"%s\"",
+                    ev->vtid, ev->string, ev->procname);
     }
-    fail_on_problems(&p, "procname does not name the emitting thread");
+    /* Each thread names itself before its first other event. */
+    int64_t named[2] = {0, 0};
+    for (size_t i = 0; i < t->count; i++) {
+        const struct event *ev = &t->events[i];
+        int which = ev->vtid == loop_tid ? 0 : ev->vtid == worker_tid ? 1 : -1;
+        if (which < 0)
+            continue;
+        if (ev->id == XTIO_EVENT_THREAD_NAME)
+            named[which] = 1;
+        else if (!named[which])
+            problem(&p, "xtio:%s on tid %" PRId64 " comes before the thread's xtio:thread_name",
+                    xtio_schema_events[ev->id].name, ev->vtid);
+        if (!named[which])
+            named[which] = -1; /* reported once */
+    }
+    fail_on_problems(&p, "procname or thread_name does not name the emitting thread");
 }
 
 /* Who emits what: the loop thread owns its connections and writes for every mode but direct. */
@@ -858,6 +882,9 @@ static void test_threads_and_owner_tid(void **state)
             break;
         case XTIO_EVENT_HANDOFF_WRITE:
             want_vtid = mode_of(ev) == XTIO_SCHEMA_MODE_DIRECT ? worker_tid : loop_tid;
+            break;
+        case XTIO_EVENT_THREAD_NAME:
+            want_vtid = ev->vtid; /* any thread names itself */
             break;
         default:
             want_vtid = loop_tid;

@@ -16,7 +16,9 @@ int main(void)
         printf("event %s\n", event->name);
         for (int i = 0; i < XTIO_SCHEMA_MAX_FIELDS && event->fields[i] != XTIO_FIELD_NONE; i++) {
             const struct xtio_schema_field *field = &xtio_schema_fields[event->fields[i]];
-            if (field->enumeration != XTIO_SCHEMA_ENUM_NONE)
+            if (field->bits == 0)
+                printf("field %s %s string\n", event->name, field->name);
+            else if (field->enumeration != XTIO_SCHEMA_ENUM_NONE)
                 printf("field %s %s enum:%s\n", event->name, field->name,
                        xtio_schema_enumerations[field->enumeration].name);
             else

@@ -55,8 +55,11 @@ static void every_field_is_named_once_typed_and_used(void **state)
         assert_non_null(field->name);
         for (int g = f + 1; g < XTIO_FIELD_COUNT; g++)
             assert_string_not_equal(field->name, xtio_schema_fields[g].name);
-        assert_true(field->bits == 8 || field->bits == 16 || field->bits == 32 ||
-                    field->bits == 64);
+        /* 0: a string, which is neither signed nor an enumeration. */
+        assert_true(field->bits == 0 || field->bits == 8 || field->bits == 16 ||
+                    field->bits == 32 || field->bits == 64);
+        if (field->bits == 0)
+            assert_true(!field->is_signed && field->enumeration == XTIO_SCHEMA_ENUM_NONE);
         /* The provider stores enumerations as int. */
         if (field->enumeration != XTIO_SCHEMA_ENUM_NONE) {
             assert_int_equal(field->bits, 32);
