@@ -19,8 +19,8 @@ static const char usage_text[] =
     "  or:  xtio-capture --attach PID [--duration SECONDS] [OPTION]...\n"
     "Record the xtio events of COMMAND (or of the running process PID) in an LTTng\n"
     "session of its own, made with the lttng command: a user-space channel, the\n"
-    "`xtio:*` events and lttng_ust_statedump:procname (the program's name), the vtid,\n"
-    "vpid and procname contexts. The session is stopped and\n"
+    "`xtio:*` events and lttng_ust_statedump:procname (the program's name), the vtid\n"
+    "and vpid contexts (and procname, see --procname). The session is stopped and\n"
     "destroyed at the end, even on SIGINT or SIGTERM, and the last line on stderr says\n"
     "where the trace is:\n"
     "  xtio-capture: trace written to DIR\n"
@@ -40,6 +40,11 @@ static const char usage_text[] =
     "  -a, --attach PID        record the running process PID instead of a COMMAND\n"
     "  -d, --duration SECONDS  with --attach: stop after SECONDS (default: when PID\n"
     "                          exits, or at SIGINT or SIGTERM)\n"
+    "      --procname          add the procname context to every event: 16 bytes more per\n"
+    "                          event, but every thread named from its first event (by\n"
+    "                          default a thread names itself with xtio:thread_name; one\n"
+    "                          already running may take up to 65,536 events to); on by\n"
+    "                          default with --attach\n"
     "      --command-only      record COMMAND's own process only, not every process\n"
     "                          (its children are not recorded: run the program to\n"
     "                          trace as COMMAND, or `sh -c 'exec PROGRAM ...'`)\n"
@@ -135,6 +140,7 @@ enum xtio_capture_parse_status xtio_capture_parse(int argc, char **argv,
         OPT_SUBBUF_SIZE,
         OPT_NUM_SUBBUF,
         OPT_COMMAND_ONLY,
+        OPT_PROCNAME,
         OPT_NO_START_SESSIOND
     };
     static const struct option longopts[] = {
@@ -147,6 +153,7 @@ enum xtio_capture_parse_status xtio_capture_parse(int argc, char **argv,
         {"attach", required_argument, NULL, 'a'},
         {"duration", required_argument, NULL, 'd'},
         {"command-only", no_argument, NULL, OPT_COMMAND_ONLY},
+        {"procname", no_argument, NULL, OPT_PROCNAME},
         {"no-start-sessiond", no_argument, NULL, OPT_NO_START_SESSIOND},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -227,6 +234,9 @@ enum xtio_capture_parse_status xtio_capture_parse(int argc, char **argv,
             break;
         case OPT_COMMAND_ONLY:
             config->command_only = true;
+            break;
+        case OPT_PROCNAME:
+            config->procname = true;
             break;
         case OPT_NO_START_SESSIOND:
             config->start_sessiond = false;

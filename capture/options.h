@@ -27,6 +27,9 @@ struct xtio_capture_config {
     pid_t attach_pid;        /* 0: run `command` instead */
     unsigned duration;       /* seconds of --attach; 0: until the process exits */
     bool command_only;       /* track the command's own pid, not every process */
+    /* Add the procname context: every thread named from its first event, also one already
+     * running (--attach), at 16 bytes more per event. */
+    bool procname;
     bool start_sessiond;
     char **command; /* NULL-terminated; NULL with --attach */
 };

@@ -292,11 +292,17 @@ static bool configure_session(struct capture *cap)
     }
     channel[n++] = CHANNEL;
     channel[n] = NULL;
+    /* A process already running when the session starts has threads that name themselves only
+     * every 65,536 events (docs/tracepoints.md, xtio:thread_name): --attach names them all. */
+    bool procname = config->procname || config->attach_pid;
+    const char *contexts[] = {"add-context", "-u", "-s",   cap->session, "-c",       CHANNEL, "-t",
+                              "vtid",        "-t", "vpid", "-t",         "procname", NULL};
+    if (!procname)
+        contexts[10] = NULL; /* the list ends before "-t", "procname" */
     return lttng(cap, channel) &&
            lttng(cap, (const char *[]){"enable-event", "-u", "-s", cap->session, "-c", CHANNEL,
                                        EVENTS, NULL}) &&
-           lttng(cap, (const char *[]){"add-context", "-u", "-s", cap->session, "-c", CHANNEL, "-t",
-                                       "vtid", "-t", "vpid", "-t", "procname", NULL});
+           lttng(cap, contexts);
 }
 
 /* Restricts the session to one process: lttng's vpid inclusion set, from "all" to {pid}. */

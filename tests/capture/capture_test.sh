@@ -281,6 +281,11 @@ case_server() {
     "$checker" clean "$workdir/report.json" || die "the report is not clean (above)"
     expect_async_handoffs "$workdir/report.json"
     expect_program_name "$workdir/report.json"
+    # Without the procname context, the threads are named by their own xtio:thread_name.
+    timeout "$step_timeout" "$analyze" --by-thread "$workdir/trace" >"$workdir/threads.txt" \
+        2>&1 || die "xtio-analyze --by-thread failed: $(cat "$workdir/threads.txt")"
+    expect_in "the per-thread tables" " xtio-worker-0 " "$workdir/threads.txt"
+    expect_in "the per-thread tables" " xtio-loop-1 " "$workdir/threads.txt"
 }
 
 case_interrupt() {
