@@ -138,9 +138,8 @@ static void print_table(FILE *out, const xtio_analysis *analysis, const char *ti
             fputc('\n', out);
         }
     }
-    /* The queue each handoff joined: what its queue wait waited behind. */
-    static const char *const queue_labels[] = {"queue at enqueue (handoffs)",
-                                               "queue at enqueue (bytes)"};
+    /* The queue each handoff joined at its enqueue: what its queue wait waited behind. */
+    static const char *const queue_labels[] = {"queue (handoffs)", "queue (bytes)"};
     static const char *const queue_stats[] = {"p50", "p99", "max"};
     for (int which = 0; which < 2; which++) {
         for (int stat = 0; stat < 3; stat++) {
