@@ -643,6 +643,23 @@ static int on_conn_close(xtio_analysis *analysis, struct process *process,
     return idset_add(&process->closed, event->conn_id);
 }
 
+/* Doubles a full ring of `size`-byte items (its cap a power of two, or 0 for none yet), its `len`
+ * items moved to the front of a new allocation: 0, or -ENOMEM with the ring unchanged. */
+static int grow_ring(void **items, size_t size, size_t *cap, size_t *head, size_t len)
+{
+    size_t grown = *cap ? *cap * 2 : 8;
+    unsigned char *moved = malloc(grown * size);
+    if (!moved)
+        return -ENOMEM;
+    for (size_t i = 0; i < len; i++)
+        memcpy(moved + i * size, (unsigned char *)*items + ((*head + i) & (*cap - 1)) * size, size);
+    free(*items);
+    *items = moved;
+    *cap = grown;
+    *head = 0;
+    return 0;
+}
+
 /* A version 2 handoff joins its connection's queue, for the handoff_run that writes it. */
 static int push_queued(xtio_analysis *analysis, struct process *process,
                        const struct xtio_event *event)
@@ -651,18 +668,10 @@ static int push_queued(xtio_analysis *analysis, struct process *process,
     int status = get_conn(analysis, process, event->conn_id, event->owner_tid, false, &conn);
     if (status)
         return status;
-    if (conn->queue_len == conn->queue_cap) {
-        size_t cap = conn->queue_cap ? conn->queue_cap * 2 : 8;
-        struct queued *queue = malloc(cap * sizeof(*queue));
-        if (!queue)
-            return -ENOMEM;
-        for (size_t i = 0; i < conn->queue_len; i++)
-            queue[i] = conn->queue[(conn->queue_head + i) & (conn->queue_cap - 1)];
-        free(conn->queue);
-        conn->queue = queue;
-        conn->queue_cap = cap;
-        conn->queue_head = 0;
-    }
+    if (conn->queue_len == conn->queue_cap &&
+        grow_ring((void **)&conn->queue, sizeof(*conn->queue), &conn->queue_cap, &conn->queue_head,
+                  conn->queue_len) != 0)
+        return -ENOMEM;
     conn->queue[(conn->queue_head + conn->queue_len) & (conn->queue_cap - 1)] =
         (struct queued){event->seq, event->handoff_id, event->bytes, false};
     conn->queue_len++;
@@ -723,18 +732,9 @@ end:
  * stall every write on store forwarding. */
 static int push_unflushed(xtio_analysis *analysis, struct conn_state *conn, struct unflushed entry)
 {
-    if (conn->len == conn->cap) {
-        size_t cap = conn->cap ? conn->cap * 2 : 4;
-        struct unflushed *pending = malloc(cap * sizeof(*pending));
-        if (!pending)
-            return -ENOMEM;
-        for (size_t i = 0; i < conn->len; i++)
-            pending[i] = conn->pending[(conn->head + i) & (conn->cap - 1)];
-        free(conn->pending);
-        conn->pending = pending;
-        conn->cap = cap;
-        conn->head = 0;
-    }
+    if (conn->len == conn->cap && grow_ring((void **)&conn->pending, sizeof(*conn->pending),
+                                            &conn->cap, &conn->head, conn->len) != 0)
+        return -ENOMEM;
     conn->pending[(conn->head + conn->len) & (conn->cap - 1)] = entry;
     conn->len++;
     analysis->unflushed_count++;
