@@ -212,6 +212,21 @@ static void trace_starts_mid_run(struct tracer *t)
     ev_flush(t->a, 400, PID, CONN, 1100);
 }
 
+/* A discard held the enqueue of seq 1: its write is unknown, not incomplete, and seq 2 after it
+ * keeps its exact offset, counted from the run's end. */
+static void discard_in_a_run(struct tracer *t)
+{
+    ev_conn_open(t->a, 20, PID, LOOP, CONN);
+    enqueue(t, 100, 1, CONN, 0, ASYNC, 10);
+    discard(t->a, 1, true, 150, 160);
+    enqueue(t, 200, 3, CONN, 2, ASYNC, 30);
+    RUN(t, 300, CONN, ASYNC, 0, {1, 0, 10}, {2, 1, 20}, {3, 2, 30});
+    ev_flush(t->a, 400, PID, CONN, 10);
+    ev_flush(t->a, 500, PID, CONN, 30);
+    ev_flush(t->a, 600, PID, CONN, 60);
+    ev_conn_close(t->a, 700, PID, LOOP, CONN);
+}
+
 /* Inline and direct writes stay handoff_writes of their own in version 2. */
 static void inline_and_direct(struct tracer *t)
 {
@@ -267,6 +282,22 @@ static void runs_without_their_enqueues_are_counted(void **state)
     /* Handoff 3 ends at offset 1060, flushed at 400; handoff 4 at 1100, also at 400. */
     assert_true(s.end_to_end.max_us > 0.29 && s.end_to_end.max_us < 0.31);
     assert_int_equal(coverage(v2.a, PID).incomplete_writes, 2);
+    xtio_analysis_destroy(v2.a);
+}
+
+static void discards_keep_their_meaning(void **state)
+{
+    (void)state;
+    run_both(discard_in_a_run, false);
+    struct tracer v2 = {new_analysis(false, false, false), 2};
+    discard_in_a_run(&v2);
+    assert_int_equal(xtio_analysis_finish(v2.a), 0);
+    assert_int_equal(coverage(v2.a, PID).unknown_writes, 1);
+    struct xtio_mode_summary s = mode_summary(v2.a, PID, ASYNC);
+    /* End to end: seq 0 from 100 to its flush at 400, seq 2 from 200 to 600 (the max). */
+    assert_int_equal(s.end_to_end.count, 2);
+    assert_true(s.end_to_end.max_us > 0.39 && s.end_to_end.max_us < 0.41);
+    assert_int_equal(s.flush.count, 3);
     xtio_analysis_destroy(v2.a);
 }
 
@@ -345,6 +376,7 @@ int main(void)
         cmocka_unit_test(sync_and_batch_runs_are_exact),
         cmocka_unit_test(findings_keep_their_granularity),
         cmocka_unit_test(runs_without_their_enqueues_are_counted),
+        cmocka_unit_test(discards_keep_their_meaning),
         cmocka_unit_test(inline_and_direct_writes_stay_writes),
         cmocka_unit_test(queued_bytes_at_enqueue),
         cmocka_unit_test(runs_hold_only_what_is_in_flight),
