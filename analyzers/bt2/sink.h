@@ -29,8 +29,7 @@
     "ordering breaks, writes after close, lost handoffs, drops)."
 #define XTIO_BT2_SINK_HELP                                                                         \
     "Reads `xtio` events (any other provider's are ignored) and writes a report when the\n"        \
-    "trace ends. The trace needs the vtid context: lttng add-context -u -t vtid -t vpid -t\n"      \
-    "procname.\n"                                                                                  \
+    "trace ends. The trace needs the vtid context: lttng add-context -u -t vtid -t vpid.\n"        \
     "\n"                                                                                           \
     "Parameters:\n"                                                                                \
     "  format=\"text\"|\"json\"   report format (default text)\n"                                  \

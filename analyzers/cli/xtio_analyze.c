@@ -54,7 +54,7 @@ static const char usage_text[] =
     "\n"
     "The trace needs the `xtio:*` events and the vtid context:\n"
     "  lttng enable-event -u 'xtio:*'\n"
-    "  lttng add-context -u -t vtid -t vpid -t procname\n"
+    "  lttng add-context -u -t vtid -t vpid\n"
     "\n"
     "Options:\n"
     "  -f, --format FORMAT   report format: text (default) or json\n"

@@ -14,8 +14,8 @@
 
 /* Worded for the user of the CLI, which prints it as is. */
 #define VTID_MESSAGE                                                                               \
-    "the trace lacks the vtid context; record it with: `lttng add-context -u -t vtid -t vpid -t "  \
-    "procname` (before `lttng start`)"
+    "the trace lacks the vtid context; record it with: `lttng add-context -u -t vtid -t vpid` "    \
+    "(before `lttng start`)"
 #define NO_EVENTS_MESSAGE                                                                          \
     "the trace holds no xtio events; record them with: `lttng enable-event -u 'xtio:*'` (before "  \
     "`lttng start`)"

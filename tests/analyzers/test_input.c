@@ -25,7 +25,7 @@ static void event_without_vtid_is_refused_with_the_fix(void **state)
     assert_int_equal(xtio_analysis_feed_event(a, &event), -EPROTO);
     assert_string_equal(xtio_analysis_error(a),
                         "the trace lacks the vtid context; record it with: `lttng add-context -u "
-                        "-t vtid -t vpid -t procname` (before `lttng start`)");
+                        "-t vtid -t vpid` (before `lttng start`)");
     assert_int_equal(xtio_analysis_exit_code(a), 2);
     xtio_analysis_destroy(a);
 }
