@@ -3,8 +3,9 @@
  * output to it, the backpressure that bounds that queue, and the tracing of every handoff.
  *
  * Locks, always taken in this order: conn->mu, then the bufferevent's own lock (inside libevent
- * calls), then conn->flow_mu, which is a leaf (nothing is taken while holding it). The output
- * buffer's callback runs under the bufferevent lock, so it touches only atomics and flow_mu.
+ * calls), then conn->flow_mu or conn->spare_mu, which are leaves (nothing is taken while holding
+ * them). The output buffer's callback runs under the bufferevent lock, so it touches only atomics
+ * and flow_mu.
  */
 #include "internal.h"
 #include "trace.h"
@@ -40,6 +41,7 @@ struct handoff {
     enum xtio_mode mode;
     uint32_t records;
     size_t len;
+    size_t room;              /* allocated for data[]: len, or more in a reused handoff */
     struct evbuffer *chunk;   /* owned; NULL when the bytes are in data[] */
     struct sync_wait *waiter; /* weak; set for sync handoffs */
     unsigned char data[];
@@ -80,6 +82,11 @@ struct xtio_conn {
     atomic_uint_fast64_t bytes_flushed; /* total handed to the kernel */
     struct evbuffer_cb_entry *output_cb;
 
+    /* Written handoffs kept for the next sends (see reuse_written), at most max_pending bytes. */
+    pthread_mutex_t spare_mu;
+    struct handoff *spare; /* under spare_mu, as is spare_bytes */
+    size_t spare_bytes;
+
     xtio_conn *prev, *next; /* in the loop's list of open connections, loop thread only */
 };
 
@@ -114,6 +121,11 @@ void xtio_conn_unref(xtio_conn *conn)
         bufferevent_free(conn->bev);
     else if (conn->fd >= 0 && atomic_load(&conn->state) != CONN_CLOSED)
         close(conn->fd);
+    for (struct handoff *handoff = conn->spare, *next; handoff; handoff = next) {
+        next = handoff->next;
+        free(handoff);
+    }
+    pthread_mutex_destroy(&conn->spare_mu);
     pthread_cond_destroy(&conn->flow_cv);
     pthread_mutex_destroy(&conn->flow_mu);
     pthread_cond_destroy(&conn->queue_progress);
@@ -178,6 +190,49 @@ static void free_handoff(struct handoff *handoff)
     if (handoff->chunk)
         evbuffer_free(handoff->chunk);
     free(handoff);
+}
+
+static size_t handoff_size(const struct handoff *handoff)
+{
+    return sizeof(*handoff) + handoff->room;
+}
+
+/* Keeps written handoffs, a list through next, for the producers' next sends; frees what would
+ * take the spare list over max_pending bytes. A handoff freed on the loop was allocated on its
+ * producer's thread: glibc then takes that thread's arena lock twice per send, against the
+ * producer's malloc, and at a few KiB per send it trims and faults the arena's pages back in. */
+static void reuse_written(xtio_conn *conn, struct handoff *list)
+{
+    pthread_mutex_lock(&conn->spare_mu);
+    while (list && conn->spare_bytes + handoff_size(list) <= conn->max_pending) {
+        struct handoff *next = list->next;
+        list->next = conn->spare;
+        conn->spare = list;
+        conn->spare_bytes += handoff_size(list);
+        list = next;
+    }
+    pthread_mutex_unlock(&conn->spare_mu);
+    for (struct handoff *next; list; list = next) {
+        next = list->next;
+        free(list);
+    }
+}
+
+/* A written handoff with room for len bytes, or NULL. */
+static struct handoff *take_spare(xtio_conn *conn, size_t len)
+{
+    pthread_mutex_lock(&conn->spare_mu);
+    struct handoff *handoff = conn->spare;
+    if (handoff) {
+        conn->spare = handoff->next;
+        conn->spare_bytes -= handoff_size(handoff);
+    }
+    pthread_mutex_unlock(&conn->spare_mu);
+    if (handoff && handoff->room < len) {
+        free(handoff);
+        handoff = NULL;
+    }
+    return handoff;
 }
 
 static void finish_sync(struct handoff *handoff, int result)
@@ -440,6 +495,7 @@ int xtio_conn_open(xtio_conn **out, xtio_loop *loop, int fd,
     pthread_cond_init(&conn->queue_progress, NULL);
     pthread_mutex_init(&conn->flow_mu, NULL);
     pthread_cond_init(&conn->flow_cv, NULL);
+    pthread_mutex_init(&conn->spare_mu, NULL);
 
     /* Small replies must not wait for Nagle; not every socket is TCP, hence no error check. */
     int one = 1;
@@ -546,10 +602,15 @@ static int write_queue(xtio_conn *conn)
         pthread_cond_broadcast(&conn->queue_progress);
     pthread_mutex_unlock(&conn->mu);
 
-    for (struct handoff *handoff = batch, *next; handoff != unwritten; handoff = next) {
-        next = handoff->next;
-        free_handoff(handoff);
+    struct handoff *written = batch, **tail = &written;
+    for (struct handoff *handoff = batch; handoff != unwritten; handoff = handoff->next) {
+        if (handoff->chunk)
+            evbuffer_free(handoff->chunk); /* moved into the output: empty */
+        handoff->chunk = NULL;
+        tail = &handoff->next;
     }
+    *tail = NULL;
+    reuse_written(conn, written);
     if (!unwritten)
         return 0;
     close_now(conn, XTIO_CLOSE_ERROR);
@@ -660,7 +721,12 @@ static int send_direct(xtio_conn *conn, const void *data, size_t len, bool waite
 static int send_queued(xtio_conn *conn, enum xtio_mode mode, const void *data, size_t len,
                        struct evbuffer *chunk, uint32_t records, uint64_t spool_ns, bool waited)
 {
-    struct handoff *handoff = malloc(sizeof(*handoff) + (chunk ? 0 : len));
+    size_t room = chunk ? 0 : len;
+    struct handoff *handoff = take_spare(conn, room);
+    if (handoff)
+        room = handoff->room;
+    else
+        handoff = malloc(sizeof(*handoff) + room);
     if (!handoff) {
         if (chunk)
             evbuffer_free(chunk);
@@ -670,6 +736,7 @@ static int send_queued(xtio_conn *conn, enum xtio_mode mode, const void *data, s
                                 .mode = mode,
                                 .records = records,
                                 .len = len,
+                                .room = room,
                                 .chunk = chunk};
     if (!chunk && len)
         memcpy(handoff->data, data, len);

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -401,6 +402,42 @@ static void test_off_loop_send_rejects_inline_and_batch(void **state)
     fixture_teardown(&f);
 }
 
+/* ---- Sends whose sizes change ------------------------------------------------------------- */
+
+#define SIZES_FRAME  1024
+#define SIZES_FRAMES 2000
+
+/* One stream of frames cut into async sends that grow and shrink, small and several KiB, so that
+ * sends reuse the handoffs of earlier ones, larger and smaller: every byte must still arrive, in
+ * order. */
+static void test_async_sends_of_changing_sizes(void **state)
+{
+    (void)state;
+    static const size_t cuts[] = {1, 5000, 16, 3000, 100, 9000, 7, 2048, 64};
+    struct fixture f;
+    assert_int_equal(fixture_setup(&f, "t-ordersize", 0, 0), 0);
+    struct reader reader;
+    assert_int_equal(reader_start(&reader, f.client_fd, SIZES_FRAME, false, false), 0);
+
+    size_t total = (size_t)SIZES_FRAME * SIZES_FRAMES;
+    unsigned char *stream = malloc(total);
+    assert_non_null(stream);
+    for (uint32_t i = 0; i < SIZES_FRAMES; i++)
+        frame_fill(stream + (size_t)i * SIZES_FRAME, SIZES_FRAME, 0, i, 0);
+    for (size_t off = 0, sends = 0; off < total; sends++) {
+        size_t len = cuts[sends % (sizeof(cuts) / sizeof(cuts[0]))];
+        if (len > total - off)
+            len = total - off;
+        assert_int_equal(xtio_conn_send(f.conn, XTIO_MODE_ASYNC, stream + off, len), 0);
+        off += len;
+    }
+    free(stream);
+
+    fixture_finish_stream(&f, &reader, SIZES_FRAMES, SIZES_FRAME);
+    assert_int_equal(reader.next[0], SIZES_FRAMES);
+    fixture_teardown(&f);
+}
+
 int main(void)
 {
     /* libxtio leaves SIGPIPE to the process; a write to a client that left must not kill us. */
@@ -418,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_mixed_modes_global),
         cmocka_unit_test(test_loop_sends_among_async_producers),
         cmocka_unit_test(test_off_loop_send_rejects_inline_and_batch),
+        cmocka_unit_test(test_async_sends_of_changing_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
