@@ -14,7 +14,7 @@
 #include <string.h>
 
 /* The version libxtio emits, in the schema_version field of loop_start and conn_open. */
-#define XTIO_SCHEMA_VERSION     2
+#define XTIO_SCHEMA_VERSION     3
 /* The oldest version the analyzers of this tree read. */
 #define XTIO_SCHEMA_VERSION_MIN 1
 
@@ -130,18 +130,31 @@ enum xtio_field {
     XTIO_FIELD_COUNT_IN_RUN,
     XTIO_FIELD_RUN_BYTES,
     XTIO_FIELD_THREAD_NAME,
+    XTIO_FIELD_ENQUEUE_NS,
+    XTIO_FIELD_PRODUCER_TID,
+    XTIO_FIELD_NEXT_SEQ,
+    /* The sequences of handoff_run, one element per handoff of the run, in seq order. */
+    XTIO_FIELD_EACH_HANDOFF_ID,
+    XTIO_FIELD_EACH_ENQUEUE_NS,
+    XTIO_FIELD_EACH_PRODUCER_TID,
+    XTIO_FIELD_EACH_BYTES,
+    XTIO_FIELD_EACH_RECORDS,
+    XTIO_FIELD_EACH_QUEUE_DEPTH,
+    XTIO_FIELD_EACH_QUEUED_BYTES,
+    XTIO_FIELD_EACH_SPOOL_NS,
     XTIO_FIELD_COUNT
 };
 
 struct xtio_schema_field {
     const char *name; /* as in the trace IR (the CTF metadata adds a leading '_') */
-    uint8_t bits;     /* integer width; 0 for a string */
+    uint8_t bits;     /* integer width, of each element for a sequence; 0 for a string */
     bool is_signed;
     enum xtio_schema_enum enumeration; /* an enumeration's fields are signed ints */
+    bool sequence; /* a sequence (dynamic array) of integers rather than one integer */
 };
 
 static const struct xtio_schema_field xtio_schema_fields[XTIO_FIELD_COUNT] = {
-    /* name, bits, signed, enumeration */
+    /* name, bits, signed, enumeration, sequence */
     [XTIO_FIELD_NONE] = {NULL, 0, false, XTIO_SCHEMA_ENUM_NONE},
     [XTIO_FIELD_LOOP_ID] = {"loop_id", 32, false, XTIO_SCHEMA_ENUM_NONE},
     [XTIO_FIELD_SCHEMA_VERSION] = {"schema_version", 16, false, XTIO_SCHEMA_ENUM_NONE},
@@ -166,7 +179,26 @@ static const struct xtio_schema_field xtio_schema_fields[XTIO_FIELD_COUNT] = {
     [XTIO_FIELD_COUNT_IN_RUN] = {"count", 32, false, XTIO_SCHEMA_ENUM_NONE},
     [XTIO_FIELD_RUN_BYTES] = {"run_bytes", 64, false, XTIO_SCHEMA_ENUM_NONE},
     [XTIO_FIELD_THREAD_NAME] = {"name", 0, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_ENQUEUE_NS] = {"enqueue_ns", 64, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_PRODUCER_TID] = {"producer_tid", 32, true, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_NEXT_SEQ] = {"next_seq", 64, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_EACH_HANDOFF_ID] = {"each_handoff_id", 64, false, XTIO_SCHEMA_ENUM_NONE, true},
+    [XTIO_FIELD_EACH_ENQUEUE_NS] = {"each_enqueue_ns", 64, false, XTIO_SCHEMA_ENUM_NONE, true},
+    [XTIO_FIELD_EACH_PRODUCER_TID] = {"each_producer_tid", 32, true, XTIO_SCHEMA_ENUM_NONE, true},
+    [XTIO_FIELD_EACH_BYTES] = {"each_bytes", 32, false, XTIO_SCHEMA_ENUM_NONE, true},
+    [XTIO_FIELD_EACH_RECORDS] = {"each_records", 32, false, XTIO_SCHEMA_ENUM_NONE, true},
+    [XTIO_FIELD_EACH_QUEUE_DEPTH] = {"each_queue_depth", 32, false, XTIO_SCHEMA_ENUM_NONE, true},
+    [XTIO_FIELD_EACH_QUEUED_BYTES] = {"each_queued_bytes", 64, false, XTIO_SCHEMA_ENUM_NONE, true},
+    [XTIO_FIELD_EACH_SPOOL_NS] = {"each_spool_ns", 64, false, XTIO_SCHEMA_ENUM_NONE, true},
 };
+
+/* The clock of enqueue_ns and each_enqueue_ns: libxtio reads CLOCK_MONOTONIC, as LTTng-UST's
+ * default trace clock does, so that these times and the events' timestamps are one clock. */
+#define XTIO_SCHEMA_CLOCK_NAME "monotonic"
+
+/* The most handoffs one handoff_run describes: a longer run of the queue is traced as several
+ * consecutive handoff_runs, so that an event stays under 4 KiB, the smallest sub-buffer. */
+#define XTIO_SCHEMA_RUN_MAX 64
 
 /* ---- Events -------------------------------------------------------------------------------- */
 
@@ -188,7 +220,7 @@ enum xtio_event_kind {
 #define XTIO_EVENT_KIND_COUNT (XTIO_EVENT_THREAD_NAME + 1)
 
 /* The most payload fields of one event. */
-#define XTIO_SCHEMA_MAX_FIELDS 10
+#define XTIO_SCHEMA_MAX_FIELDS 16
 
 /* An event as the current version (XTIO_SCHEMA_VERSION) has it. */
 struct xtio_schema_event {
@@ -208,7 +240,7 @@ static const struct xtio_schema_event xtio_schema_events[XTIO_EVENT_KIND_COUNT] 
     [XTIO_EVENT_CONN_CLOSE] = {"conn_close",
                                1,
                                {XTIO_FIELD_CONN_ID, XTIO_FIELD_OWNER_TID, XTIO_FIELD_PENDING,
-                                XTIO_FIELD_PENDING_BYTES, XTIO_FIELD_REASON}},
+                                XTIO_FIELD_PENDING_BYTES, XTIO_FIELD_REASON, XTIO_FIELD_NEXT_SEQ}},
     [XTIO_EVENT_HANDOFF_ENQUEUE] = {"handoff_enqueue",
                                     1,
                                     {XTIO_FIELD_HANDOFF_ID, XTIO_FIELD_CONN_ID, XTIO_FIELD_SEQ,
@@ -229,14 +261,21 @@ static const struct xtio_schema_event xtio_schema_events[XTIO_EVENT_KIND_COUNT] 
     [XTIO_EVENT_HANDOFF_DROP] = {"handoff_drop",
                                  1,
                                  {XTIO_FIELD_HANDOFF_ID, XTIO_FIELD_CONN_ID, XTIO_FIELD_SEQ,
-                                  XTIO_FIELD_BYTES}},
+                                  XTIO_FIELD_BYTES, XTIO_FIELD_MODE, XTIO_FIELD_RECORDS,
+                                  XTIO_FIELD_QUEUE_DEPTH, XTIO_FIELD_QUEUED_BYTES,
+                                  XTIO_FIELD_SPOOL_NS, XTIO_FIELD_ENQUEUE_NS,
+                                  XTIO_FIELD_PRODUCER_TID}},
     [XTIO_EVENT_BACKPRESSURE] =
         {"backpressure", 1, {XTIO_FIELD_CONN_ID, XTIO_FIELD_QUEUED_BYTES, XTIO_FIELD_WAITED_NS}},
     [XTIO_EVENT_HANDOFF_RUN] = {"handoff_run",
                                 2,
                                 {XTIO_FIELD_CONN_ID, XTIO_FIELD_SEQ, XTIO_FIELD_COUNT_IN_RUN,
                                  XTIO_FIELD_MODE, XTIO_FIELD_RUN_BYTES, XTIO_FIELD_OWNER_TID,
-                                 XTIO_FIELD_OFFSET}},
+                                 XTIO_FIELD_OFFSET, XTIO_FIELD_EACH_HANDOFF_ID,
+                                 XTIO_FIELD_EACH_ENQUEUE_NS, XTIO_FIELD_EACH_PRODUCER_TID,
+                                 XTIO_FIELD_EACH_BYTES, XTIO_FIELD_EACH_RECORDS,
+                                 XTIO_FIELD_EACH_QUEUE_DEPTH, XTIO_FIELD_EACH_QUEUED_BYTES,
+                                 XTIO_FIELD_EACH_SPOOL_NS}},
     [XTIO_EVENT_THREAD_NAME] = {"thread_name", 2, {XTIO_FIELD_THREAD_NAME}},
 };
 
@@ -250,6 +289,20 @@ struct xtio_schema_layout {
 };
 
 static const struct xtio_schema_layout xtio_schema_old_layouts[] = {
+    /* Version 3 added next_seq. */
+    {XTIO_EVENT_CONN_CLOSE,
+     2,
+     {XTIO_FIELD_CONN_ID, XTIO_FIELD_OWNER_TID, XTIO_FIELD_PENDING, XTIO_FIELD_PENDING_BYTES,
+      XTIO_FIELD_REASON}},
+    /* Version 3 added the enqueue of the dropped handoff, from mode on. */
+    {XTIO_EVENT_HANDOFF_DROP,
+     2,
+     {XTIO_FIELD_HANDOFF_ID, XTIO_FIELD_CONN_ID, XTIO_FIELD_SEQ, XTIO_FIELD_BYTES}},
+    /* Version 3 added the enqueue of each handoff, the each_* sequences. */
+    {XTIO_EVENT_HANDOFF_RUN,
+     2,
+     {XTIO_FIELD_CONN_ID, XTIO_FIELD_SEQ, XTIO_FIELD_COUNT_IN_RUN, XTIO_FIELD_MODE,
+      XTIO_FIELD_RUN_BYTES, XTIO_FIELD_OWNER_TID, XTIO_FIELD_OFFSET}},
     /* Version 2 added queued_bytes. */
     {XTIO_EVENT_HANDOFF_ENQUEUE,
      1,

@@ -10,6 +10,8 @@
 #undef LTTNG_UST_TRACEPOINT_INCLUDE
 #define LTTNG_UST_TRACEPOINT_INCLUDE "xtio_tp.h"
 
+#include "xtio_tp_args.h"
+
 #if !defined(XTIO_TP_H) || defined(LTTNG_UST_TRACEPOINT_HEADER_MULTI_READ)
 #define XTIO_TP_H
 
@@ -58,15 +60,18 @@ LTTNG_UST_TRACEPOINT_EVENT(xtio, conn_open,
         lttng_ust_field_integer(int32_t, fd, fd)
         lttng_ust_field_integer(uint16_t, schema_version, XTIO_SCHEMA_VERSION)))
 
+/* next_seq (since version 3): the seqs the connection gave, 0 .. next_seq - 1; each was written
+ * or dropped before this event, so that one neither written nor dropped is seen as lost. */
 LTTNG_UST_TRACEPOINT_EVENT(xtio, conn_close,
     LTTNG_UST_TP_ARGS(uint64_t, conn_id, int32_t, owner_tid, uint32_t, pending,
-                      uint64_t, pending_bytes, int, reason),
+                      uint64_t, pending_bytes, int, reason, uint64_t, next_seq),
     LTTNG_UST_TP_FIELDS(
         lttng_ust_field_integer(uint64_t, conn_id, conn_id)
         lttng_ust_field_integer(int32_t, owner_tid, owner_tid)
         lttng_ust_field_integer(uint32_t, pending, pending)
         lttng_ust_field_integer(uint64_t, pending_bytes, pending_bytes)
-        lttng_ust_field_enum(xtio, close_reason, int, reason, reason)))
+        lttng_ust_field_enum(xtio, close_reason, int, reason, reason)
+        lttng_ust_field_integer(uint64_t, next_seq, next_seq)))
 
 LTTNG_UST_TRACEPOINT_EVENT(xtio, handoff_enqueue,
     LTTNG_UST_TP_ARGS(uint64_t, handoff_id, uint64_t, conn_id, uint64_t, seq, int, mode,
@@ -109,13 +114,23 @@ LTTNG_UST_TRACEPOINT_EVENT(xtio, sync_wait_end,
         lttng_ust_field_integer(uint64_t, conn_id, conn_id)
         lttng_ust_field_integer(uint8_t, written, written)))
 
+/* From mode on (since version 3): the dropped handoff's enqueue; enqueue_ns 0 when it has a
+ * handoff_enqueue of its own (direct) or was enqueued before the session. */
 LTTNG_UST_TRACEPOINT_EVENT(xtio, handoff_drop,
-    LTTNG_UST_TP_ARGS(uint64_t, handoff_id, uint64_t, conn_id, uint64_t, seq, uint32_t, bytes),
+    LTTNG_UST_TP_ARGS(uint64_t, handoff_id, uint64_t, conn_id, uint64_t, seq, uint32_t, bytes,
+                      int, mode, uint32_t, records, const struct xtio_tp_enqueue *, enq),
     LTTNG_UST_TP_FIELDS(
         lttng_ust_field_integer(uint64_t, handoff_id, handoff_id)
         lttng_ust_field_integer(uint64_t, conn_id, conn_id)
         lttng_ust_field_integer(uint64_t, seq, seq)
-        lttng_ust_field_integer(uint32_t, bytes, bytes)))
+        lttng_ust_field_integer(uint32_t, bytes, bytes)
+        lttng_ust_field_enum(xtio, mode, int, mode, mode)
+        lttng_ust_field_integer(uint32_t, records, records)
+        lttng_ust_field_integer(uint32_t, queue_depth, enq->queue_depth)
+        lttng_ust_field_integer(uint64_t, queued_bytes, enq->queued_bytes)
+        lttng_ust_field_integer(uint64_t, spool_ns, enq->spool_ns)
+        lttng_ust_field_integer(uint64_t, enqueue_ns, enq->enqueue_ns)
+        lttng_ust_field_integer(int32_t, producer_tid, enq->producer_tid)))
 
 LTTNG_UST_TRACEPOINT_EVENT(xtio, backpressure,
     LTTNG_UST_TP_ARGS(uint64_t, conn_id, uint64_t, queued_bytes, uint64_t, waited_ns),
@@ -125,18 +140,29 @@ LTTNG_UST_TRACEPOINT_EVENT(xtio, backpressure,
         lttng_ust_field_integer(uint64_t, waited_ns, waited_ns)))
 
 /* Since version 2: the loop wrote `count` queued handoffs of one mode, seq .. seq + count - 1, in
- * one go, their run_bytes starting at stream offset `offset`. */
+ * one go, their run_bytes starting at stream offset `offset`. Since version 3, with the enqueue
+ * of each (the each_* sequences). */
 LTTNG_UST_TRACEPOINT_EVENT(xtio, handoff_run,
-    LTTNG_UST_TP_ARGS(uint64_t, conn_id, uint64_t, seq, uint32_t, count, int, mode,
-                      uint64_t, run_bytes, int32_t, owner_tid, uint64_t, offset),
+    LTTNG_UST_TP_ARGS(const struct xtio_tp_run *, run),
     LTTNG_UST_TP_FIELDS(
-        lttng_ust_field_integer(uint64_t, conn_id, conn_id)
-        lttng_ust_field_integer(uint64_t, seq, seq)
-        lttng_ust_field_integer(uint32_t, count, count)
-        lttng_ust_field_enum(xtio, mode, int, mode, mode)
-        lttng_ust_field_integer(uint64_t, run_bytes, run_bytes)
-        lttng_ust_field_integer(int32_t, owner_tid, owner_tid)
-        lttng_ust_field_integer(uint64_t, offset, offset)))
+        lttng_ust_field_integer(uint64_t, conn_id, run->conn_id)
+        lttng_ust_field_integer(uint64_t, seq, run->seq)
+        lttng_ust_field_integer(uint32_t, count, run->count)
+        lttng_ust_field_enum(xtio, mode, int, mode, run->mode)
+        lttng_ust_field_integer(uint64_t, run_bytes, run->run_bytes)
+        lttng_ust_field_integer(int32_t, owner_tid, run->owner_tid)
+        lttng_ust_field_integer(uint64_t, offset, run->offset)
+        lttng_ust_field_sequence(uint64_t, each_handoff_id, run->handoff_id, uint32_t, run->count)
+        lttng_ust_field_sequence(uint64_t, each_enqueue_ns, run->enqueue_ns, uint32_t, run->count)
+        lttng_ust_field_sequence(int32_t, each_producer_tid, run->producer_tid, uint32_t,
+                                 run->count)
+        lttng_ust_field_sequence(uint32_t, each_bytes, run->bytes, uint32_t, run->count)
+        lttng_ust_field_sequence(uint32_t, each_records, run->records, uint32_t, run->count)
+        lttng_ust_field_sequence(uint32_t, each_queue_depth, run->queue_depth, uint32_t,
+                                 run->count)
+        lttng_ust_field_sequence(uint64_t, each_queued_bytes, run->queued_bytes, uint32_t,
+                                 run->count)
+        lttng_ust_field_sequence(uint64_t, each_spool_ns, run->spool_ns, uint32_t, run->count)))
 
 /* Since version 2: the emitting thread's name (pthread_getname_np()), given once rather than
  * with every event, as the procname context would. */

@@ -41,6 +41,27 @@ static const struct destination {
     [XTIO_FIELD_WAITED_NS] = INTO(waited_ns),
     [XTIO_FIELD_LOOP_ID] = INTO(loop_id),
     [XTIO_FIELD_SCHEMA_VERSION] = INTO(schema_version),
+    [XTIO_FIELD_ENQUEUE_NS] = INTO(enqueue_ns),
+    [XTIO_FIELD_PRODUCER_TID] = INTO(producer_tid),
+    [XTIO_FIELD_NEXT_SEQ] = INTO(next_seq),
+};
+
+/* A handoff_run's sequences (schema version 3), one element per handoff, and where each goes in
+ * struct xtio_enqueue. */
+#define SEQUENCE_COUNT (XTIO_FIELD_EACH_SPOOL_NS - XTIO_FIELD_EACH_HANDOFF_ID + 1)
+#define INTO_ENQUEUE(member)                                                                       \
+    {                                                                                              \
+        offsetof(struct xtio_enqueue, member), sizeof(((struct xtio_enqueue *)0)->member)          \
+    }
+static const struct destination sequence_destinations[SEQUENCE_COUNT] = {
+    [XTIO_FIELD_EACH_HANDOFF_ID - XTIO_FIELD_EACH_HANDOFF_ID] = INTO_ENQUEUE(handoff_id),
+    [XTIO_FIELD_EACH_ENQUEUE_NS - XTIO_FIELD_EACH_HANDOFF_ID] = INTO_ENQUEUE(enqueue_ns),
+    [XTIO_FIELD_EACH_PRODUCER_TID - XTIO_FIELD_EACH_HANDOFF_ID] = INTO_ENQUEUE(producer_tid),
+    [XTIO_FIELD_EACH_BYTES - XTIO_FIELD_EACH_HANDOFF_ID] = INTO_ENQUEUE(bytes),
+    [XTIO_FIELD_EACH_RECORDS - XTIO_FIELD_EACH_HANDOFF_ID] = INTO_ENQUEUE(records),
+    [XTIO_FIELD_EACH_QUEUE_DEPTH - XTIO_FIELD_EACH_HANDOFF_ID] = INTO_ENQUEUE(queue_depth),
+    [XTIO_FIELD_EACH_QUEUED_BYTES - XTIO_FIELD_EACH_HANDOFF_ID] = INTO_ENQUEUE(queued_bytes),
+    [XTIO_FIELD_EACH_SPOOL_NS - XTIO_FIELD_EACH_HANDOFF_ID] = INTO_ENQUEUE(spool_ns),
 };
 _Static_assert(sizeof(((struct xtio_event *)0)->mode) == 4 &&
                    sizeof(((struct xtio_event *)0)->records) == 4 &&
@@ -53,9 +74,9 @@ _Static_assert(sizeof(((struct xtio_event *)0)->mode) == 4 &&
 
 /* Stores a value read with its field's own signedness: a narrow destination takes its low 32
  * bits, which for a signed field is the value's conversion to int (two's complement). */
-static void store(struct xtio_event *ev, struct destination to, uint64_t value)
+static void store(void *object, struct destination to, uint64_t value)
 {
-    char *at = (char *)ev + to.offset;
+    char *at = (char *)object + to.offset;
     if (to.size == 8) {
         memcpy(at, &value, 8);
     } else {
@@ -87,7 +108,10 @@ struct class_info {
     unsigned layout_version; /* the version of the layout its payload matches */
     struct field_read reads[XTIO_SCHEMA_MAX_FIELDS]; /* the fields the core reads, in order */
     unsigned read_count;
-    bool carries_version; /* the kind has a schema_version field */
+    bool carries_version;  /* the kind has a schema_version field */
+    bool carries_next_seq; /* conn_close from version 3 */
+    bool carries_enqueues; /* handoff_run from version 3: the each_* sequences */
+    struct member sequences[SEQUENCE_COUNT];
     /* The first field of the kind's current layout the payload lacks, or has with another
      * signedness, when no layout of the kind matches; XTIO_FIELD_NONE: one matched. The event is
      * then of another schema, and only its schema_version is read. */
@@ -100,6 +124,11 @@ struct class_info {
     struct member vtid, vpid; /* in the common context */
     struct member procname;
     bool has_clock; /* its stream class has a default clock class */
+    /* The clock's origin in ns on the CLOCK_MONOTONIC scale of enqueue times; `clock_name` NULL
+     * when the clock is another (an LTTng-UST clock plugin's), which enqueue times are not on. */
+    int64_t monotonic_origin_ns;
+    const char *clock_name;
+    bool clock_is_monotonic;
 };
 
 /* LTTng-UST's event naming a process after its program, at each statedump. */
@@ -109,6 +138,11 @@ struct xtio_bt2_decoder {
     struct class_info *classes; /* owned */
     size_t count, cap;
     size_t last; /* the last class looked up: events come in runs of one class */
+    /* A handoff_run's enqueues, owned: two buffers used in turn, so that those of the run fed
+     * last stay valid while the next one is decoded (xtio_analysis_feed_event()). */
+    struct xtio_enqueue *enqueues[2];
+    size_t enqueue_cap[2];
+    unsigned next_enqueues;
 };
 
 xtio_bt2_decoder *xtio_bt2_decoder_create(void)
@@ -123,10 +157,15 @@ void xtio_bt2_decoder_destroy(xtio_bt2_decoder *decoder)
     for (size_t i = 0; i < decoder->count; i++)
         bt_event_class_put_ref(decoder->classes[i].cls);
     free(decoder->classes);
+    free(decoder->enqueues[0]);
+    free(decoder->enqueues[1]);
     free(decoder);
 }
 
-static struct member find_member(const bt_field_class *structure, const char *name, bool string)
+enum member_type { MEMBER_INTEGER, MEMBER_STRING, MEMBER_SEQUENCE };
+
+static struct member find_member(const bt_field_class *structure, const char *name,
+                                 enum member_type want)
 {
     struct member found = {.index = -1};
     if (!structure || bt_field_class_get_type(structure) != BT_FIELD_CLASS_TYPE_STRUCTURE)
@@ -137,10 +176,17 @@ static struct member find_member(const bt_field_class *structure, const char *na
             bt_field_class_structure_borrow_member_by_index_const(structure, i);
         if (strcmp(bt_field_class_structure_member_get_name(member), name) != 0)
             continue;
-        bt_field_class_type type = bt_field_class_get_type(
-            bt_field_class_structure_member_borrow_field_class_const(member));
-        bool ok = string ? bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_STRING)
-                         : bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_INTEGER);
+        const bt_field_class *fc = bt_field_class_structure_member_borrow_field_class_const(member);
+        bt_field_class_type type = bt_field_class_get_type(fc);
+        if (want == MEMBER_SEQUENCE) {
+            /* A sequence of integers: its signedness is its elements'. */
+            if (!bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_DYNAMIC_ARRAY))
+                return found;
+            type =
+                bt_field_class_get_type(bt_field_class_array_borrow_element_field_class_const(fc));
+        }
+        bool ok = want == MEMBER_STRING ? bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_STRING)
+                                        : bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_INTEGER);
         if (ok) {
             found.index = (int64_t)i;
             found.is_signed = bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER);
@@ -158,10 +204,21 @@ static void describe_context(struct class_info *info, const bt_event_class *cls)
     const bt_stream_class *stream_class = bt_event_class_borrow_stream_class_const(cls);
     const bt_field_class *ctx =
         bt_stream_class_borrow_event_common_context_field_class_const(stream_class);
-    info->vtid = find_member(ctx, "vtid", false);
-    info->vpid = find_member(ctx, "vpid", false);
-    info->procname = find_member(ctx, "procname", true);
-    info->has_clock = bt_stream_class_borrow_default_clock_class_const(stream_class) != NULL;
+    info->vtid = find_member(ctx, "vtid", MEMBER_INTEGER);
+    info->vpid = find_member(ctx, "vpid", MEMBER_INTEGER);
+    info->procname = find_member(ctx, "procname", MEMBER_STRING);
+    const bt_clock_class *clock = bt_stream_class_borrow_default_clock_class_const(stream_class);
+    info->has_clock = clock != NULL;
+    if (!clock)
+        return;
+    /* LTTng-UST's default clock counts CLOCK_MONOTONIC in ns: a cycle is a ns, and the origin
+     * is where cycle 0 lands. */
+    info->clock_name = bt_clock_class_get_name(clock);
+    info->clock_is_monotonic =
+        info->clock_name && strcmp(info->clock_name, XTIO_SCHEMA_CLOCK_NAME) == 0 &&
+        bt_clock_class_get_frequency(clock) == 1000000000 &&
+        bt_clock_class_cycles_to_ns_from_origin(clock, 0, &info->monotonic_origin_ns) ==
+            BT_CLOCK_CLASS_CYCLES_TO_NS_FROM_ORIGIN_STATUS_OK;
 }
 
 /* Takes the reads of a layout's fields from the payload: XTIO_FIELD_NONE when every field is
@@ -172,12 +229,17 @@ static enum xtio_field match_layout(struct class_info *info, const bt_field_clas
     enum xtio_field mismatch = XTIO_FIELD_NONE;
     info->read_count = 0;
     info->carries_version = false;
+    info->carries_next_seq = false;
+    info->carries_enqueues = false;
     info->thread_name.index = -1;
     for (int i = 0; i < XTIO_SCHEMA_MAX_FIELDS && fields[i] != XTIO_FIELD_NONE; i++) {
         enum xtio_field f = fields[i];
-        bool string = xtio_schema_fields[f].bits == 0;
-        struct member at = find_member(payload, xtio_schema_fields[f].name, string);
-        if (at.index < 0 || at.is_signed != xtio_schema_fields[f].is_signed) {
+        const struct xtio_schema_field *spec = &xtio_schema_fields[f];
+        enum member_type type = spec->sequence    ? MEMBER_SEQUENCE
+                                : spec->bits == 0 ? MEMBER_STRING
+                                                  : MEMBER_INTEGER;
+        struct member at = find_member(payload, spec->name, type);
+        if (at.index < 0 || at.is_signed != spec->is_signed) {
             if (mismatch == XTIO_FIELD_NONE)
                 mismatch = f;
             continue;
@@ -186,8 +248,15 @@ static enum xtio_field match_layout(struct class_info *info, const bt_field_clas
             info->thread_name = at;
             continue;
         }
+        if (spec->sequence) {
+            info->sequences[f - XTIO_FIELD_EACH_HANDOFF_ID] = at;
+            info->carries_enqueues = true;
+            continue;
+        }
         if (f == XTIO_FIELD_SCHEMA_VERSION)
             info->carries_version = true;
+        if (f == XTIO_FIELD_NEXT_SEQ)
+            info->carries_next_seq = true;
         if (destinations[f].size)
             info->reads[info->read_count++] =
                 (struct field_read){(uint64_t)at.index, at.is_signed, destinations[f]};
@@ -203,7 +272,7 @@ static void describe_class(struct class_info *info, const bt_event_class *cls)
     const bt_field_class *payload = bt_event_class_borrow_payload_field_class_const(cls);
     if (name && strcmp(name, PROGRAM_NAME_EVENT) == 0) {
         describe_context(info, cls);
-        info->program = find_member(payload, "procname", true);
+        info->program = find_member(payload, "procname", MEMBER_STRING);
         info->names_program = info->program.index >= 0 && info->vpid.index >= 0;
         return;
     }
@@ -223,7 +292,7 @@ static void describe_class(struct class_info *info, const bt_event_class *cls)
         }
     }
     info->schema_version =
-        find_member(payload, xtio_schema_fields[XTIO_FIELD_SCHEMA_VERSION].name, false);
+        find_member(payload, xtio_schema_fields[XTIO_FIELD_SCHEMA_VERSION].name, MEMBER_INTEGER);
 }
 
 static const struct class_info *class_info(xtio_bt2_decoder *d, const bt_event_class *cls)
@@ -276,11 +345,83 @@ static void read_payload(const struct class_info *info, const bt_field *payload,
                               : bt_field_integer_unsigned_get_value(field));
     }
     ev->has_schema_version = info->carries_version;
+    ev->has_next_seq = info->carries_next_seq;
     ev->layout_version = info->layout_version;
     if (info->thread_name.index >= 0)
         ev->procname =
             bt_field_string_get_value(bt_field_structure_borrow_member_field_by_index_const(
                 payload, (uint64_t)info->thread_name.index));
+}
+
+/* An enqueue time (CLOCK_MONOTONIC ns) as ns from the trace clock's origin, as ts_ns is. */
+static bool to_trace_clock(const struct class_info *info, uint64_t *ns, const bt_event_class *cls,
+                           char *why, size_t why_size)
+{
+    if (!info->clock_is_monotonic) {
+        snprintf(why, why_size,
+                 "Cannot place the enqueue times of the event in time: libxtio reads them from "
+                 "CLOCK_MONOTONIC, but the trace's clock is \"%s\", not LTTng-UST's default "
+                 "\"%s\" at 1 GHz; record the trace without an LTTng-UST clock plugin "
+                 "(LTTNG_UST_CLOCK_PLUGIN): event=\"%s\"",
+                 info->clock_name ? info->clock_name : "(unnamed)", XTIO_SCHEMA_CLOCK_NAME,
+                 bt_event_class_get_name(cls));
+        return false;
+    }
+    int64_t at = info->monotonic_origin_ns + (int64_t)*ns;
+    *ns = at > 0 ? (uint64_t)at : 1; /* 0 means "not recorded" */
+    return true;
+}
+
+/* Reads a version 3 handoff_run's sequences into the next enqueue buffer: one element per
+ * handoff, `count` of them in each sequence. */
+static enum xtio_bt2_decode_status read_enqueues(xtio_bt2_decoder *d, const struct class_info *info,
+                                                 const bt_field *payload, struct xtio_event *ev,
+                                                 char *why, size_t why_size)
+{
+    const bt_event_class *cls = info->cls;
+    unsigned which = d->next_enqueues;
+    ev->enqueues = d->enqueues[which]; /* not NULL: tells the core the run carries them */
+    if (ev->count == 0)
+        return XTIO_BT2_DECODE_OK;
+    if (ev->count > d->enqueue_cap[which]) {
+        struct xtio_enqueue *grown = realloc(d->enqueues[which], ev->count * sizeof(*grown));
+        if (!grown) {
+            snprintf(why, why_size, "Failed to make room for a run's enqueues: count=%" PRIu32,
+                     ev->count);
+            return XTIO_BT2_DECODE_NO_MEMORY;
+        }
+        d->enqueues[which] = grown;
+        d->enqueue_cap[which] = ev->count;
+    }
+    struct xtio_enqueue *enqueues = d->enqueues[which];
+    memset(enqueues, 0, ev->count * sizeof(*enqueues));
+    for (unsigned s = 0; s < SEQUENCE_COUNT; s++) {
+        const struct member *at = &info->sequences[s];
+        const bt_field *array =
+            bt_field_structure_borrow_member_field_by_index_const(payload, (uint64_t)at->index);
+        if (bt_field_array_get_length(array) != ev->count) {
+            snprintf(why, why_size,
+                     "Cannot decode the event: its sequence \"%s\" has %" PRIu64
+                     " elements, not one per handoff of its count (%" PRIu32 "): event=\"%s\"",
+                     xtio_schema_fields[XTIO_FIELD_EACH_HANDOFF_ID + s].name,
+                     bt_field_array_get_length(array), ev->count, bt_event_class_get_name(cls));
+            return XTIO_BT2_DECODE_BAD_SHAPE;
+        }
+        for (uint32_t i = 0; i < ev->count; i++) {
+            const bt_field *element = bt_field_array_borrow_element_field_by_index_const(array, i);
+            store(&enqueues[i], sequence_destinations[s],
+                  at->is_signed ? (uint64_t)bt_field_integer_signed_get_value(element)
+                                : bt_field_integer_unsigned_get_value(element));
+        }
+    }
+    for (uint32_t i = 0; i < ev->count; i++) {
+        if (enqueues[i].enqueue_ns &&
+            !to_trace_clock(info, &enqueues[i].enqueue_ns, cls, why, why_size))
+            return XTIO_BT2_DECODE_NO_TIME;
+    }
+    d->next_enqueues ^= 1;
+    ev->enqueues = enqueues;
+    return XTIO_BT2_DECODE_OK;
 }
 
 static void decode_context(const struct class_info *info, const bt_event *event,
@@ -372,6 +513,10 @@ enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, con
         return XTIO_BT2_DECODE_BAD_SHAPE;
     }
     read_payload(info, payload, ev);
+    if (info->carries_enqueues)
+        return read_enqueues(decoder, info, payload, ev, why, why_size);
+    if (ev->enqueue_ns && !to_trace_clock(info, &ev->enqueue_ns, cls, why, why_size))
+        return XTIO_BT2_DECODE_NO_TIME;
     return XTIO_BT2_DECODE_OK;
 }
 

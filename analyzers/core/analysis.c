@@ -167,6 +167,7 @@ static void free_conn(struct conn_state *conn)
 {
     free(conn->queue);
     free(conn->pending);
+    free(conn->gaps);
     free(conn);
 }
 
@@ -210,6 +211,8 @@ void xtio_analysis_destroy(xtio_analysis *analysis)
     for (size_t i = 0; i < analysis->stream_count; i++)
         free(analysis->streams[i].name);
     free(analysis->streams);
+    for (size_t i = 0; i < analysis->held_len; i++)
+        free((void *)analysis->held[i].event.enqueues);
     free(analysis->held);
     free(analysis);
 }
@@ -477,6 +480,7 @@ static struct sample sample_of(const struct xtio_event *event, int64_t owner_tid
         /* One handoff of the run (see on_run()): its id when its enqueue was seen. */
         sample.mode = event->mode;
         sample.has_handoff = event->handoff_id != 0;
+        sample.has_seq = true;
         sample.handoff_id = event->handoff_id;
         break;
     case XTIO_EVENT_HANDOFF_ENQUEUE:
@@ -486,6 +490,7 @@ static struct sample sample_of(const struct xtio_event *event, int64_t owner_tid
     case XTIO_EVENT_HANDOFF_DROP:
     case XTIO_EVENT_SYNC_WAIT_END:
         sample.has_handoff = true;
+        sample.has_seq = event->kind != XTIO_EVENT_SYNC_WAIT_END; /* it has no seq */
         sample.handoff_id = event->handoff_id;
         break;
     default:
@@ -613,6 +618,10 @@ static int on_conn_open(xtio_analysis *analysis, struct process *process,
         goto end;
     conn->owner_tid = event->owner_tid;
     conn->owner_from_open = true;
+    /* Its first seq is 0 (version 3 names each, see name_seqs()). */
+    conn->seq_known = true;
+    conn->seq_next = 0;
+    conn->seq_since_ns = event->ts_ns;
     status = get_conn_row(analysis, process->vpid, event->conn_id, event->owner_tid, &row);
     if (status || !row)
         goto end;
@@ -623,11 +632,52 @@ end:
     return status;
 }
 
+static int push_gap(struct conn_state *conn, struct seq_gap gap);
+
+/* A closed connection's gaps in its seqs: lost handoffs, or unknown when a discard since the
+ * event before a gap may have held the events that named it. One sample per gap. */
+static int settle_gaps(xtio_analysis *analysis, struct process *process,
+                       const struct xtio_event *close, struct conn_state *conn)
+{
+    int status = 0;
+    for (size_t i = 0; i < conn->gaps_len && status == 0; i++) {
+        const struct seq_gap *gap = &conn->gaps[i];
+        if (gap->count == 0)
+            continue;
+        if (analysis->discards.unranged > 0 ||
+            (analysis->has_ranged_discard && analysis->discard_max_end >= gap->since_ns)) {
+            process->coverage.unknown_in_flight += gap->count;
+            continue;
+        }
+        struct sample sample = {
+            .ts_ns = close->ts_ns,
+            .event = XTIO_EVENT_CONN_CLOSE,
+            .conn_id = conn->conn_id,
+            .seq = gap->first,
+            .has_seq = true,
+            .mode = -1,
+            .writer_tid = -1,
+            .owner_tid = conn->owner_tid,
+        };
+        status = add_finding(analysis, process, XTIO_FINDING_LOST_HANDOFF, &sample);
+        process->findings[XTIO_FINDING_LOST_HANDOFF].count += gap->count - 1;
+    }
+    return status;
+}
+
 static int on_conn_close(xtio_analysis *analysis, struct process *process,
                          const struct xtio_event *event)
 {
+    int status = 0;
     struct conn_state *conn = xtio__map_remove(&analysis->conns, process->vpid, event->conn_id);
     if (conn) {
+        /* Version 3: seqs it gave that no write, run or drop named. */
+        if (event->has_next_seq && conn->seq_known && event->next_seq > conn->seq_next)
+            status =
+                push_gap(conn, (struct seq_gap){conn->seq_next, event->next_seq - conn->seq_next,
+                                                conn->seq_since_ns});
+        if (status == 0)
+            status = settle_gaps(analysis, process, event, conn);
         /* docs/tracepoints.md: bytes still in the output buffer at close never reach the
          * kernel, and no flush can follow a close. */
         for (size_t i = 0; i < conn->len; i++) {
@@ -640,7 +690,7 @@ static int on_conn_close(xtio_analysis *analysis, struct process *process,
     } else if (!idset_contains(&process->closed, event->conn_id)) {
         process->coverage.conns_without_open++;
     }
-    return idset_add(&process->closed, event->conn_id);
+    return status ? status : idset_add(&process->closed, event->conn_id);
 }
 
 /* Doubles a full ring of `size`-byte items (its cap a power of two, or 0 for none yet), its `len`
@@ -678,17 +728,12 @@ static int push_queued(xtio_analysis *analysis, struct process *process,
     return 0;
 }
 
-static int on_enqueue(xtio_analysis *analysis, struct process *process,
-                      const struct xtio_event *event)
+/* A handoff enters the table: from its handoff_enqueue, or from the enqueue a version 3 run or
+ * drop carries (then `closed` is false: the run or drop that carries it is the one flagged). */
+static int enqueue_handoff(xtio_analysis *analysis, struct process *process,
+                           const struct xtio_event *event, bool closed)
 {
     int status = 0;
-    bool closed = idset_contains(&process->closed, event->conn_id);
-    if (closed) {
-        struct sample sample = sample_of(event, event->owner_tid);
-        status = add_finding(analysis, process, XTIO_FINDING_WRITE_AFTER_CLOSE, &sample);
-        if (status)
-            goto end;
-    }
     struct handoff *handoff =
         xtio__handoffs_add(&analysis->handoffs, process->vpid, event->handoff_id, &status);
     if (!handoff) {
@@ -721,11 +766,112 @@ static int on_enqueue(xtio_analysis *analysis, struct process *process,
         if (status)
             goto end;
     }
-    if (!closed && event->layout_version >= 2 && event->mode != XTIO_SCHEMA_MODE_DIRECT &&
+    if (!closed && event->layout_version == 2 && event->mode != XTIO_SCHEMA_MODE_DIRECT &&
         event->mode != XTIO_SCHEMA_MODE_INLINE)
         status = push_queued(analysis, process, event);
 end:
     return status;
+}
+
+static int on_enqueue(xtio_analysis *analysis, struct process *process,
+                      const struct xtio_event *event)
+{
+    bool closed = idset_contains(&process->closed, event->conn_id);
+    if (closed) {
+        struct sample sample = sample_of(event, event->owner_tid);
+        int status = add_finding(analysis, process, XTIO_FINDING_WRITE_AFTER_CLOSE, &sample);
+        if (status)
+            return status;
+    }
+    return enqueue_handoff(analysis, process, event, closed);
+}
+
+/* The enqueue that a version 3 run or drop (`carrier`) carries for its handoff `seq`, taken as
+ * its handoff_enqueue would have been; nothing when it was not recorded. */
+static int carried_enqueue(xtio_analysis *analysis, struct process *process,
+                           const struct xtio_event *carrier, const struct xtio_enqueue *e,
+                           uint64_t seq, int64_t owner_tid)
+{
+    if (e->enqueue_ns == 0)
+        return 0;
+    struct xtio_event enqueue = {
+        .kind = XTIO_EVENT_HANDOFF_ENQUEUE,
+        .ts_ns = e->enqueue_ns,
+        .has_vtid = true,
+        .vpid = carrier->vpid,
+        .vtid = e->producer_tid,
+        .layout_version = carrier->layout_version,
+        .handoff_id = e->handoff_id,
+        .conn_id = carrier->conn_id,
+        .seq = seq,
+        .mode = carrier->mode,
+        .bytes = e->bytes,
+        .records = e->records,
+        .owner_tid = owner_tid,
+        .spool_ns = e->spool_ns,
+        .queue_depth = e->queue_depth,
+        .queued_bytes = e->queued_bytes,
+    };
+    return enqueue_handoff(analysis, process, &enqueue, false);
+}
+
+static int push_gap(struct conn_state *conn, struct seq_gap gap)
+{
+    size_t front = 0; /* an array, not a ring: it always starts at 0 */
+    if (conn->gaps_len == conn->gaps_cap && grow_ring((void **)&conn->gaps, sizeof(*conn->gaps),
+                                                      &conn->gaps_cap, &front, conn->gaps_len) != 0)
+        return -ENOMEM;
+    conn->gaps[conn->gaps_len++] = gap;
+    return 0;
+}
+
+/* Takes seqs [first, end), written out of order, out of the gaps. */
+static int fill_gaps(struct conn_state *conn, uint64_t first, uint64_t end)
+{
+    for (size_t i = 0, n = conn->gaps_len; i < n; i++) {
+        struct seq_gap *gap = &conn->gaps[i];
+        uint64_t gap_end = gap->first + gap->count;
+        if (end <= gap->first || first >= gap_end)
+            continue;
+        if (first > gap->first && end < gap_end) {
+            struct seq_gap after = {end, gap_end - end, gap->since_ns};
+            gap->count = first - gap->first;
+            if (push_gap(conn, after) != 0)
+                return -ENOMEM;
+        } else if (first > gap->first) {
+            gap->count = first - gap->first;
+        } else {
+            gap->count = end < gap_end ? gap_end - end : 0;
+            gap->first = end < gap_end ? end : gap_end;
+        }
+    }
+    return 0;
+}
+
+/* Version 3: seqs first .. first + count - 1 of a connection were written or dropped at ts_ns.
+ * Seqs skipped over become a gap; seqs below the ones named so far (out of order) fill one. */
+static int name_seqs(struct conn_state *conn, uint64_t first, uint64_t count, uint64_t ts_ns)
+{
+    if (!conn)
+        return 0;
+    if (!conn->seq_known) {
+        conn->seq_known = true;
+        conn->seq_next = first;
+    }
+    uint64_t end = first + count;
+    if (first < conn->seq_next) {
+        int status = fill_gaps(conn, first, end < conn->seq_next ? end : conn->seq_next);
+        if (status || end <= conn->seq_next)
+            return status;
+        first = conn->seq_next;
+    }
+    if (first > conn->seq_next &&
+        push_gap(conn,
+                 (struct seq_gap){conn->seq_next, first - conn->seq_next, conn->seq_since_ns}) != 0)
+        return -ENOMEM;
+    conn->seq_next = end;
+    conn->seq_since_ns = ts_ns;
+    return 0;
 }
 
 /* The entry is taken by value: built field by field on the stack and copied as a block, it would
@@ -862,6 +1008,8 @@ static int on_write(xtio_analysis *analysis, struct process *process,
     struct conn_state *conn;
     bool closed;
     int status = written_conn(analysis, process, event, &conn, &closed);
+    if (status == 0 && event->layout_version >= 3)
+        status = name_seqs(conn, event->seq, 1, event->ts_ns);
     if (status == 0)
         status = write_handoff(analysis, process, event, conn, closed, event->offset + event->bytes,
                                true);
@@ -911,8 +1059,37 @@ static void take_queued(struct conn_state *conn, struct queued *q)
  * it) is counted as a write without its enqueue; the bytes the run's known handoffs leave
  * unexplained are its. Offsets are exact from the run's start up to the first such handoff and
  * from its end back to the last; in between, a handoff is taken as flushed with that last part. */
+/* A version 3 handoff_run: it carries each handoff's enqueue, and so its bytes, and every
+ * offset in it is exact. */
+static int on_run_with_enqueues(xtio_analysis *analysis, struct process *process,
+                                const struct xtio_event *run)
+{
+    struct conn_state *conn;
+    bool closed;
+    int status = written_conn(analysis, process, run, &conn, &closed);
+    if (status == 0 && run->count)
+        status = name_seqs(conn, run->seq, run->count, run->ts_ns);
+    struct xtio_event write = *run;
+    uint64_t offset = run->offset;
+    for (uint32_t i = 0; i < run->count && status == 0; i++) {
+        const struct xtio_enqueue *e = &run->enqueues[i];
+        status = carried_enqueue(analysis, process, run, e, run->seq + i, run->owner_tid);
+        if (status)
+            break;
+        write.seq = run->seq + i;
+        write.handoff_id = e->handoff_id;
+        write.bytes = e->bytes;
+        write.offset = offset;
+        status = write_handoff(analysis, process, &write, conn, closed, offset + e->bytes, true);
+        offset += e->bytes;
+    }
+    return status;
+}
+
 static int on_run(xtio_analysis *analysis, struct process *process, const struct xtio_event *run)
 {
+    if (run->enqueues)
+        return on_run_with_enqueues(analysis, process, run);
     struct conn_state *conn;
     bool closed;
     int status = written_conn(analysis, process, run, &conn, &closed);
@@ -1005,6 +1182,18 @@ end:
 static int on_drop(xtio_analysis *analysis, struct process *process, const struct xtio_event *event)
 {
     struct conn_state *conn = xtio__map_get(&analysis->conns, process->vpid, event->conn_id);
+    if (event->layout_version >= 3) {
+        /* It carries its enqueue (unless the enqueue is an event of its own, or unrecorded). */
+        struct xtio_enqueue e = {event->handoff_id, event->enqueue_ns,   event->queued_bytes,
+                                 event->spool_ns,   event->producer_tid, (uint32_t)event->bytes,
+                                 event->records,    event->queue_depth};
+        int status = carried_enqueue(analysis, process, event, &e, event->seq,
+                                     conn ? conn->owner_tid : event->vtid);
+        if (status == 0)
+            status = name_seqs(conn, event->seq, 1, event->ts_ns);
+        if (status)
+            return status;
+    }
     struct handoff *handoff =
         xtio__handoffs_get(&analysis->handoffs, process->vpid, event->handoff_id);
     struct sample sample = sample_of(event, conn ? conn->owner_tid : -1);
@@ -1197,6 +1386,8 @@ static inline int release_held(xtio_analysis *analysis)
             status = process_event(analysis, &held->event);
         }
     }
+    for (size_t i = 0; i < analysis->held_len; i++)
+        free((void *)analysis->held[i].event.enqueues);
     analysis->held_len = 0;
     if (status)
         refuse(analysis, status, NOMEM_MESSAGE);
@@ -1214,8 +1405,17 @@ static int hold_copy(xtio_analysis *analysis, const struct xtio_event *event)
         analysis->held = held;
         analysis->held_cap = cap;
     }
+    const struct xtio_enqueue *enqueues = NULL;
+    if (event->enqueues && event->count) {
+        size_t size = event->count * sizeof(*event->enqueues);
+        void *copy = malloc(size);
+        if (!copy)
+            return refuse(analysis, -ENOMEM, NOMEM_MESSAGE);
+        enqueues = memcpy(copy, event->enqueues, size);
+    }
     struct held_event *held = &analysis->held[analysis->held_len++];
     held->event = *event;
+    held->event.enqueues = enqueues;
     held->event.procname = NULL;
     held->has_procname = event->procname != NULL;
     if (held->has_procname)
@@ -1265,7 +1465,8 @@ static int check_event(xtio_analysis *analysis, const struct xtio_event *event)
                       event->schema_version, name, event->vpid, XTIO_SCHEMA_VERSION_MIN,
                       XTIO_SCHEMA_VERSION);
     if ((event->kind == XTIO_EVENT_HANDOFF_ENQUEUE || event->kind == XTIO_EVENT_HANDOFF_WRITE ||
-         event->kind == XTIO_EVENT_HANDOFF_RUN) &&
+         event->kind == XTIO_EVENT_HANDOFF_RUN ||
+         (event->kind == XTIO_EVENT_HANDOFF_DROP && event->layout_version >= 3)) &&
         (event->mode < 0 || event->mode >= XTIO_SCHEMA_MODE_COUNT))
         return refuse(analysis, -EPROTO,
                       "the trace has xtio:%s with mode %d (pid %" PRId64 ", handoff %" PRIu64
@@ -1405,6 +1606,7 @@ static int settle_in_flight(void *data, int64_t vpid, uint64_t handoff_id,
         .conn_id = handoff->conn_id,
         .seq = handoff->seq,
         .has_handoff = true,
+        .has_seq = true,
         .mode = handoff->mode,
         .bytes = handoff->bytes,
         .writer_tid = handoff->producer_tid,
@@ -1442,7 +1644,12 @@ int xtio_analysis_finish(xtio_analysis *analysis)
         if (!slot->value)
             continue;
         struct process *process = xtio__map_get(&analysis->processes, slot->vpid, 0);
-        process->coverage.incomplete_unflushed += ((struct conn_state *)slot->value)->len;
+        const struct conn_state *conn = slot->value;
+        process->coverage.incomplete_unflushed += conn->len;
+        /* Version 3: gaps in the seqs of a connection still open, as in flight (not lost: that
+         * takes its close, as for handoffs of earlier versions). */
+        for (size_t g = 0; g < conn->gaps_len; g++)
+            process->coverage.incomplete_in_flight += conn->gaps[g].count;
     }
     /* A discard without a time range may have held any enqueue, even one the trace seemed to
      * start after. */

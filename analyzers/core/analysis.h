@@ -21,6 +21,19 @@
 
 #include "xtio_schema.h"
 
+/* The enqueue of one handoff of a handoff_run, from schema version 3 on: what its own
+ * handoff_enqueue carried before. */
+struct xtio_enqueue {
+    uint64_t handoff_id;
+    uint64_t enqueue_ns; /* on the clock of ts_ns; 0: not recorded (the session began later) */
+    uint64_t queued_bytes;
+    uint64_t spool_ns;
+    int64_t producer_tid;
+    uint32_t bytes;
+    uint32_t records;
+    uint32_t queue_depth;
+};
+
 /* One decoded event. Fields an event does not carry are 0. */
 struct xtio_event {
     enum xtio_event_kind kind;
@@ -36,7 +49,8 @@ struct xtio_event {
     /* The schema version whose layout the event has: 1 for a handoff_enqueue without
      * queued_bytes, XTIO_SCHEMA_VERSION for an event no version changed. 0 reads as 1. From
      * version 2 on, a queued handoff (sync, async, batch) is written by a handoff_run, not by a
-     * handoff_write of its own. */
+     * handoff_write of its own; from version 3 on, its enqueue is carried by that run (or by its
+     * handoff_drop), not by a handoff_enqueue of its own. */
     unsigned layout_version;
 
     /* Payload, as named in docs/tracepoints.md: the fields the analysis uses (not fd, nor
@@ -60,6 +74,17 @@ struct xtio_event {
     uint32_t loop_id;
     bool has_schema_version; /* loop_start and conn_open carry it */
     unsigned schema_version;
+
+    /* From schema version 3. handoff_drop: its handoff's enqueue, with the enqueue fields above
+     * (enqueue_ns 0: not carried, as for a direct handoff, whose handoff_enqueue is an event of
+     * its own). conn_close: next_seq, the seqs the connection gave. handoff_run: the enqueue of
+     * each of its `count` handoffs, in seq order, kept valid as the strings are (see
+     * xtio_analysis_feed_event()); NULL in earlier versions. */
+    uint64_t enqueue_ns;
+    int64_t producer_tid;
+    bool has_next_seq;
+    uint64_t next_seq;
+    const struct xtio_enqueue *enqueues;
 };
 
 /* A babeltrace2 discarded-events message: `count` events of one stream were lost between
@@ -90,7 +115,8 @@ void xtio_analysis_destroy(xtio_analysis *analysis);
  * held until a later one comes, so that ties are taken in causal order: an accepted event, and
  * the strings it points to, must stay valid and unchanged until the next
  * xtio_analysis_feed_event() or xtio_analysis_finish() call (the core copies an event only
- * when another shares its timestamp). A refused event is not kept. */
+ * when another shares its timestamp). The same holds for a handoff_run's enqueues. A refused
+ * event is not kept. */
 int xtio_analysis_feed_event(xtio_analysis *analysis, const struct xtio_event *event);
 void xtio_analysis_feed_discard(xtio_analysis *analysis, const struct xtio_discard *discard);
 /* Names process `vpid` after its program (LTTng-UST's lttng_ust_statedump:procname event), at

@@ -70,6 +70,7 @@ struct sample {
     uint64_t seq;
     uint64_t prev_seq; /* ordering break: the previous write's seq */
     bool has_handoff;
+    bool has_seq; /* also without a handoff: a version 3 lost handoff, told by its seq alone */
     bool has_prev_seq;
     int mode; /* -1 when unknown */
     uint64_t bytes;
@@ -137,6 +138,14 @@ struct queued {
     bool taken; /* written out of order, before those in front of it (see take_queued()) */
 };
 
+/* Seqs of a connection that no write, run or drop of schema version 3 named, though a later one
+ * was: each was lost, unless a discard held its event. */
+struct seq_gap {
+    uint64_t first;
+    uint64_t count;
+    uint64_t since_ns; /* the event before the gap: a discard after it may hold the missing */
+};
+
 /* The state of one open connection; freed at its conn_close. */
 struct conn_state {
     uint64_t conn_id;
@@ -155,6 +164,14 @@ struct conn_state {
     size_t queue_head;
     size_t queue_len;
     size_t queue_cap;
+    /* Schema version 3: the seqs named so far, up to seq_next (known from the conn_open, or from
+     * the first write, run or drop seen), and the gaps below it. */
+    bool seq_known;
+    uint64_t seq_next;
+    uint64_t seq_since_ns; /* when seq_next was last moved on */
+    struct seq_gap *gaps;  /* owned */
+    size_t gaps_len;
+    size_t gaps_cap;
 };
 
 /* Discards of one stream. */
@@ -170,7 +187,7 @@ struct stream_discards {
 
 /* A copy of an event of a timestamp tie, held back until the timestamp moves on (see hold()). */
 struct held_event {
-    struct xtio_event event;
+    struct xtio_event event; /* its enqueues, when it has them, owned */
     char procname[NAME_SIZE];
     bool has_procname;
     uint64_t arrival;

@@ -124,7 +124,7 @@ static json_t *sample_json(struct builder *b, const struct process *process, con
     put(b, object, "process", name_json(process->name));
     put(b, object, "conn_id", count_json(s->conn_id));
     put(b, object, "handoff_id", s->has_handoff ? count_json(s->handoff_id) : json_null());
-    put(b, object, "seq", s->has_handoff ? count_json(s->seq) : json_null());
+    put(b, object, "seq", s->has_seq ? count_json(s->seq) : json_null());
     if (s->has_prev_seq)
         put(b, object, "previous_seq", count_json(s->prev_seq));
     put(b, object, "mode",

@@ -217,7 +217,9 @@ static void print_sample(FILE *out, const xtio_analysis *analysis, const struct 
     print_process_name(out, process);
     fprintf(out, ", conn %" PRIu64, s->conn_id);
     if (s->has_handoff)
-        fprintf(out, ", handoff %" PRIu64 ", seq %" PRIu64, s->handoff_id, s->seq);
+        fprintf(out, ", handoff %" PRIu64, s->handoff_id);
+    if (s->has_seq)
+        fprintf(out, ", seq %" PRIu64, s->seq);
     if (s->has_prev_seq)
         fprintf(out, " after seq %" PRIu64, s->prev_seq);
     if (s->mode >= 0)

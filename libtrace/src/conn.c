@@ -41,9 +41,10 @@ struct handoff {
     enum xtio_mode mode;
     uint32_t records;
     size_t len;
-    size_t room;              /* allocated for data[]: len, or more in a reused handoff */
-    struct evbuffer *chunk;   /* owned; NULL when the bytes are in data[] */
-    struct sync_wait *waiter; /* weak; set for sync handoffs */
+    size_t room;                   /* allocated for data[]: len, or more in a reused handoff */
+    struct evbuffer *chunk;        /* owned; NULL when the bytes are in data[] */
+    struct sync_wait *waiter;      /* weak; set for sync handoffs */
+    struct xtio_tp_enqueue traced; /* its enqueue, for its handoff_run or handoff_drop */
     unsigned char data[];
 };
 
@@ -258,7 +259,8 @@ static void close_now(xtio_conn *conn, enum xtio_close_reason reason)
     uint64_t dropped_bytes = 0;
     for (struct handoff *handoff = conn->head, *next; handoff; handoff = next) {
         next = handoff->next;
-        XTIO_TRACE(handoff_drop, handoff->id, conn->id, handoff->seq, (uint32_t)handoff->len);
+        XTIO_TRACE(handoff_drop, handoff->id, conn->id, handoff->seq, (uint32_t)handoff->len,
+                   (int)handoff->mode, handoff->records, &handoff->traced);
         struct xtio__mode_counters *counters = xtio__loop_counters(conn->loop, handoff->mode);
         atomic_fetch_add_explicit(&counters->drops, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&counters->drop_bytes, handoff->len, memory_order_relaxed);
@@ -272,7 +274,8 @@ static void close_now(xtio_conn *conn, enum xtio_close_reason reason)
     conn->depth = 0;
     atomic_store(&conn->queued_bytes, 0);
     pthread_cond_broadcast(&conn->queue_progress);
-    XTIO_TRACE(conn_close, conn->id, conn->owner_tid, dropped, dropped_bytes, (int)reason);
+    XTIO_TRACE(conn_close, conn->id, conn->owner_tid, dropped, dropped_bytes, (int)reason,
+               conn->next_seq);
 
     evbuffer_remove_cb_entry(bufferevent_get_output(conn->bev), conn->output_cb);
     bufferevent_free(conn->bev); /* closes the socket */
@@ -544,6 +547,30 @@ static void requeue_front(xtio_conn *conn, struct handoff *first)
     conn->head = first;
 }
 
+/* Puts a written handoff's enqueue into the run that traces it, at run->count. */
+static void add_to_run(struct xtio_tp_run *run, const struct handoff *handoff)
+{
+    uint32_t i = run->count;
+    run->handoff_id[i] = handoff->id;
+    run->enqueue_ns[i] = handoff->traced.enqueue_ns;
+    run->queued_bytes[i] = handoff->traced.queued_bytes;
+    run->spool_ns[i] = handoff->traced.spool_ns;
+    run->producer_tid[i] = handoff->traced.producer_tid;
+    run->bytes[i] = (uint32_t)handoff->len;
+    run->records[i] = handoff->records;
+    run->queue_depth[i] = handoff->traced.queue_depth;
+}
+
+static void trace_run(xtio_conn *conn, struct xtio_tp_run *run, bool traced)
+{
+    if (!traced)
+        return; /* a session that started during the batch: its arrays were not filled */
+    run->conn_id = conn->id;
+    run->owner_tid = conn->owner_tid;
+    run->run_bytes = conn->bytes_written - run->offset;
+    XTIO_TRACE(handoff_run, run);
+}
+
 /* The loop writes what producers queued, in seq order. It takes the whole queue and writes it
  * without holding mu, so producers go on enqueueing meanwhile instead of sleeping on the lock;
  * only a direct writer, whose bytes must follow these, waits for `writing` to clear. Returns 0, or
@@ -564,30 +591,35 @@ static int write_queue(xtio_conn *conn)
     if (!batch)
         return 0;
 
-    /* One handoff_run event per run of one mode: seqs are consecutive in the queue, so the run's
-     * first seq and its count name every handoff in it (docs/tracepoints.md). */
-    struct handoff *unwritten = NULL, *run = batch;
-    uint32_t run_count = 0;
-    uint64_t run_offset = conn->bytes_written;
+    /* One handoff_run event per run of one mode, of at most XTIO_SCHEMA_RUN_MAX handoffs: seqs
+     * are consecutive in the queue, so the run's first seq and its count name every handoff in
+     * it, and it carries each one's enqueue (docs/tracepoints.md). Filled only with a session. */
+    bool traced = XTIO_TRACE_ENABLED(handoff_run);
+    struct xtio_tp_run run = {.count = 0};
+    struct handoff *unwritten = NULL;
     for (struct handoff *handoff = batch; handoff; handoff = handoff->next) {
-        if (handoff->mode != run->mode) {
-            XTIO_TRACE(handoff_run, conn->id, run->seq, run_count, (int)run->mode,
-                       conn->bytes_written - run_offset, conn->owner_tid, run_offset);
-            run = handoff;
-            run_count = 0;
-            run_offset = conn->bytes_written;
+        if (run.count &&
+            (handoff->mode != (enum xtio_mode)run.mode || run.count == XTIO_SCHEMA_RUN_MAX)) {
+            trace_run(conn, &run, traced);
+            run.count = 0;
+        }
+        if (run.count == 0) {
+            run.seq = handoff->seq;
+            run.mode = (int)handoff->mode;
+            run.offset = conn->bytes_written;
         }
         if (put_output(conn, handoff->mode, handoff->data, handoff->len, handoff->chunk,
                        handoff->records) != 0) {
             unwritten = handoff;
             break;
         }
-        run_count++;
+        if (traced)
+            add_to_run(&run, handoff);
+        run.count++;
         atomic_fetch_sub(&conn->queued_bytes, handoff->len);
     }
-    if (run_count)
-        XTIO_TRACE(handoff_run, conn->id, run->seq, run_count, (int)run->mode,
-                   conn->bytes_written - run_offset, conn->owner_tid, run_offset);
+    if (run.count)
+        trace_run(conn, &run, traced);
 
     pthread_mutex_lock(&conn->mu);
     conn->writing = false;
@@ -703,8 +735,10 @@ static int send_direct(xtio_conn *conn, const void *data, size_t len, bool waite
         rc = write_one(conn, handoff_id, seq, XTIO_MODE_DIRECT, data, len, NULL, 1);
         bufferevent_unlock(conn->bev);
         if (rc != 0) {
-            /* Every enqueue ends in a write or a drop, also when memory ran out. */
-            XTIO_TRACE(handoff_drop, handoff_id, conn->id, seq, (uint32_t)len);
+            /* Every enqueue ends in a write or a drop, also when memory ran out. Its enqueue is
+             * an event of its own (enqueue_ns 0 says so). */
+            XTIO_TRACE(handoff_drop, handoff_id, conn->id, seq, (uint32_t)len,
+                       (int)XTIO_MODE_DIRECT, 1u, &(struct xtio_tp_enqueue){.enqueue_ns = 0});
             struct xtio__mode_counters *counters =
                 xtio__loop_counters(conn->loop, XTIO_MODE_DIRECT);
             atomic_fetch_add_explicit(&counters->drops, 1, memory_order_relaxed);
@@ -759,9 +793,18 @@ static int send_queued(xtio_conn *conn, enum xtio_mode mode, const void *data, s
     conn->tail = &handoff->next;
     conn->depth++;
     atomic_fetch_add(&conn->queued_bytes, len);
-    XTIO_TRACE(handoff_enqueue, handoff_id, conn->id, handoff->seq, (int)mode, (uint32_t)len,
-               records, conn->depth, (uint64_t)atomic_load(&conn->queued_bytes), conn->owner_tid,
-               spool_ns);
+    /* Traced by the handoff_run that writes it, or its handoff_drop: an event of its own per
+     * handoff cost the server about half as much again as the handoff (docs/performance.md). */
+    if (XTIO_TRACE_ENABLED(handoff_run)) {
+        XTIO_TRACE_COUNT_THREAD_EVENT(); /* named before the enqueue it makes */
+        handoff->traced = (struct xtio_tp_enqueue){
+            .enqueue_ns = xtio__now_ns(),
+            .queued_bytes = atomic_load(&conn->queued_bytes),
+            .spool_ns = spool_ns,
+            .producer_tid = xtio__gettid(),
+            .queue_depth = conn->depth,
+        };
+    }
     if (!conn->drain_posted) {
         /* One drain task per burst: later sends find it already posted. A stopping loop refuses
          * it, and then closes the connection, dropping (and tracing) what is queued. */

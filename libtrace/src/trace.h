@@ -9,6 +9,8 @@
 #ifndef XTIO_SRC_TRACE_H
 #define XTIO_SRC_TRACE_H
 
+#include "xtio_tp_args.h"
+
 #ifdef XTIO_TRACING
 #include "xtio_tp.h"
 
@@ -29,13 +31,21 @@ void xtio__trace_thread_name(void);
         }                                                                                          \
     } while (0)
 #define XTIO_TRACE_ENABLED(event) lttng_ust_tracepoint_enabled(xtio, event)
+/* Counts an event another thread records for this one (a producer's enqueue, carried by the
+ * loop's handoff_run), so that this thread is named before it too. */
+#define XTIO_TRACE_COUNT_THREAD_EVENT()                                                            \
+    do {                                                                                           \
+        if (xtio__thread_events++ % XTIO__THREAD_NAME_EVERY == 0)                                  \
+            xtio__trace_thread_name();                                                             \
+    } while (0)
 #else
 static inline void xtio__trace_nothing(int unused, ...)
 {
     (void)unused;
 }
-#define XTIO_TRACE(event, ...)    xtio__trace_nothing(0, __VA_ARGS__)
-#define XTIO_TRACE_ENABLED(event) 0
+#define XTIO_TRACE(event, ...)          xtio__trace_nothing(0, __VA_ARGS__)
+#define XTIO_TRACE_ENABLED(event)       0
+#define XTIO_TRACE_COUNT_THREAD_EVENT() ((void)0)
 #endif
 
 #endif

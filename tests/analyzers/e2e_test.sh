@@ -14,7 +14,7 @@
 #                            only) and analysed live, from its net:// URL: xtio-analyze ends by
 #                            itself once the session is destroyed, exits 0 with no finding, and
 #                            its counts equal the server's INFO counters
-#   unknown-schema           xtio:loop_start of schema version 3 (FUTURE_SCHEMA_PROGRAM): exit 2
+#   unknown-schema           xtio:loop_start of schema version 4 (FUTURE_SCHEMA_PROGRAM): exit 2
 #   mistyped-field           xtio:handoff_write whose owner_tid is unsigned, where schema version
 #                            2 has it signed (FUTURE_SCHEMA_PROGRAM mistyped): exit 2, naming it
 #   schema1                  traces that xtio-server recorded with schema version 1 (in
@@ -344,7 +344,7 @@ expect_refused() {
 
 case_unknown_schema() {
     record_future_schema
-    expect_refused "schema version 3"
+    expect_refused "schema version 4"
 }
 
 case_mistyped_field() {

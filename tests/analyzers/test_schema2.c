@@ -1,14 +1,17 @@
 /*
- * Schema version 2: a handoff_run writes a run of a connection's queue where version 1 had a
- * handoff_write per handoff. Each scenario here is fed twice, once as version 1 traced it and
- * once as version 2 traces it, and every metric, finding and coverage count must come out the
- * same: the runs lose nothing. Then what only version 2 has: the queued bytes at enqueue.
+ * Schema versions 2 and 3: a handoff_run writes a run of a connection's queue where version 1
+ * had a handoff_write per handoff, and from version 3 it carries each handoff's enqueue, where
+ * earlier versions had a handoff_enqueue per handoff. Each scenario here is fed as version 1,
+ * 2 and 3 trace it, and every metric, finding and coverage count must come out the same: the
+ * runs lose nothing. Then what only versions 2 and 3 have: the queued bytes at enqueue, and how
+ * version 3 tells a lost handoff without its enqueue.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 
@@ -17,15 +20,52 @@
 #define CONN  7
 #define CONN2 8
 
-/* One way of tracing: version 1 or 2. */
+#define MAX_HANDOFFS 128
+
+/* One way of tracing: version 1, 2 or 3. Version 3 keeps each queued handoff's enqueue here
+ * until the run or drop that carries it. */
 struct tracer {
     xtio_analysis *a;
     unsigned version;
+    struct xtio_enqueue enqueued[MAX_HANDOFFS]; /* by handoff id; enqueue_ns 0: none */
+    int mode[MAX_HANDOFFS];
 };
+
+static struct tracer *new_tracer(unsigned version, bool strict)
+{
+    struct tracer *t = calloc(1, sizeof(*t));
+    assert_non_null(t);
+    t->a = new_analysis(strict, true, true);
+    t->version = version;
+    return t;
+}
+
+static void free_tracer(struct tracer *t)
+{
+    xtio_analysis_destroy(t->a);
+    free(t);
+}
 
 static void enqueue_by(struct tracer *t, uint64_t ts, int64_t tid, uint64_t handoff, uint64_t conn,
                        uint64_t seq, int mode, uint32_t bytes, uint32_t depth, uint64_t queued)
 {
+    if (t->version >= 3 && mode != DIRECT) {
+        assert_true(handoff < MAX_HANDOFFS);
+        t->enqueued[handoff] = (struct xtio_enqueue){
+            .handoff_id = handoff,
+            .enqueue_ns = ts,
+            .queued_bytes = queued,
+            .spool_ns = mode == BATCH ? 1000 + handoff : 0,
+            .producer_tid = tid,
+            .bytes = bytes,
+            .records = 2,
+            .queue_depth = depth,
+        };
+        t->mode[handoff] = mode;
+        (void)conn;
+        (void)seq;
+        return;
+    }
     struct xtio_event event = event_at(XTIO_EVENT_HANDOFF_ENQUEUE, ts, PID, tid);
     event.layout_version = t->version;
     event.handoff_id = handoff;
@@ -68,6 +108,7 @@ static void write_run_by(struct tracer *t, uint64_t ts, int64_t tid, uint64_t co
         return;
     }
     struct xtio_event event = event_at(XTIO_EVENT_HANDOFF_RUN, ts, PID, tid);
+    event.layout_version = t->version;
     event.conn_id = conn;
     event.seq = pieces[0].seq;
     event.count = (uint32_t)count;
@@ -76,6 +117,74 @@ static void write_run_by(struct tracer *t, uint64_t ts, int64_t tid, uint64_t co
     event.offset = offset;
     for (size_t i = 0; i < count; i++)
         event.run_bytes += pieces[i].bytes;
+    if (t->version >= 3) {
+        /* Valid until the next feed (analysis.h): three buffers in turn, so that a tie of runs
+         * finds its earlier runs' buffers reused unless the core copied them. */
+        static struct xtio_enqueue buffers[3][MAX_HANDOFFS];
+        static unsigned next;
+        struct xtio_enqueue *enqueues = buffers[next];
+        next = (next + 1) % 3;
+        assert_true(count <= MAX_HANDOFFS);
+        for (size_t i = 0; i < count; i++) {
+            /* A handoff without a kept enqueue was enqueued before the session. */
+            enqueues[i] = pieces[i].handoff < MAX_HANDOFFS ? t->enqueued[pieces[i].handoff]
+                                                           : (struct xtio_enqueue){0};
+            enqueues[i].handoff_id = pieces[i].handoff;
+            enqueues[i].bytes = pieces[i].bytes;
+        }
+        event.enqueues = enqueues;
+    }
+    feed(t->a, &event);
+}
+
+/* An inline or direct write of its own, by `tid`, in the tracer's version. */
+static void write_one(struct tracer *t, uint64_t ts, int64_t tid, uint64_t handoff, uint64_t conn,
+                      uint64_t seq, int mode, uint32_t bytes, uint64_t offset)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_HANDOFF_WRITE, ts, PID, tid);
+    event.layout_version = t->version;
+    event.handoff_id = handoff;
+    event.conn_id = conn;
+    event.seq = seq;
+    event.mode = mode;
+    event.bytes = bytes;
+    event.owner_tid = LOOP;
+    event.offset = offset;
+    feed(t->a, &event);
+}
+
+/* A queued handoff dropped at close; version 3 carries its enqueue. */
+static void drop(struct tracer *t, uint64_t ts, uint64_t handoff, uint64_t conn, uint64_t seq,
+                 uint32_t bytes)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_HANDOFF_DROP, ts, PID, LOOP);
+    event.layout_version = t->version;
+    event.handoff_id = handoff;
+    event.conn_id = conn;
+    event.seq = seq;
+    event.bytes = bytes;
+    if (t->version >= 3 && handoff < MAX_HANDOFFS) {
+        const struct xtio_enqueue *e = &t->enqueued[handoff];
+        event.mode = t->mode[handoff];
+        event.records = e->records;
+        event.queue_depth = e->queue_depth;
+        event.queued_bytes = e->queued_bytes;
+        event.spool_ns = e->spool_ns;
+        event.enqueue_ns = e->enqueue_ns;
+        event.producer_tid = e->producer_tid;
+    }
+    feed(t->a, &event);
+}
+
+/* A conn_close; version 3 says how many seqs the connection gave. */
+static void close_conn(struct tracer *t, uint64_t ts, uint64_t conn, uint64_t next_seq)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_CONN_CLOSE, ts, PID, LOOP);
+    event.layout_version = t->version;
+    event.conn_id = conn;
+    event.owner_tid = LOOP;
+    event.has_next_seq = t->version >= 3;
+    event.next_seq = next_seq;
     feed(t->a, &event);
 }
 
@@ -99,7 +208,9 @@ static void assert_same_latency(const struct xtio_latency_summary *a,
                  b->p99_us, b->max_us);
 }
 
-static void assert_same(const xtio_analysis *v1, const xtio_analysis *v2)
+/* `unseen`: enqueues that the second trace cannot have (version 3 has none of a lost handoff),
+ * and so fewer queue depths. */
+static void assert_same(const xtio_analysis *v1, const xtio_analysis *v2, uint64_t unseen)
 {
     for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
         struct xtio_mode_summary a = mode_summary(v1, PID, m), b = mode_summary(v2, PID, m);
@@ -113,7 +224,10 @@ static void assert_same(const xtio_analysis *v1, const xtio_analysis *v2)
         assert_same_latency(&a.flush, &b.flush, "flush", m);
         assert_same_latency(&a.producer_blocked, &b.producer_blocked, "producer blocked", m);
         assert_same_latency(&a.spool_delay, &b.spool_delay, "spool delay", m);
-        assert_memory_equal(&a.queue_depth, &b.queue_depth, sizeof(a.queue_depth));
+        if (unseen)
+            assert_int_equal(a.queue_depth.count, b.queue_depth.count + (m == ASYNC ? unseen : 0));
+        else
+            assert_memory_equal(&a.queue_depth, &b.queue_depth, sizeof(a.queue_depth));
     }
     for (int k = 0; k < XTIO_FINDING_KIND_COUNT; k++)
         assert_int_equal(xtio_analysis_finding_count(v1, PID, (enum xtio_finding_kind)k),
@@ -126,24 +240,37 @@ static void assert_same(const xtio_analysis *v1, const xtio_analysis *v2)
     assert_int_equal(p1.unflushed_at_close, p2.unflushed_at_close);
     assert_int_equal(p1.unflushed_at_close_bytes, p2.unflushed_at_close_bytes);
     assert_int_equal(xtio_analysis_exit_code(v1), xtio_analysis_exit_code(v2));
-    assert_int_equal(xtio_analysis_inflight_count(v1), xtio_analysis_inflight_count(v2));
+    /* A lost handoff stays in the table to the end, where the trace has its enqueue. */
+    assert_int_equal(xtio_analysis_inflight_count(v1), xtio_analysis_inflight_count(v2) + unseen);
 }
 
 typedef void scenario_fn(struct tracer *t);
 
-/* Feeds the scenario as version 1 and as version 2, and compares. */
-static void run_both(scenario_fn *scenario, bool strict)
+/* Feeds the scenario as versions 1, 2 and 3, and compares each with version 1; `lost`: the async
+ * handoffs it loses, whose enqueues version 3 cannot show. */
+static void run_all(scenario_fn *scenario, bool strict, uint64_t lost)
 {
-    struct tracer v1 = {new_analysis(strict, true, true), 1};
-    struct tracer v2 = {new_analysis(strict, true, true), 2};
+    struct tracer *v1 = new_tracer(1, strict);
     /* One after the other: feed() keeps the last event of each in the same two buffers. */
-    scenario(&v1);
-    assert_int_equal(xtio_analysis_finish(v1.a), 0);
-    scenario(&v2);
-    assert_int_equal(xtio_analysis_finish(v2.a), 0);
-    assert_same(v1.a, v2.a);
-    xtio_analysis_destroy(v1.a);
-    xtio_analysis_destroy(v2.a);
+    scenario(v1);
+    assert_int_equal(xtio_analysis_finish(v1->a), 0);
+    for (unsigned version = 2; version <= 3; version++) {
+        struct tracer *t = new_tracer(version, strict);
+        scenario(t);
+        assert_int_equal(xtio_analysis_finish(t->a), 0);
+        assert_same(v1->a, t->a, version >= 3 ? lost : 0);
+        free_tracer(t);
+    }
+    free_tracer(v1);
+}
+
+/* The scenario fed as `version` and finished, for its own checks. */
+static struct tracer *traced(scenario_fn *scenario, unsigned version, bool strict)
+{
+    struct tracer *t = new_tracer(version, strict);
+    scenario(t);
+    assert_int_equal(xtio_analysis_finish(t->a), 0);
+    return t;
 }
 
 /* ---- Scenarios ----------------------------------------------------------------------------- */
@@ -162,7 +289,7 @@ static void async_runs(struct tracer *t)
     ev_flush(t->a, 500, PID, CONN, 60);
     RUN(t, 700, CONN, ASYNC, 60, {4, 3, 40});
     ev_flush(t->a, 900, PID, CONN, 100);
-    ev_conn_close(t->a, 1000, PID, LOOP, CONN);
+    close_conn(t, 1000, CONN, 4);
 }
 
 /* Sync and batch on two connections, interleaved, with a zero-byte handoff. */
@@ -184,7 +311,7 @@ static void sync_and_batch(struct tracer *t)
 
 /* Findings: a run by a thread that is not the connection's loop (one off-loop write per
  * handoff), a run out of seq order (an ordering break), handoffs dropped at close and one lost
- * (closed with neither its write nor its drop), an enqueue after the close. */
+ * (closed with neither its write nor its drop), a run after the close. */
 static void with_findings(struct tracer *t)
 {
     ev_conn_open(t->a, 20, PID, LOOP, CONN);
@@ -195,10 +322,10 @@ static void with_findings(struct tracer *t)
     RUN(t, 300, CONN, ASYNC, 20, {4, 3, 10});
     RUN(t, 310, CONN, ASYNC, 30, {3, 2, 10}); /* seq 2 after seq 3 */
     ev_flush(t->a, 400, PID, CONN, 30);
-    ev_drop(t->a, 500, PID, 5, CONN, 4, 10);
+    drop(t, 500, 5, CONN, 4, 10);
     /* Handoff 6 (seq 5): neither written nor dropped. */
-    ev_conn_close(t->a, 510, PID, LOOP, CONN);
-    enqueue(t, 600, 7, CONN, 6, ASYNC, 10);
+    close_conn(t, 510, CONN, 6);
+    RUN(t, 600, CONN, ASYNC, 40, {7, 6, 10});
 }
 
 /* The trace began after seq 0 and 1 were enqueued: their run still counts them, as writes
@@ -224,16 +351,16 @@ static void discard_in_a_run(struct tracer *t)
     ev_flush(t->a, 400, PID, CONN, 10);
     ev_flush(t->a, 500, PID, CONN, 30);
     ev_flush(t->a, 600, PID, CONN, 60);
-    ev_conn_close(t->a, 700, PID, LOOP, CONN);
+    close_conn(t, 700, CONN, 3);
 }
 
 /* Inline and direct writes stay handoff_writes of their own in version 2. */
 static void inline_and_direct(struct tracer *t)
 {
     ev_conn_open(t->a, 20, PID, LOOP, CONN);
-    ev_write(t->a, 100, PID, 1, CONN, 0, INLINE, 5, 0);
+    write_one(t, 100, LOOP, 1, CONN, 0, INLINE, 5, 0);
     enqueue(t, 150, 2, CONN, 1, DIRECT, 7);
-    ev_write_full(t->a, 160, PID, WORKER, LOOP, 2, CONN, 1, DIRECT, 7, 5);
+    write_one(t, 160, WORKER, 2, CONN, 1, DIRECT, 7, 5);
     enqueue(t, 170, 3, CONN, 2, ASYNC, 9);
     RUN(t, 200, CONN, ASYNC, 12, {3, 2, 9});
     ev_flush(t->a, 300, PID, CONN, 21);
@@ -242,131 +369,240 @@ static void inline_and_direct(struct tracer *t)
 static void async_runs_are_exact(void **state)
 {
     (void)state;
-    run_both(async_runs, false);
+    run_all(async_runs, false, 0);
 }
 
 static void sync_and_batch_runs_are_exact(void **state)
 {
     (void)state;
-    run_both(sync_and_batch, false);
+    run_all(sync_and_batch, false, 0);
 }
 
 static void findings_keep_their_granularity(void **state)
 {
     (void)state;
-    run_both(with_findings, true);
+    run_all(with_findings, true, 1);
     /* And they are there: two off-loop writes (one run of two), one break, one lost. */
-    struct tracer v2 = {new_analysis(true, false, false), 2};
-    with_findings(&v2);
-    assert_int_equal(xtio_analysis_finish(v2.a), 0);
-    assert_int_equal(xtio_analysis_finding_count(v2.a, PID, XTIO_FINDING_OFF_LOOP_WRITE), 2);
-    assert_int_equal(xtio_analysis_finding_count(v2.a, PID, XTIO_FINDING_ORDERING_BREAK), 1);
-    assert_int_equal(xtio_analysis_finding_count(v2.a, PID, XTIO_FINDING_LOST_HANDOFF), 1);
-    assert_int_equal(xtio_analysis_finding_count(v2.a, PID, XTIO_FINDING_WRITE_AFTER_CLOSE), 1);
-    assert_int_equal(xtio_analysis_finding_count(v2.a, PID, XTIO_FINDING_DROPPED_DATA), 1);
-    assert_int_equal(xtio_analysis_exit_code(v2.a), 1);
-    xtio_analysis_destroy(v2.a);
+    for (unsigned version = 2; version <= 3; version++) {
+        struct tracer *t = traced(with_findings, version, true);
+        assert_int_equal(xtio_analysis_finding_count(t->a, PID, XTIO_FINDING_OFF_LOOP_WRITE), 2);
+        assert_int_equal(xtio_analysis_finding_count(t->a, PID, XTIO_FINDING_ORDERING_BREAK), 1);
+        assert_int_equal(xtio_analysis_finding_count(t->a, PID, XTIO_FINDING_LOST_HANDOFF), 1);
+        assert_int_equal(xtio_analysis_finding_count(t->a, PID, XTIO_FINDING_WRITE_AFTER_CLOSE), 1);
+        assert_int_equal(xtio_analysis_finding_count(t->a, PID, XTIO_FINDING_DROPPED_DATA), 1);
+        assert_int_equal(mode_summary(t->a, PID, ASYNC).drops, 1);
+        assert_int_equal(xtio_analysis_exit_code(t->a), 1);
+        free_tracer(t);
+    }
 }
 
 static void runs_without_their_enqueues_are_counted(void **state)
 {
     (void)state;
-    run_both(trace_starts_mid_run, false);
-    struct tracer v2 = {new_analysis(false, false, false), 2};
-    trace_starts_mid_run(&v2);
-    assert_int_equal(xtio_analysis_finish(v2.a), 0);
-    struct xtio_mode_summary s = mode_summary(v2.a, PID, ASYNC);
-    assert_int_equal(s.handoffs, 4);
-    assert_int_equal(s.bytes, 100);
-    assert_int_equal(s.end_to_end.count, 2);
-    /* Handoff 3 ends at offset 1060, flushed at 400; handoff 4 at 1100, also at 400. */
-    assert_true(s.end_to_end.max_us > 0.29 && s.end_to_end.max_us < 0.31);
-    assert_int_equal(coverage(v2.a, PID).incomplete_writes, 2);
-    xtio_analysis_destroy(v2.a);
+    run_all(trace_starts_mid_run, false, 0);
+    for (unsigned version = 2; version <= 3; version++) {
+        struct tracer *t = traced(trace_starts_mid_run, version, false);
+        struct xtio_mode_summary s = mode_summary(t->a, PID, ASYNC);
+        assert_int_equal(s.handoffs, 4);
+        assert_int_equal(s.bytes, 100);
+        assert_int_equal(s.end_to_end.count, 2);
+        /* Handoff 3 ends at offset 1060, flushed at 400; handoff 4 at 1100, also at 400. */
+        assert_true(s.end_to_end.max_us > 0.29 && s.end_to_end.max_us < 0.31);
+        assert_int_equal(coverage(t->a, PID).incomplete_writes, 2);
+        free_tracer(t);
+    }
 }
 
 static void discards_keep_their_meaning(void **state)
 {
     (void)state;
-    run_both(discard_in_a_run, false);
-    struct tracer v2 = {new_analysis(false, false, false), 2};
-    discard_in_a_run(&v2);
-    assert_int_equal(xtio_analysis_finish(v2.a), 0);
-    assert_int_equal(coverage(v2.a, PID).unknown_writes, 1);
-    struct xtio_mode_summary s = mode_summary(v2.a, PID, ASYNC);
-    /* End to end: seq 0 from 100 to its flush at 400, seq 2 from 200 to 600 (the max). */
-    assert_int_equal(s.end_to_end.count, 2);
-    assert_true(s.end_to_end.max_us > 0.39 && s.end_to_end.max_us < 0.41);
-    assert_int_equal(s.flush.count, 3);
-    xtio_analysis_destroy(v2.a);
+    run_all(discard_in_a_run, false, 0);
+    for (unsigned version = 2; version <= 3; version++) {
+        struct tracer *t = traced(discard_in_a_run, version, false);
+        assert_int_equal(coverage(t->a, PID).unknown_writes, 1);
+        struct xtio_mode_summary s = mode_summary(t->a, PID, ASYNC);
+        /* End to end: seq 0 from 100 to its flush at 400, seq 2 from 200 to 600 (the max). */
+        assert_int_equal(s.end_to_end.count, 2);
+        assert_true(s.end_to_end.max_us > 0.39 && s.end_to_end.max_us < 0.41);
+        assert_int_equal(s.flush.count, 3);
+        free_tracer(t);
+    }
 }
 
 static void inline_and_direct_writes_stay_writes(void **state)
 {
     (void)state;
-    run_both(inline_and_direct, false);
+    run_all(inline_and_direct, false, 0);
 }
 
-/* Version 2's enqueue says how many bytes were queued: reported per mode. */
+/* Versions 2 and 3 say how many bytes were queued at each enqueue: reported per mode. */
 static void queued_bytes_at_enqueue(void **state)
 {
     (void)state;
-    struct tracer t = {new_analysis(false, false, false), 2};
-    ev_conn_open(t.a, 20, PID, LOOP, CONN);
-    for (uint64_t i = 0; i < 100; i++)
-        enqueue_by(&t, 100 + i, WORKER, 1 + i, CONN, i, ASYNC, 10, (uint32_t)i + 1, 10 * (i + 1));
-    struct piece pieces[100];
-    for (uint64_t i = 0; i < 100; i++)
-        pieces[i] = (struct piece){1 + i, i, 10};
-    write_run_by(&t, 300, LOOP, CONN, ASYNC, 0, pieces, 100);
-    assert_int_equal(xtio_analysis_finish(t.a), 0);
-    struct xtio_mode_summary s = mode_summary(t.a, PID, ASYNC);
-    assert_int_equal(s.queue_depth.count, 100);
-    assert_int_equal(s.queue_depth.max, 100);
-    /* Percentiles are bucket middles (docs/analysis.md#percentiles): within 0.8%. */
-    assert_in_range(s.queue_depth.p50, 49, 51);
-    assert_int_equal(s.queued_bytes.count, 100);
-    assert_int_equal(s.queued_bytes.max, 1000);
-    assert_in_range(s.queued_bytes.p50, 496, 504);
-    assert_in_range(s.queued_bytes.p99, 982, 998);
-    assert_int_equal(mode_summary(t.a, PID, SYNC).queued_bytes.count, 0);
-    xtio_analysis_destroy(t.a);
+    for (unsigned version = 2; version <= 3; version++) {
+        struct tracer *t = new_tracer(version, false);
+        ev_conn_open(t->a, 20, PID, LOOP, CONN);
+        for (uint64_t i = 0; i < 100; i++)
+            enqueue_by(t, 100 + i, WORKER, 1 + i, CONN, i, ASYNC, 10, (uint32_t)i + 1,
+                       10 * (i + 1));
+        struct piece pieces[100];
+        for (uint64_t i = 0; i < 100; i++)
+            pieces[i] = (struct piece){1 + i, i, 10};
+        write_run_by(t, 300, LOOP, CONN, ASYNC, 0, pieces, 100);
+        assert_int_equal(xtio_analysis_finish(t->a), 0);
+        struct xtio_mode_summary s = mode_summary(t->a, PID, ASYNC);
+        assert_int_equal(s.queue_depth.count, 100);
+        assert_int_equal(s.queue_depth.max, 100);
+        /* Percentiles are bucket middles (docs/analysis.md#percentiles): within 0.8%. */
+        assert_in_range(s.queue_depth.p50, 49, 51);
+        assert_int_equal(s.queued_bytes.count, 100);
+        assert_int_equal(s.queued_bytes.max, 1000);
+        assert_in_range(s.queued_bytes.p50, 496, 504);
+        assert_in_range(s.queued_bytes.p99, 982, 998);
+        assert_int_equal(mode_summary(t->a, PID, SYNC).queued_bytes.count, 0);
+        free_tracer(t);
+    }
 
     /* Version 1 has no queued bytes: none reported, the depth still is. */
-    struct tracer v1 = {new_analysis(false, false, false), 1};
-    enqueue_by(&v1, 100, WORKER, 1, CONN, 0, ASYNC, 10, 3, 999);
-    assert_int_equal(xtio_analysis_finish(v1.a), 0);
-    s = mode_summary(v1.a, PID, ASYNC);
+    struct tracer *v1 = new_tracer(1, false);
+    enqueue_by(v1, 100, WORKER, 1, CONN, 0, ASYNC, 10, 3, 999);
+    assert_int_equal(xtio_analysis_finish(v1->a), 0);
+    struct xtio_mode_summary s = mode_summary(v1->a, PID, ASYNC);
     assert_int_equal(s.queue_depth.count, 1);
     assert_int_equal(s.queue_depth.max, 3);
     assert_int_equal(s.queued_bytes.count, 0);
-    xtio_analysis_destroy(v1.a);
+    free_tracer(v1);
 }
 
 /* What is held for runs stays at what is in flight: a long stream of runs leaves nothing. */
 static void runs_hold_only_what_is_in_flight(void **state)
 {
     (void)state;
-    struct tracer t = {new_analysis(false, false, false), 2};
-    ev_conn_open(t.a, 20, PID, LOOP, CONN);
-    uint64_t ts = 100, seq = 0, offset = 0;
-    for (int round = 0; round < 10000; round++) {
-        struct piece pieces[3];
-        for (int i = 0; i < 3; i++) {
-            enqueue(&t, ts++, seq + 1, CONN, seq, ASYNC, 16);
-            pieces[i] = (struct piece){seq + 1, seq, 16};
-            seq++;
+    for (unsigned version = 2; version <= 3; version++) {
+        struct tracer *t = new_tracer(version, false);
+        ev_conn_open(t->a, 20, PID, LOOP, CONN);
+        uint64_t ts = 100, seq = 0, offset = 0;
+        for (int round = 0; round < 10000; round++) {
+            struct piece pieces[3];
+            for (int i = 0; i < 3; i++) {
+                /* Handoff ids taken in turn from the tracer's table (version 3 keeps them). */
+                uint64_t id = 1 + seq % (MAX_HANDOFFS - 1);
+                enqueue(t, ts++, id, CONN, seq, ASYNC, 16);
+                pieces[i] = (struct piece){id, seq, 16};
+                seq++;
+            }
+            write_run_by(t, ts++, LOOP, CONN, ASYNC, offset, pieces, 3);
+            offset += 48;
+            ev_flush(t->a, ts++, PID, CONN, offset);
+            /* The last run's three writes, until the flush held back (analysis.h) is taken. */
+            assert_true(xtio_analysis_inflight_count(t->a) <= 4);
         }
-        write_run_by(&t, ts++, LOOP, CONN, ASYNC, offset, pieces, 3);
-        offset += 48;
-        ev_flush(t.a, ts++, PID, CONN, offset);
-        /* The last run's three writes, until the flush held back (analysis.h) is taken. */
-        assert_true(xtio_analysis_inflight_count(t.a) <= 4);
+        assert_int_equal(xtio_analysis_finish(t->a), 0);
+        assert_int_equal(mode_summary(t->a, PID, ASYNC).handoffs, 30000);
+        assert_int_equal(xtio_analysis_exit_code(t->a), 0);
+        free_tracer(t);
     }
-    assert_int_equal(xtio_analysis_finish(t.a), 0);
-    assert_int_equal(mode_summary(t.a, PID, ASYNC).handoffs, 30000);
-    assert_int_equal(xtio_analysis_exit_code(t.a), 0);
-    xtio_analysis_destroy(t.a);
+}
+
+/* ---- Version 3: a lost handoff has no event of its own ----------------------------------- */
+
+/* Seq 2 is skipped by the runs and seq 5 is neither written nor dropped before the close: two
+ * lost handoffs, told by the seqs alone. */
+static void seq_gaps_are_lost_handoffs(void **state)
+{
+    (void)state;
+    struct tracer *t = new_tracer(3, false);
+    ev_conn_open(t->a, 20, PID, LOOP, CONN);
+    for (uint64_t i = 0; i < 6; i++)
+        enqueue(t, 100 + i, 1 + i, CONN, i, ASYNC, 10);
+    RUN(t, 200, CONN, ASYNC, 0, {1, 0, 10}, {2, 1, 10});
+    RUN(t, 300, CONN, ASYNC, 20, {4, 3, 10}, {5, 4, 10});
+    close_conn(t, 400, CONN, 6);
+    assert_int_equal(xtio_analysis_finish(t->a), 0);
+    assert_int_equal(xtio_analysis_finding_count(t->a, PID, XTIO_FINDING_LOST_HANDOFF), 2);
+    assert_int_equal(xtio_analysis_finding_count(t->a, PID, XTIO_FINDING_ORDERING_BREAK), 0);
+    assert_int_equal(xtio_analysis_exit_code(t->a), 1);
+    assert_int_equal(coverage(t->a, PID).unknown_in_flight, 0);
+    free_tracer(t);
+}
+
+/* A seq written out of order fills its gap: an ordering break, not a loss as well. A later seq
+ * written in a run that also fills part of a gap splits it. */
+static void out_of_order_fills_a_gap(void **state)
+{
+    (void)state;
+    struct tracer *t = new_tracer(3, false);
+    ev_conn_open(t->a, 20, PID, LOOP, CONN);
+    for (uint64_t i = 0; i < 8; i++)
+        enqueue(t, 100 + i, 1 + i, CONN, i, ASYNC, 10);
+    RUN(t, 200, CONN, ASYNC, 0, {1, 0, 10});
+    RUN(t, 210, CONN, ASYNC, 10, {7, 6, 10}, {8, 7, 10}); /* seqs 1-5 skipped */
+    RUN(t, 220, CONN, ASYNC, 30, {3, 2, 10}, {4, 3, 10}); /* fills the middle of the gap */
+    close_conn(t, 400, CONN, 8);
+    assert_int_equal(xtio_analysis_finish(t->a), 0);
+    /* Seqs 1, 4 and 5 are lost; 2 and 3 came late, after 7: one break (as a write after 7). */
+    assert_int_equal(xtio_analysis_finding_count(t->a, PID, XTIO_FINDING_LOST_HANDOFF), 3);
+    assert_int_equal(xtio_analysis_finding_count(t->a, PID, XTIO_FINDING_ORDERING_BREAK), 1);
+    free_tracer(t);
+}
+
+/* A discard after the last event before a gap may hold the run that named it: unknown, not
+ * lost. A gap on a connection still open at the end is in flight. */
+static void gaps_after_a_discard_or_still_open_are_not_lost(void **state)
+{
+    (void)state;
+    struct tracer *t = new_tracer(3, false);
+    ev_conn_open(t->a, 20, PID, LOOP, CONN);
+    ev_conn_open(t->a, 21, PID, LOOP, CONN2);
+    for (uint64_t i = 0; i < 3; i++)
+        enqueue(t, 100 + i, 1 + i, CONN, i, ASYNC, 10);
+    for (uint64_t i = 0; i < 3; i++)
+        enqueue(t, 110 + i, 11 + i, CONN2, i, ASYNC, 10);
+    RUN(t, 200, CONN, ASYNC, 0, {1, 0, 10});
+    discard(t->a, 1, true, 250, 260);
+    RUN(t, 300, CONN, ASYNC, 20, {3, 2, 10});
+    close_conn(t, 400, CONN, 3);
+    RUN(t, 410, CONN2, ASYNC, 0, {11, 0, 10});
+    RUN(t, 420, CONN2, ASYNC, 20, {13, 2, 10});
+    assert_int_equal(xtio_analysis_finish(t->a), 0);
+    assert_int_equal(xtio_analysis_finding_count(t->a, PID, XTIO_FINDING_LOST_HANDOFF), 0);
+    struct xtio_coverage_summary c = coverage(t->a, PID);
+    assert_int_equal(c.unknown_in_flight, 1);
+    assert_int_equal(c.incomplete_in_flight, 1);
+    free_tracer(t);
+}
+
+/* Runs of one timestamp are held and sorted: their enqueues are copied, since the buffers they
+ * were fed from are reused meanwhile. A handoff whose enqueue was not recorded is a write without
+ * its enqueue. */
+static void tied_runs_keep_their_enqueues(void **state)
+{
+    (void)state;
+    struct tracer *t = new_tracer(3, false);
+    ev_conn_open(t->a, 20, PID, LOOP, CONN);
+    ev_conn_open(t->a, 21, PID, LOOP, CONN2);
+    enqueue(t, 100, 1, CONN, 0, ASYNC, 10);
+    enqueue(t, 110, 2, CONN2, 0, ASYNC, 20);
+    enqueue(t, 120, 3, CONN, 1, ASYNC, 30);
+    enqueue(t, 130, 4, CONN2, 1, ASYNC, 40);
+    /* Four runs, three buffers: the fourth is fed from the first one's. */
+    RUN(t, 500, CONN, ASYNC, 0, {1, 0, 10});
+    RUN(t, 500, CONN2, ASYNC, 0, {2, 0, 20});
+    RUN(t, 500, CONN, ASYNC, 10, {3, 1, 30}, {99, 2, 5});
+    RUN(t, 500, CONN2, ASYNC, 20, {4, 1, 40});
+    ev_flush(t->a, 600, PID, CONN, 45);
+    ev_flush(t->a, 600, PID, CONN2, 60);
+    assert_int_equal(xtio_analysis_finish(t->a), 0);
+    struct xtio_mode_summary s = mode_summary(t->a, PID, ASYNC);
+    assert_int_equal(s.handoffs, 5);
+    assert_int_equal(s.bytes, 105);
+    assert_int_equal(s.queue_wait.count, 4);
+    /* Waits 400, 390, 380 and 370 ns: each run kept its own enqueues. */
+    assert_true(s.queue_wait.max_us > 0.39 && s.queue_wait.max_us < 0.41);
+    assert_int_equal(s.end_to_end.count, 4);
+    assert_int_equal(coverage(t->a, PID).incomplete_writes, 1);
+    assert_int_equal(xtio_analysis_exit_code(t->a), 0);
+    free_tracer(t);
 }
 
 int main(void)
@@ -380,6 +616,10 @@ int main(void)
         cmocka_unit_test(inline_and_direct_writes_stay_writes),
         cmocka_unit_test(queued_bytes_at_enqueue),
         cmocka_unit_test(runs_hold_only_what_is_in_flight),
+        cmocka_unit_test(seq_gaps_are_lost_handoffs),
+        cmocka_unit_test(out_of_order_fills_a_gap),
+        cmocka_unit_test(gaps_after_a_discard_or_still_open_are_not_lost),
+        cmocka_unit_test(tied_runs_keep_their_enqueues),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,7 +40,8 @@ static const struct xtio_schema_field *spec_of(enum xtio_event_kind id, int i)
     return &xtio_schema_fields[xtio_schema_events[id].fields[i]];
 }
 
-/* The babeltrace2 class a field of the schema must have in the trace. */
+/* The babeltrace2 class a field of the schema must have in the trace; for a sequence, the class
+ * of its elements (the sequence itself is a dynamic array). */
 static bt_field_class_type class_of(const struct xtio_schema_field *spec)
 {
     if (spec->bits == 0)
@@ -62,6 +63,27 @@ struct event {
     uint64_t value[XTIO_SCHEMA_MAX_FIELDS];
     char label[16];  /* of the event's enumeration field, "" when it has none or it did not map */
     char string[32]; /* of the event's string field (thread_name's name) */
+    /* A handoff_run's sequences: 1 + the index of their elements in trace.elements; 0 for an
+     * event without sequences or whose sequences did not decode. */
+    size_t elements;
+    /* handoff_drop's enqueue_ns as ns from the trace clock's origin, like ts_ns (INT64_MAX when
+     * it cannot be converted). */
+    int64_t enqueue_ts;
+    /* A handoff_enqueue that the trace does not hold as an event of its own: expand_runs() made
+     * it from the handoff_run or handoff_drop that carries it, recorded at carrier_ts by another
+     * thread, so that it has no procname context of its own. */
+    bool carried;
+    int64_t carrier_ts;
+};
+
+/* The elements of one event's sequence fields, by the index of the field in the schema. */
+struct elements {
+    uint64_t length[XTIO_SCHEMA_MAX_FIELDS]; /* as in the trace, even past XTIO_SCHEMA_RUN_MAX */
+    /* The first XTIO_SCHEMA_RUN_MAX elements; signed values are stored as their uint64_t cast. */
+    uint64_t value[XTIO_SCHEMA_MAX_FIELDS][XTIO_SCHEMA_RUN_MAX];
+    /* each_enqueue_ns as ns from the trace clock's origin, so that it compares with ts_ns
+     * (INT64_MAX when it cannot be converted). */
+    int64_t enqueue_ts[XTIO_SCHEMA_RUN_MAX];
 };
 
 #define MAX_REPORTED 25
@@ -121,12 +143,19 @@ struct trace {
     bool out_of_memory;
     /* Shape problems found while decoding, reported by test_schema_shape. */
     struct problems shape;
-    /* handoff_run events, each replaced in `events` by the writes of its handoffs (see
-     * expand_runs()); what was wrong with them, reported by test_runs. */
+    /* The elements of the events' sequences (see event.elements); owned. */
+    struct elements *elements;
+    size_t nelements, elements_capacity;
+    /* handoff_run events, each replaced in `events` by the enqueues and writes of its handoffs
+     * (see expand_runs()); what was wrong with them, reported by test_runs. */
     uint64_t runs;
     struct problems run_problems;
+    /* Producers whose enqueues a handoff_run or handoff_drop carries without the producer having
+     * named itself first, found by expand_runs(), reported by test_producers_are_named. */
+    struct problems naming_problems;
     bool shape_reported[XTIO_EVENT_KIND_COUNT];
     bool context_reported;
+    bool clock_reported;
     bool unknown_reported;
 };
 
@@ -225,12 +254,115 @@ static const char *class_type_name(bt_field_class_type type)
         return "signed enumeration";
     if (bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_STRING))
         return "string";
+    if (bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_DYNAMIC_ARRAY))
+        return "dynamic array";
     return "non-integer";
 }
 
-static void decode_field(struct trace *t, struct event *ev, int i, const bt_field *field)
+/* A CLOCK_MONOTONIC time that libxtio recorded (enqueue_ns), as ns from the origin of the event's
+ * clock, like the events' timestamps: the trace's clock counts the same nanoseconds
+ * (XTIO_SCHEMA_CLOCK_NAME, checked by capture_event()). INT64_MAX when it cannot be converted. */
+static int64_t monotonic_to_ts(const bt_clock_class *clock, uint64_t ns)
+{
+    int64_t ts;
+    if (!clock || bt_clock_class_cycles_to_ns_from_origin(clock, ns, &ts) !=
+                      BT_CLOCK_CLASS_CYCLES_TO_NS_FROM_ORIGIN_STATUS_OK)
+        return INT64_MAX;
+    return ts;
+}
+
+/* The elements of an event's sequences, made on its first sequence field; NULL when out of
+ * memory. */
+static struct elements *elements_of(struct trace *t, struct event *ev)
+{
+    if (ev->elements)
+        return &t->elements[ev->elements - 1];
+    if (t->nelements == t->elements_capacity) {
+        size_t cap = t->elements_capacity ? 2 * t->elements_capacity : 64;
+        struct elements *grown = realloc(t->elements, cap * sizeof(*grown));
+        if (!grown) {
+            t->out_of_memory = true;
+            return NULL;
+        }
+        t->elements = grown;
+        t->elements_capacity = cap;
+    }
+    memset(&t->elements[t->nelements], 0, sizeof(t->elements[0]));
+    ev->elements = ++t->nelements;
+    return &t->elements[ev->elements - 1];
+}
+
+/* A sequence field: a dynamic array of the schema's integers. Keeps its length and its first
+ * XTIO_SCHEMA_RUN_MAX elements (expand_runs() reports a longer one), each_enqueue_ns also on the
+ * trace clock. */
+static void decode_sequence(struct trace *t, struct event *ev, int i, const bt_field *field,
+                            const bt_clock_class *clock)
 {
     const struct xtio_schema_field *spec = spec_of(ev->id, i);
+    const char *ev_name = xtio_schema_events[ev->id].name;
+    bt_field_class_type type = bt_field_get_class_type(field);
+    bt_field_class_type want = class_of(spec);
+    bool report = !t->shape_reported[ev->id];
+
+    if (!bt_field_class_type_is(type, BT_FIELD_CLASS_TYPE_DYNAMIC_ARRAY)) {
+        if (report)
+            problem(&t->shape, "xtio:%s.%s is a %s, the schema says a dynamic array of %ss",
+                    ev_name, spec->name, class_type_name(type), class_type_name(want));
+        return;
+    }
+    const bt_field_class *efc =
+        bt_field_class_array_borrow_element_field_class_const(bt_field_borrow_class_const(field));
+    bt_field_class_type etype = bt_field_class_get_type(efc);
+    if (etype != want) {
+        if (report)
+            problem(&t->shape, "xtio:%s.%s is a dynamic array of %ss, the schema says of %ss",
+                    ev_name, spec->name, class_type_name(etype), class_type_name(want));
+        return;
+    }
+    if (bt_field_class_integer_get_field_value_range(efc) != spec->bits && report)
+        problem(&t->shape, "xtio:%s.%s has elements %" PRIu64 " bits wide, the schema says %u",
+                ev_name, spec->name, bt_field_class_integer_get_field_value_range(efc), spec->bits);
+
+    struct elements *e = elements_of(t, ev);
+    if (!e)
+        return;
+    bool enqueue_ns = xtio_schema_events[ev->id].fields[i] == XTIO_FIELD_EACH_ENQUEUE_NS;
+    e->length[i] = bt_field_array_get_length(field);
+    for (uint64_t j = 0; j < e->length[i] && j < XTIO_SCHEMA_RUN_MAX; j++) {
+        const bt_field *element = bt_field_array_borrow_element_field_by_index_const(field, j);
+        uint64_t v = spec->is_signed ? (uint64_t)bt_field_integer_signed_get_value(element)
+                                     : bt_field_integer_unsigned_get_value(element);
+        e->value[i][j] = v;
+        if (enqueue_ns)
+            e->enqueue_ts[j] = monotonic_to_ts(clock, v);
+    }
+}
+
+/* `_<name>_length`, the member babeltrace2 adds before each sequence field <name> to hold its
+ * length: the schema does not list it, but it belongs to the sequence. */
+static bool is_length_member(enum xtio_event_kind id, const char *member)
+{
+    static const char suffix[] = "_length";
+    size_t len = strlen(member), suffix_len = sizeof(suffix) - 1;
+    if (len <= 1 + suffix_len || member[0] != '_' || strcmp(member + len - suffix_len, suffix) != 0)
+        return false;
+    for (int i = 0; i < XTIO_SCHEMA_MAX_FIELDS && spec_of(id, i)->name; i++) {
+        const char *name = spec_of(id, i)->name;
+        if (spec_of(id, i)->sequence && strlen(name) == len - 1 - suffix_len &&
+            strncmp(member + 1, name, len - 1 - suffix_len) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void decode_field(struct trace *t, struct event *ev, int i, const bt_field *field,
+                         const bt_clock_class *clock)
+{
+    const struct xtio_schema_field *spec = spec_of(ev->id, i);
+    if (spec->sequence) {
+        decode_sequence(t, ev, i, field, clock);
+        return;
+    }
     const char *ev_name = xtio_schema_events[ev->id].name;
     const bt_field_class *fc = bt_field_borrow_class_const(field);
     bt_field_class_type type = bt_field_get_class_type(field);
@@ -255,6 +387,8 @@ static void decode_field(struct trace *t, struct event *ev, int i, const bt_fiel
         ev->value[i] = (uint64_t)bt_field_integer_signed_get_value(field);
     else
         ev->value[i] = bt_field_integer_unsigned_get_value(field);
+    if (xtio_schema_events[ev->id].fields[i] == XTIO_FIELD_ENQUEUE_NS)
+        ev->enqueue_ts = monotonic_to_ts(clock, ev->value[i]);
 
     if (type == BT_FIELD_CLASS_TYPE_SIGNED_ENUMERATION) {
         bt_field_class_enumeration_mapping_label_array labels;
@@ -273,7 +407,8 @@ static void decode_field(struct trace *t, struct event *ev, int i, const bt_fiel
 
 /* Checks the payload against the schema and keeps its values. The shape of a class never
  * changes, so each problem is reported for the first event of a class only. */
-static void decode_payload(struct trace *t, struct event *ev, const bt_event *event)
+static void decode_payload(struct trace *t, struct event *ev, const bt_event *event,
+                           const bt_clock_class *clock)
 {
     const char *ev_name = xtio_schema_events[ev->id].name;
     const bt_field *payload = bt_event_borrow_payload_field_const(event);
@@ -294,17 +429,25 @@ static void decode_payload(struct trace *t, struct event *ev, const bt_event *ev
                         spec_of(ev->id, i)->name);
             continue;
         }
-        decode_field(t, ev, i, field);
+        decode_field(t, ev, i, field, clock);
     }
     if (report) {
         const bt_field_class *pfc = bt_field_borrow_class_const(payload);
         uint64_t n = bt_field_class_structure_get_member_count(pfc);
         for (uint64_t i = 0; i < n; i++) {
-            const char *name = bt_field_class_structure_member_get_name(
-                bt_field_class_structure_borrow_member_by_index_const(pfc, i));
-            if (find_field(ev->id, name) < 0)
+            const bt_field_class_structure_member *member =
+                bt_field_class_structure_borrow_member_by_index_const(pfc, i);
+            const char *name = bt_field_class_structure_member_get_name(member);
+            if (is_length_member(ev->id, name)) {
+                bt_field_class_type type = bt_field_class_get_type(
+                    bt_field_class_structure_member_borrow_field_class_const(member));
+                if (type != BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER)
+                    problem(&t->shape, "xtio:%s.%s, a sequence's length, is a %s", ev_name, name,
+                            class_type_name(type));
+            } else if (find_field(ev->id, name) < 0) {
                 problem(&t->shape, "xtio:%s has a field \"%s\" that the schema does not know",
                         ev_name, name);
+            }
         }
     }
     t->shape_reported[ev->id] = true;
@@ -366,12 +509,27 @@ static void capture_event(struct trace *t, const bt_message *msg)
         return;
     }
     /* A default clock class is the precondition for borrowing a snapshot. */
-    if (!bt_message_event_borrow_stream_class_default_clock_class_const(msg) ||
-        bt_clock_snapshot_get_ns_from_origin(
-            bt_message_event_borrow_default_clock_snapshot_const(msg), &ev.ts_ns) !=
-            BT_CLOCK_SNAPSHOT_GET_NS_FROM_ORIGIN_STATUS_OK)
+    const bt_clock_class *clock =
+        bt_message_event_borrow_stream_class_default_clock_class_const(msg);
+    if (!clock || bt_clock_snapshot_get_ns_from_origin(
+                      bt_message_event_borrow_default_clock_snapshot_const(msg), &ev.ts_ns) !=
+                      BT_CLOCK_SNAPSHOT_GET_NS_FROM_ORIGIN_STATUS_OK)
         t->untimed_events++;
-    decode_payload(t, &ev, event);
+    /* enqueue_ns values are CLOCK_MONOTONIC nanoseconds: they are placed among the events by
+     * reading them as cycles of the event's clock, which must then be that clock at 1 GHz. */
+    const char *clock_name = clock ? bt_clock_class_get_name(clock) : NULL;
+    if (clock && !t->clock_reported &&
+        (!clock_name || strcmp(clock_name, XTIO_SCHEMA_CLOCK_NAME) != 0 ||
+         bt_clock_class_get_frequency(clock) != 1000000000)) {
+        problem(&t->shape,
+                "the events' clock is \"%s\" at %" PRIu64 " Hz, but enqueue_ns and "
+                "each_enqueue_ns are read from the \"%s\" clock at 1 GHz: is the session's "
+                "clock the default?",
+                clock_name ? clock_name : "(unnamed)", bt_clock_class_get_frequency(clock),
+                XTIO_SCHEMA_CLOCK_NAME);
+        t->clock_reported = true;
+    }
+    decode_payload(t, &ev, event, clock);
 
     if (t->count == t->capacity) {
         size_t cap = t->capacity ? 2 * t->capacity : 1024;
@@ -751,9 +909,13 @@ static void test_every_event_present(void **state)
 {
     struct trace *t = *state;
     struct problems p = {0};
+    /* Only recorded events had their shape checked: carried enqueues do not count. */
+    bool recorded[XTIO_EVENT_KIND_COUNT] = {false};
+    for (size_t i = 0; i < t->count; i++)
+        recorded[t->events[i].id] |= !t->events[i].carried;
     for (int id = 0; id < XTIO_EVENT_KIND_COUNT; id++) {
         /* Runs were expanded into writes: test_runs counts them. */
-        if (id != XTIO_EVENT_HANDOFF_RUN && count_of(t, (enum xtio_event_kind)id) == 0)
+        if (id != XTIO_EVENT_HANDOFF_RUN && !recorded[id])
             problem(&p, "no xtio:%s event", xtio_schema_events[id].name);
     }
     fail_on_problems(&p, "some events of the schema never appeared");
@@ -784,7 +946,8 @@ static void test_enum_labels(void **state)
         const struct event *ev = &t->events[i];
         const char *const *labels;
         uint64_t nlabels, v;
-        if (ev->id == XTIO_EVENT_HANDOFF_ENQUEUE || ev->id == XTIO_EVENT_HANDOFF_WRITE) {
+        if (ev->id == XTIO_EVENT_HANDOFF_ENQUEUE || ev->id == XTIO_EVENT_HANDOFF_WRITE ||
+            ev->id == XTIO_EVENT_HANDOFF_DROP) {
             labels = xtio_schema_mode_labels;
             nlabels = XTIO_SCHEMA_MODE_COUNT;
             v = val(ev, "mode");
@@ -821,8 +984,13 @@ static void test_contexts_name_the_threads(void **state)
     assert_non_null(loop_name);
     assert_non_null(worker_name);
 
+    /* A carried enqueue was not recorded by its thread: it has no context of its own, and it
+     * happened before its producer named itself for it (test_producers_are_named checks that the
+     * name comes before the event that carries it). */
     for (size_t i = 0; i < t->count; i++) {
         const struct event *ev = &t->events[i];
+        if (ev->carried)
+            continue;
         const char *want = ev->vtid == loop_tid     ? loop_name
                            : ev->vtid == worker_tid ? worker_name
                                                     : NULL;
@@ -838,7 +1006,7 @@ static void test_contexts_name_the_threads(void **state)
     for (size_t i = 0; i < t->count; i++) {
         const struct event *ev = &t->events[i];
         int which = ev->vtid == loop_tid ? 0 : ev->vtid == worker_tid ? 1 : -1;
-        if (which < 0)
+        if (which < 0 || ev->carried)
             continue;
         if (ev->id == XTIO_EVENT_THREAD_NAME)
             named[which] = 1;
@@ -849,6 +1017,14 @@ static void test_contexts_name_the_threads(void **state)
             named[which] = -1; /* reported once */
     }
     fail_on_problems(&p, "procname or thread_name does not name the emitting thread");
+}
+
+static void test_producers_are_named(void **state)
+{
+    struct trace *t = *state;
+    replay_problems(&t->naming_problems);
+    fail_on_problems(&t->naming_problems,
+                     "producers whose enqueues are carried by other events never named themselves");
 }
 
 /* Who emits what: the loop thread owns its connections and writes for every mode but direct. */
@@ -1173,6 +1349,68 @@ static void test_connections(void **state)
     fail_on_problems(&p, "connection life cycle, flushes and drops");
 }
 
+/* conn_close's next_seq: the connection gave seqs 0 .. next_seq - 1, and each of them was written
+ * or dropped before the close, once. Only a connection opened in the trace has all its seqs in
+ * it. */
+static void test_conn_close_next_seq(void **state)
+{
+    struct trace *t = *state;
+    struct problems p = {0};
+    for (size_t i = 0; i < t->count; i++) {
+        const struct event *close = &t->events[i];
+        if (close->id != XTIO_EVENT_CONN_CLOSE)
+            continue;
+        uint64_t conn = val(close, "conn_id"), next_seq = val(close, "next_seq");
+        bool opened = false;
+        for (size_t j = 0; j < i && !opened; j++)
+            opened =
+                t->events[j].id == XTIO_EVENT_CONN_OPEN && val(&t->events[j], "conn_id") == conn;
+        if (!opened)
+            continue;
+        /* Each seq is one write or drop, so more seqs than events cannot all be in the trace. */
+        if (next_seq > t->count) {
+            problem(&p,
+                    "xtio:conn_close of conn %" PRIu64 " has next_seq %" PRIu64 ", but the trace "
+                    "holds only %zu events",
+                    conn, next_seq, t->count);
+            continue;
+        }
+        bool *done = calloc(next_seq ? next_seq : 1, sizeof(*done));
+        assert_non_null(done);
+        uint64_t covered = 0;
+        for (size_t j = 0; j < i; j++) {
+            const struct event *ev = &t->events[j];
+            if ((ev->id != XTIO_EVENT_HANDOFF_WRITE && ev->id != XTIO_EVENT_HANDOFF_DROP) ||
+                val(ev, "conn_id") != conn)
+                continue;
+            uint64_t seq = val(ev, "seq");
+            if (seq >= next_seq) {
+                problem(&p,
+                        "conn %" PRIu64 ": xtio:%s of seq %" PRIu64 " before a xtio:conn_close "
+                        "with next_seq %" PRIu64 ", which says no such seq was given",
+                        conn, xtio_schema_events[ev->id].name, seq, next_seq);
+            } else if (done[seq]) {
+                problem(&p, "conn %" PRIu64 ": seq %" PRIu64 " was written or dropped twice", conn,
+                        seq);
+            } else {
+                done[seq] = true;
+                covered++;
+            }
+        }
+        if (covered != next_seq) {
+            uint64_t missing = 0;
+            while (missing < next_seq && done[missing])
+                missing++;
+            problem(&p,
+                    "xtio:conn_close of conn %" PRIu64 " has next_seq %" PRIu64 ", but %" PRIu64
+                    " seqs were written or dropped before it (the first one missing: %" PRIu64 ")",
+                    conn, next_seq, covered, missing);
+        }
+        free(done);
+    }
+    fail_on_problems(&p, "conn_close's next_seq does not match the seqs written or dropped");
+}
+
 static const struct event *find_handoff_event(const struct trace *t, enum xtio_event_kind id,
                                               uint64_t handoff_id)
 {
@@ -1295,94 +1533,314 @@ static void set_val(struct event *ev, const char *field, uint64_t value)
         ev->value[i] = value;
 }
 
-/* The enqueue of (conn_id, seq) before event `before`; NULL when there is none. */
-static const struct event *find_enqueue(const struct event *events, size_t before, uint64_t conn_id,
-                                        uint64_t seq)
+/* Element k of a handoff_run's sequence `field`. */
+static uint64_t each(const struct elements *e, const char *field, uint64_t k)
 {
-    for (size_t i = before; i-- > 0;) {
-        const struct event *ev = &events[i];
-        if (ev->id == XTIO_EVENT_HANDOFF_ENQUEUE && val(ev, "conn_id") == conn_id &&
-            val(ev, "seq") == seq)
-            return ev;
+    int i = find_field(XTIO_EVENT_HANDOFF_RUN, field);
+    if (i < 0)
+        fail_msg("checker bug: xtio:handoff_run has no field %s in the schema", field);
+    return e->value[i][k];
+}
+
+/* The threads that named themselves (xtio:thread_name) so far, in trace order. */
+struct thread_names {
+    int64_t tid[64];
+    char name[64][32];
+    size_t count;
+    bool full;
+    /* Producers reported unnamed, so that each is reported once rather than per handoff. */
+    int64_t unnamed[16];
+    size_t nunnamed;
+};
+
+static void note_thread_name(struct thread_names *names, const struct event *ev)
+{
+    size_t i = 0;
+    while (i < names->count && names->tid[i] != ev->vtid)
+        i++;
+    if (i == sizeof(names->tid) / sizeof(names->tid[0])) {
+        names->full = true; /* reported by check_producer_named(), rather than a false name */
+        return;
+    }
+    names->tid[i] = ev->vtid;
+    snprintf(names->name[i], sizeof(names->name[i]), "%s", ev->string);
+    if (i == names->count)
+        names->count++;
+}
+
+static const char *thread_name_of(const struct thread_names *names, int64_t tid)
+{
+    for (size_t i = 0; i < names->count; i++) {
+        if (names->tid[i] == tid)
+            return names->name[i];
     }
     return NULL;
 }
 
-/* Replaces each handoff_run by a handoff_write per handoff in it, as schema version 1 traced
- * them (handoff_id, bytes from the enqueue, offsets one after the other, the run's timestamp and
- * thread), so that every later test checks writes whichever event carried them. Checks what
- * only a run can get wrong: a handoff it names that was never enqueued, a mode other than its
- * enqueue's, run_bytes other than the sum of its handoffs' bytes, an empty run. */
+/* A carried enqueue has no context of its own: the producer's thread_name, recorded before the
+ * event that carries it (XTIO_TRACE_COUNT_THREAD_EVENT), is what names its thread. */
+static void check_producer_named(struct trace *t, struct thread_names *names,
+                                 const struct event *carrier, int64_t producer, uint64_t handoff_id)
+{
+    if (thread_name_of(names, producer))
+        return;
+    for (size_t i = 0; i < names->nunnamed; i++) {
+        if (names->unnamed[i] == producer)
+            return;
+    }
+    if (names->nunnamed < sizeof(names->unnamed) / sizeof(names->unnamed[0]))
+        names->unnamed[names->nunnamed++] = producer;
+    if (names->full)
+        problem(&t->naming_problems,
+                "more than %zu threads named themselves: the checker cannot tell whether "
+                "producer tid %" PRId64 " did",
+                sizeof(names->tid) / sizeof(names->tid[0]), producer);
+    else
+        problem(&t->naming_problems,
+                "producer tid %" PRId64 " has no xtio:thread_name before the xtio:%s that carries "
+                "its first enqueue (handoff %" PRIu64 ")",
+                producer, xtio_schema_events[carrier->id].name, handoff_id);
+}
+
+/* The handoff_enqueue of a queued handoff as schema version 2 traced it, from the event that
+ * carries it since version 3 (a handoff_run or a handoff_drop): on the producer's thread, at its
+ * enqueue time. The caller fills in the payload. */
+static struct event carried_enqueue(const struct event *carrier, int64_t ts, int64_t producer,
+                                    const struct thread_names *names)
+{
+    struct event enq = {.id = XTIO_EVENT_HANDOFF_ENQUEUE,
+                        .ts_ns = ts,
+                        .vtid = producer,
+                        .vpid = carrier->vpid,
+                        .carried = true,
+                        .carrier_ts = carrier->ts_ns};
+    const char *name = thread_name_of(names, producer);
+    snprintf(enq.procname, sizeof(enq.procname), "%s", name ? name : "");
+    memcpy(enq.label, carrier->label, sizeof(enq.label));
+    return enq;
+}
+
+/* The owner_tid of the connection a handoff_drop (events[at]) was on, which the drop does not
+ * carry: the conn_close that close_now() traces right after the drops has it. */
+static uint64_t owner_after_drop(const struct trace *t, size_t at, uint64_t conn_id)
+{
+    for (size_t i = at + 1; i < t->count; i++) {
+        const struct event *ev = &t->events[i];
+        if (ev->id == XTIO_EVENT_CONN_CLOSE && val(ev, "conn_id") == conn_id)
+            return val(ev, "owner_tid");
+    }
+    return (uint64_t)t->events[at].vtid; /* the loop thread, which closes */
+}
+
+/* Writes into out[] the events of one handoff_run: per handoff, its handoff_enqueue from the
+ * run's each_* sequences, then its handoff_write as schema version 1 traced it (the run's
+ * timestamp and thread, offsets one after the other). Returns how many; at most
+ * 2 * XTIO_SCHEMA_RUN_MAX. Checks what only a run can get wrong. */
+static size_t expand_run(struct trace *t, const struct event *run, struct thread_names *names,
+                         struct event *out)
+{
+    struct problems *p = &t->run_problems;
+    uint64_t conn_id = val(run, "conn_id"), first = val(run, "seq");
+    uint64_t count = val(run, "count"), offset = val(run, "offset"), sum = 0;
+    size_t n = 0;
+
+    t->runs++;
+    if (count == 0)
+        problem(p, "a handoff_run of conn %" PRIu64 " at seq %" PRIu64 " has count 0", conn_id,
+                first);
+    if (count > XTIO_SCHEMA_RUN_MAX)
+        problem(p,
+                "a handoff_run of conn %" PRIu64 " at seq %" PRIu64 " has count %" PRIu64
+                ", more than XTIO_SCHEMA_RUN_MAX (%d): a longer run must be several handoff_runs",
+                conn_id, first, count, XTIO_SCHEMA_RUN_MAX);
+    if (!run->elements) {
+        problem(p, "a handoff_run of conn %" PRIu64 " at seq %" PRIu64 " has no each_* sequences",
+                conn_id, first);
+        return 0;
+    }
+    const struct elements *e = &t->elements[run->elements - 1];
+
+    /* The handoffs that every sequence describes. */
+    uint64_t described = count < XTIO_SCHEMA_RUN_MAX ? count : XTIO_SCHEMA_RUN_MAX;
+    for (int f = 0; f < XTIO_SCHEMA_MAX_FIELDS && spec_of(run->id, f)->name; f++) {
+        if (!spec_of(run->id, f)->sequence)
+            continue;
+        if (e->length[f] != count)
+            problem(p,
+                    "the handoff_run of conn %" PRIu64 " at seq %" PRIu64 " has %" PRIu64
+                    " elements in %s, but count %" PRIu64,
+                    conn_id, first, e->length[f], spec_of(run->id, f)->name, count);
+        if (e->length[f] < described)
+            described = e->length[f];
+    }
+
+    for (uint64_t k = 0; k < described; k++) {
+        uint64_t seq = first + k, id = each(e, "each_handoff_id", k);
+        uint64_t bytes = each(e, "each_bytes", k), enqueue_ns = each(e, "each_enqueue_ns", k);
+        int64_t producer = (int64_t)each(e, "each_producer_tid", k);
+        int64_t enqueue_ts = e->enqueue_ts[k];
+        if (enqueue_ns == 0) {
+            /* Left to check_handoff() to report as a write without its enqueue, too. */
+            problem(p,
+                    "handoff %" PRIu64 " (conn %" PRIu64 ", seq %" PRIu64 ") has "
+                    "each_enqueue_ns 0 in its handoff_run: its enqueue was not recorded, though "
+                    "the session was on",
+                    id, conn_id, seq);
+        } else if (enqueue_ts == INT64_MAX) {
+            problem(p,
+                    "handoff %" PRIu64 " (conn %" PRIu64 ", seq %" PRIu64 ") has each_enqueue_ns "
+                    "%" PRIu64 ", which is not a time of the trace's clock",
+                    id, conn_id, seq, enqueue_ns);
+        } else {
+            if (enqueue_ts > run->ts_ns)
+                problem(p,
+                        "handoff %" PRIu64 " (conn %" PRIu64 ", seq %" PRIu64
+                        ") was enqueued %" PRId64
+                        " ns after the handoff_run that wrote it, says its each_enqueue_ns",
+                        id, conn_id, seq, enqueue_ts - run->ts_ns);
+            check_producer_named(t, names, run, producer, id);
+            struct event *enq = &out[n++];
+            *enq = carried_enqueue(run, enqueue_ts, producer, names);
+            set_val(enq, "handoff_id", id);
+            set_val(enq, "conn_id", conn_id);
+            set_val(enq, "seq", seq);
+            set_val(enq, "mode", val(run, "mode"));
+            set_val(enq, "bytes", bytes);
+            set_val(enq, "records", each(e, "each_records", k));
+            set_val(enq, "queue_depth", each(e, "each_queue_depth", k));
+            set_val(enq, "queued_bytes", each(e, "each_queued_bytes", k));
+            set_val(enq, "owner_tid", val(run, "owner_tid"));
+            set_val(enq, "spool_ns", each(e, "each_spool_ns", k));
+        }
+
+        struct event *write = &out[n++];
+        *write = (struct event){.id = XTIO_EVENT_HANDOFF_WRITE,
+                                .ts_ns = run->ts_ns,
+                                .vtid = run->vtid,
+                                .vpid = run->vpid};
+        memcpy(write->procname, run->procname, sizeof(write->procname));
+        memcpy(write->label, run->label, sizeof(write->label));
+        set_val(write, "handoff_id", id);
+        set_val(write, "conn_id", conn_id);
+        set_val(write, "seq", seq);
+        set_val(write, "mode", val(run, "mode"));
+        set_val(write, "bytes", bytes);
+        set_val(write, "owner_tid", val(run, "owner_tid"));
+        set_val(write, "offset", offset + sum);
+        sum += bytes;
+    }
+    /* Only a whole run adds up; a short sequence was reported above. */
+    if (described == count && sum != val(run, "run_bytes"))
+        problem(p,
+                "the handoff_run of conn %" PRIu64 " at seq %" PRIu64 " has run_bytes %" PRIu64
+                ", its each_bytes sum to %" PRIu64,
+                conn_id, first, val(run, "run_bytes"), sum);
+    return n;
+}
+
+struct timed {
+    int64_t ts;
+    size_t index;
+};
+
+static int compare_timed(const void *a, const void *b)
+{
+    const struct timed *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Sorts events by timestamp, equal ones kept in their order (the muxer's, or an enqueue before
+ * its write): a carried enqueue goes where it happened, among the events recorded then. */
+static int sort_by_time(struct event **events, size_t count)
+{
+    struct timed *keys = calloc(count ? count : 1, sizeof(*keys));
+    struct event *sorted = calloc(count ? count : 1, sizeof(*sorted));
+    if (!keys || !sorted) {
+        free(keys);
+        free(sorted);
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++)
+        keys[i] = (struct timed){(*events)[i].ts_ns, i};
+    qsort(keys, count, sizeof(*keys), compare_timed);
+    for (size_t i = 0; i < count; i++)
+        sorted[i] = (*events)[keys[i].index];
+    free(keys);
+    free(*events);
+    *events = sorted;
+    return 0;
+}
+
+/* Since schema version 3 a queued handoff has no handoff_enqueue of its own: the handoff_run
+ * that writes it, or the handoff_drop that drops it, carries its enqueue. Replaces each
+ * handoff_run by a handoff_write per handoff in it (expand_run()), and puts back the
+ * handoff_enqueue of every handoff that a run or a drop carries, at its enqueue time, so that
+ * every later test checks enqueues and writes whichever event carried them. Checks what only the
+ * carrying events can get wrong (see expand_run()), and that a queued handoff's write or enqueue
+ * is not an event of its own. */
 static int expand_runs(struct trace *t)
 {
+    /* A run becomes at most XTIO_SCHEMA_RUN_MAX enqueues and writes; a drop gets its enqueue. */
     size_t total = 0;
-    for (size_t i = 0; i < t->count; i++)
-        total += t->events[i].id == XTIO_EVENT_HANDOFF_RUN ? val(&t->events[i], "count") : 1;
+    for (size_t i = 0; i < t->count; i++) {
+        enum xtio_event_kind id = t->events[i].id;
+        total += id == XTIO_EVENT_HANDOFF_RUN    ? 2 * XTIO_SCHEMA_RUN_MAX
+                 : id == XTIO_EVENT_HANDOFF_DROP ? 2
+                                                 : 1;
+    }
     struct event *out = calloc(total ? total : 1, sizeof(*out));
     if (!out)
         return -1;
+    struct thread_names names = {.count = 0};
     size_t n = 0;
     for (size_t i = 0; i < t->count; i++) {
-        const struct event *run = &t->events[i];
-        if (run->id == XTIO_EVENT_HANDOFF_WRITE && mode_of(run) != XTIO_SCHEMA_MODE_INLINE &&
-            mode_of(run) != XTIO_SCHEMA_MODE_DIRECT)
-            problem(&t->run_problems,
-                    "a handoff_write of mode %s (conn %" PRIu64 ", seq %" PRIu64
-                    "): queued handoffs are written by handoff_run only",
-                    run->label, val(run, "conn_id"), val(run, "seq"));
-        if (run->id != XTIO_EVENT_HANDOFF_RUN) {
-            out[n++] = *run;
-            continue;
-        }
-        t->runs++;
-        uint64_t conn_id = val(run, "conn_id"), first = val(run, "seq");
-        uint64_t count = val(run, "count"), offset = val(run, "offset"), sum = 0;
-        if (count == 0)
-            problem(&t->run_problems,
-                    "a handoff_run of conn %" PRIu64 " at seq %" PRIu64 " has count 0", conn_id,
-                    first);
-        for (uint64_t seq = first; seq < first + count; seq++) {
-            const struct event *enq = find_enqueue(t->events, i, conn_id, seq);
-            struct event *write = &out[n++];
-            *write = (struct event){.id = XTIO_EVENT_HANDOFF_WRITE,
-                                    .ts_ns = run->ts_ns,
-                                    .vtid = run->vtid,
-                                    .vpid = run->vpid};
-            memcpy(write->procname, run->procname, sizeof(write->procname));
-            memcpy(write->label, run->label, sizeof(write->label));
-            uint64_t bytes = 0;
-            if (!enq) {
+        const struct event *ev = &t->events[i];
+        switch (ev->id) {
+        case XTIO_EVENT_HANDOFF_WRITE:
+        case XTIO_EVENT_HANDOFF_ENQUEUE:
+            if (mode_of(ev) != XTIO_SCHEMA_MODE_INLINE && mode_of(ev) != XTIO_SCHEMA_MODE_DIRECT)
                 problem(&t->run_problems,
-                        "the handoff_run of conn %" PRIu64 " names seq %" PRIu64
-                        ", which was never enqueued",
-                        conn_id, seq);
-            } else {
-                bytes = val(enq, "bytes");
-                set_val(write, "handoff_id", val(enq, "handoff_id"));
-                if (val(enq, "mode") != val(run, "mode"))
-                    problem(&t->run_problems,
-                            "the handoff_run of conn %" PRIu64 " writes seq %" PRIu64
-                            " as mode %" PRIu64 ", enqueued as mode %" PRIu64,
-                            conn_id, seq, val(run, "mode"), val(enq, "mode"));
+                        "a xtio:%s of mode %s (conn %" PRIu64 ", seq %" PRIu64
+                        "): a queued handoff is traced by its handoff_run or handoff_drop only",
+                        xtio_schema_events[ev->id].name, ev->label, val(ev, "conn_id"),
+                        val(ev, "seq"));
+            out[n++] = *ev;
+            break;
+        case XTIO_EVENT_THREAD_NAME:
+            note_thread_name(&names, ev);
+            out[n++] = *ev;
+            break;
+        case XTIO_EVENT_HANDOFF_DROP:
+            /* enqueue_ns 0: a direct handoff's own handoff_enqueue precedes it, or none was
+             * recorded, which check_handoff() reports. */
+            if (val(ev, "enqueue_ns") != 0) {
+                check_producer_named(t, &names, ev, sval(ev, "producer_tid"),
+                                     val(ev, "handoff_id"));
+                struct event *enq = &out[n++];
+                *enq = carried_enqueue(ev, ev->enqueue_ts, sval(ev, "producer_tid"), &names);
+                static const char *const copied[] = {"handoff_id",  "conn_id",      "seq",
+                                                     "mode",        "bytes",        "records",
+                                                     "queue_depth", "queued_bytes", "spool_ns"};
+                for (size_t f = 0; f < sizeof(copied) / sizeof(copied[0]); f++)
+                    set_val(enq, copied[f], val(ev, copied[f]));
+                set_val(enq, "owner_tid", owner_after_drop(t, i, val(ev, "conn_id")));
             }
-            set_val(write, "conn_id", conn_id);
-            set_val(write, "seq", seq);
-            set_val(write, "mode", val(run, "mode"));
-            set_val(write, "bytes", bytes);
-            set_val(write, "owner_tid", val(run, "owner_tid"));
-            set_val(write, "offset", offset + sum);
-            sum += bytes;
+            out[n++] = *ev;
+            break;
+        case XTIO_EVENT_HANDOFF_RUN:
+            n += expand_run(t, ev, &names, out + n);
+            break;
+        default:
+            out[n++] = *ev;
+            break;
         }
-        if (sum != val(run, "run_bytes"))
-            problem(&t->run_problems,
-                    "the handoff_run of conn %" PRIu64 " at seq %" PRIu64 " has run_bytes %" PRIu64
-                    ", its handoffs' bytes sum to %" PRIu64,
-                    conn_id, first, val(run, "run_bytes"), sum);
     }
     free(t->events);
     t->events = out;
     t->count = n;
-    return 0;
+    return sort_by_time(&t->events, t->count);
 }
 
 static void test_runs(void **state)
@@ -1401,6 +1859,7 @@ static int load_trace(void **state)
     struct trace *t = &the_trace;
     t->shape.deferred = true;
     t->run_problems.deferred = true;
+    t->naming_problems.deferred = true;
     if (read_trace(t))
         return -1;
     /* Shape problems first: a run of the wrong shape cannot be expanded. */
@@ -1418,6 +1877,7 @@ static int free_trace(void **state)
     (void)state;
     struct trace *t = &the_trace;
     free(t->events);
+    free(t->elements);
     for (size_t i = 0; i < t->nkeys; i++) {
         free(t->keys[i]);
         free(t->values[i]);
@@ -1449,11 +1909,13 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_runs),
         cmocka_unit_test(test_enum_labels),
         cmocka_unit_test(test_contexts_name_the_threads),
+        cmocka_unit_test(test_producers_are_named),
         cmocka_unit_test(test_threads_and_owner_tid),
         cmocka_unit_test(test_each_enqueue_has_one_outcome),
         cmocka_unit_test(test_batch_enqueues),
         cmocka_unit_test(test_write_seq_and_offset_per_conn),
         cmocka_unit_test(test_connections),
+        cmocka_unit_test(test_conn_close_next_seq),
         cmocka_unit_test(test_sync_wait_end),
         cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_counts_match_program),

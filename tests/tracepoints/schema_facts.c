@@ -2,7 +2,8 @@
  * Prints the facts of the `xtio` schema (tracepoints/xtio_schema.h), one a line, for the tests
  * that check a document against it (tests/man/man_page_test.sh):
  *   provider NAME | version N | event NAME | field EVENT NAME TYPE | label ENUM LABEL VALUE
- * where TYPE is uint8 ... int64, or enum:ENUM for an enumeration.
+ * where TYPE is uint8 ... int64, uint8[] ... int64[] for a sequence, or enum:ENUM for an
+ * enumeration.
  */
 #include <stdio.h>
 
@@ -22,8 +23,8 @@ int main(void)
                 printf("field %s %s enum:%s\n", event->name, field->name,
                        xtio_schema_enumerations[field->enumeration].name);
             else
-                printf("field %s %s %sint%u\n", event->name, field->name,
-                       field->is_signed ? "" : "u", field->bits);
+                printf("field %s %s %sint%u%s\n", event->name, field->name,
+                       field->is_signed ? "" : "u", field->bits, field->sequence ? "[]" : "");
         }
     }
     size_t enumerations = sizeof(xtio_schema_enumerations) / sizeof(xtio_schema_enumerations[0]);
