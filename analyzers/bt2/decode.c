@@ -380,9 +380,8 @@ static enum xtio_bt2_decode_status read_enqueues(xtio_bt2_decoder *d, const stru
 {
     const bt_event_class *cls = info->cls;
     unsigned which = d->next_enqueues;
-    ev->enqueues = d->enqueues[which]; /* not NULL: tells the core the run carries them */
     if (ev->count == 0)
-        return XTIO_BT2_DECODE_OK;
+        return XTIO_BT2_DECODE_OK; /* nothing to write: the core takes it as any empty run */
     if (ev->count > d->enqueue_cap[which]) {
         struct xtio_enqueue *grown = realloc(d->enqueues[which], ev->count * sizeof(*grown));
         if (!grown) {
@@ -393,8 +392,8 @@ static enum xtio_bt2_decode_status read_enqueues(xtio_bt2_decoder *d, const stru
         d->enqueues[which] = grown;
         d->enqueue_cap[which] = ev->count;
     }
+    /* Every member of each element is one of the sequences: nothing to clear first. */
     struct xtio_enqueue *enqueues = d->enqueues[which];
-    memset(enqueues, 0, ev->count * sizeof(*enqueues));
     for (unsigned s = 0; s < SEQUENCE_COUNT; s++) {
         const struct member *at = &info->sequences[s];
         const bt_field *array =

@@ -546,6 +546,13 @@ static bool discarded_before(const xtio_analysis *analysis, uint64_t ts_ns)
            (analysis->has_ranged_discard && analysis->discard_min_begin <= ts_ns);
 }
 
+/* Could a discard hold an event from `ts_ns` on? One without a range could be anywhere. */
+static bool discarded_since(const xtio_analysis *analysis, uint64_t ts_ns)
+{
+    return analysis->discards.unranged > 0 ||
+           (analysis->has_ranged_discard && analysis->discard_max_end >= ts_ns);
+}
+
 /* A write, drop or sync_wait_end whose enqueue was not seen. */
 static void note_without_enqueue(xtio_analysis *analysis, struct process *process,
                                  const struct xtio_event *event)
@@ -576,6 +583,114 @@ static void retire_if_done(xtio_analysis *analysis, int64_t vpid, uint64_t hando
     if (handoff->mode == XTIO_SCHEMA_MODE_SYNC && !handoff->waited)
         return;
     xtio__handoffs_remove(&analysis->handoffs, vpid, handoff_id, handoff);
+}
+
+/* Doubles a full ring of `size`-byte items (its cap a power of two, or 0 for none yet), its `len`
+ * items moved to the front of a new allocation: 0, or -ENOMEM with the ring unchanged. */
+static int grow_ring(void **items, size_t size, size_t *cap, size_t *head, size_t len)
+{
+    size_t grown = *cap ? *cap * 2 : 8;
+    unsigned char *moved = malloc(grown * size);
+    if (!moved)
+        return -ENOMEM;
+    for (size_t i = 0; i < len; i++)
+        memcpy(moved + i * size, (unsigned char *)*items + ((*head + i) & (*cap - 1)) * size, size);
+    free(*items);
+    *items = moved;
+    *cap = grown;
+    *head = 0;
+    return 0;
+}
+
+/* ---- Version 3: seqs named, and the gaps between them ------------------------------------ */
+
+static int push_gap(struct conn_state *conn, struct seq_gap gap)
+{
+    size_t front = 0; /* an array, not a ring: it always starts at 0 */
+    if (conn->gaps_len == conn->gaps_cap && grow_ring((void **)&conn->gaps, sizeof(*conn->gaps),
+                                                      &conn->gaps_cap, &front, conn->gaps_len) != 0)
+        return -ENOMEM;
+    conn->gaps[conn->gaps_len++] = gap;
+    return 0;
+}
+
+/* Takes seqs [first, end), written out of order, out of the gaps. */
+static int fill_gaps(struct conn_state *conn, uint64_t first, uint64_t end)
+{
+    for (size_t i = 0, n = conn->gaps_len; i < n; i++) {
+        struct seq_gap *gap = &conn->gaps[i];
+        uint64_t gap_end = gap->first + gap->count;
+        if (end <= gap->first || first >= gap_end)
+            continue;
+        if (first > gap->first && end < gap_end) {
+            struct seq_gap after = {end, gap_end - end, gap->since_ns};
+            gap->count = first - gap->first;
+            if (push_gap(conn, after) != 0)
+                return -ENOMEM;
+        } else if (first > gap->first) {
+            gap->count = first - gap->first;
+        } else {
+            gap->count = end < gap_end ? gap_end - end : 0;
+            gap->first = end < gap_end ? end : gap_end;
+        }
+    }
+    return 0;
+}
+
+/* Version 3: seqs first .. first + count - 1 of a connection were written or dropped at ts_ns.
+ * Seqs skipped over become a gap; seqs below the ones named so far (out of order) fill one. */
+static int name_seqs(struct conn_state *conn, uint64_t first, uint64_t count, uint64_t ts_ns)
+{
+    if (!conn)
+        return 0;
+    if (!conn->seq_known) {
+        conn->seq_known = true;
+        conn->seq_next = first;
+    }
+    uint64_t end = first + count;
+    if (first < conn->seq_next) {
+        int status = fill_gaps(conn, first, end < conn->seq_next ? end : conn->seq_next);
+        if (status || end <= conn->seq_next)
+            return status;
+        first = conn->seq_next;
+    }
+    if (first > conn->seq_next &&
+        push_gap(conn,
+                 (struct seq_gap){conn->seq_next, first - conn->seq_next, conn->seq_since_ns}) != 0)
+        return -ENOMEM;
+    conn->seq_next = end;
+    conn->seq_since_ns = ts_ns;
+    return 0;
+}
+
+/* A closed connection's gaps in its seqs: lost handoffs, or unknown when a discard since the
+ * event before a gap may have held the events that named it. One sample per gap. */
+static int settle_gaps(xtio_analysis *analysis, struct process *process,
+                       const struct xtio_event *close, struct conn_state *conn)
+{
+    int status = 0;
+    for (size_t i = 0; i < conn->gaps_len && status == 0; i++) {
+        const struct seq_gap *gap = &conn->gaps[i];
+        if (gap->count == 0)
+            continue;
+        if (discarded_since(analysis, gap->since_ns)) {
+            process->coverage.unknown_in_flight += gap->count;
+            continue;
+        }
+        struct sample sample = {
+            .ts_ns = close->ts_ns,
+            .event = XTIO_EVENT_CONN_CLOSE,
+            .conn_id = conn->conn_id,
+            .seq = gap->first,
+            .has_seq = true,
+            .mode = -1,
+            .writer_tid = -1,
+            .owner_tid = conn->owner_tid,
+        };
+        status = add_finding(analysis, process, XTIO_FINDING_LOST_HANDOFF, &sample);
+        process->findings[XTIO_FINDING_LOST_HANDOFF].count += gap->count - 1;
+    }
+    return status;
 }
 
 /* ---- Events ------------------------------------------------------------------------------ */
@@ -632,39 +747,6 @@ end:
     return status;
 }
 
-static int push_gap(struct conn_state *conn, struct seq_gap gap);
-
-/* A closed connection's gaps in its seqs: lost handoffs, or unknown when a discard since the
- * event before a gap may have held the events that named it. One sample per gap. */
-static int settle_gaps(xtio_analysis *analysis, struct process *process,
-                       const struct xtio_event *close, struct conn_state *conn)
-{
-    int status = 0;
-    for (size_t i = 0; i < conn->gaps_len && status == 0; i++) {
-        const struct seq_gap *gap = &conn->gaps[i];
-        if (gap->count == 0)
-            continue;
-        if (analysis->discards.unranged > 0 ||
-            (analysis->has_ranged_discard && analysis->discard_max_end >= gap->since_ns)) {
-            process->coverage.unknown_in_flight += gap->count;
-            continue;
-        }
-        struct sample sample = {
-            .ts_ns = close->ts_ns,
-            .event = XTIO_EVENT_CONN_CLOSE,
-            .conn_id = conn->conn_id,
-            .seq = gap->first,
-            .has_seq = true,
-            .mode = -1,
-            .writer_tid = -1,
-            .owner_tid = conn->owner_tid,
-        };
-        status = add_finding(analysis, process, XTIO_FINDING_LOST_HANDOFF, &sample);
-        process->findings[XTIO_FINDING_LOST_HANDOFF].count += gap->count - 1;
-    }
-    return status;
-}
-
 static int on_conn_close(xtio_analysis *analysis, struct process *process,
                          const struct xtio_event *event)
 {
@@ -691,23 +773,6 @@ static int on_conn_close(xtio_analysis *analysis, struct process *process,
         process->coverage.conns_without_open++;
     }
     return status ? status : idset_add(&process->closed, event->conn_id);
-}
-
-/* Doubles a full ring of `size`-byte items (its cap a power of two, or 0 for none yet), its `len`
- * items moved to the front of a new allocation: 0, or -ENOMEM with the ring unchanged. */
-static int grow_ring(void **items, size_t size, size_t *cap, size_t *head, size_t len)
-{
-    size_t grown = *cap ? *cap * 2 : 8;
-    unsigned char *moved = malloc(grown * size);
-    if (!moved)
-        return -ENOMEM;
-    for (size_t i = 0; i < len; i++)
-        memcpy(moved + i * size, (unsigned char *)*items + ((*head + i) & (*cap - 1)) * size, size);
-    free(*items);
-    *items = moved;
-    *cap = grown;
-    *head = 0;
-    return 0;
 }
 
 /* A version 2 handoff joins its connection's queue, for the handoff_run that writes it. */
@@ -813,65 +878,6 @@ static int carried_enqueue(xtio_analysis *analysis, struct process *process,
         .queued_bytes = e->queued_bytes,
     };
     return enqueue_handoff(analysis, process, &enqueue, false);
-}
-
-static int push_gap(struct conn_state *conn, struct seq_gap gap)
-{
-    size_t front = 0; /* an array, not a ring: it always starts at 0 */
-    if (conn->gaps_len == conn->gaps_cap && grow_ring((void **)&conn->gaps, sizeof(*conn->gaps),
-                                                      &conn->gaps_cap, &front, conn->gaps_len) != 0)
-        return -ENOMEM;
-    conn->gaps[conn->gaps_len++] = gap;
-    return 0;
-}
-
-/* Takes seqs [first, end), written out of order, out of the gaps. */
-static int fill_gaps(struct conn_state *conn, uint64_t first, uint64_t end)
-{
-    for (size_t i = 0, n = conn->gaps_len; i < n; i++) {
-        struct seq_gap *gap = &conn->gaps[i];
-        uint64_t gap_end = gap->first + gap->count;
-        if (end <= gap->first || first >= gap_end)
-            continue;
-        if (first > gap->first && end < gap_end) {
-            struct seq_gap after = {end, gap_end - end, gap->since_ns};
-            gap->count = first - gap->first;
-            if (push_gap(conn, after) != 0)
-                return -ENOMEM;
-        } else if (first > gap->first) {
-            gap->count = first - gap->first;
-        } else {
-            gap->count = end < gap_end ? gap_end - end : 0;
-            gap->first = end < gap_end ? end : gap_end;
-        }
-    }
-    return 0;
-}
-
-/* Version 3: seqs first .. first + count - 1 of a connection were written or dropped at ts_ns.
- * Seqs skipped over become a gap; seqs below the ones named so far (out of order) fill one. */
-static int name_seqs(struct conn_state *conn, uint64_t first, uint64_t count, uint64_t ts_ns)
-{
-    if (!conn)
-        return 0;
-    if (!conn->seq_known) {
-        conn->seq_known = true;
-        conn->seq_next = first;
-    }
-    uint64_t end = first + count;
-    if (first < conn->seq_next) {
-        int status = fill_gaps(conn, first, end < conn->seq_next ? end : conn->seq_next);
-        if (status || end <= conn->seq_next)
-            return status;
-        first = conn->seq_next;
-    }
-    if (first > conn->seq_next &&
-        push_gap(conn,
-                 (struct seq_gap){conn->seq_next, first - conn->seq_next, conn->seq_since_ns}) != 0)
-        return -ENOMEM;
-    conn->seq_next = end;
-    conn->seq_since_ns = ts_ns;
-    return 0;
 }
 
 /* The entry is taken by value: built field by field on the stack and copied as a block, it would
@@ -1053,12 +1059,6 @@ static void take_queued(struct conn_state *conn, struct queued *q)
     }
 }
 
-/* A handoff_run: `count` queued handoffs of one mode, seq .. seq + count - 1, written in one go
- * from stream offset `offset`. Each is taken as its own write would be, with the bytes its
- * enqueue gave it. A handoff whose enqueue was not seen (the trace began later, or a discard held
- * it) is counted as a write without its enqueue; the bytes the run's known handoffs leave
- * unexplained are its. Offsets are exact from the run's start up to the first such handoff and
- * from its end back to the last; in between, a handoff is taken as flushed with that last part. */
 /* A version 3 handoff_run: it carries each handoff's enqueue, and so its bytes, and every
  * offset in it is exact. */
 static int on_run_with_enqueues(xtio_analysis *analysis, struct process *process,
@@ -1086,6 +1086,12 @@ static int on_run_with_enqueues(xtio_analysis *analysis, struct process *process
     return status;
 }
 
+/* A handoff_run: `count` queued handoffs of one mode, seq .. seq + count - 1, written in one go
+ * from stream offset `offset`. Each is taken as its own write would be, with the bytes its
+ * enqueue gave it. A handoff whose enqueue was not seen (the trace began later, or a discard held
+ * it) is counted as a write without its enqueue; the bytes the run's known handoffs leave
+ * unexplained are its. Offsets are exact from the run's start up to the first such handoff and
+ * from its end back to the last; in between, a handoff is taken as flushed with that last part. */
 static int on_run(xtio_analysis *analysis, struct process *process, const struct xtio_event *run)
 {
     if (run->enqueues)
@@ -1594,8 +1600,7 @@ static int settle_in_flight(void *data, int64_t vpid, uint64_t handoff_id,
         return 0;
     /* Its close was seen, yet neither its write nor its drop: unless a discard since its enqueue
      * may have held them. */
-    if (analysis->discards.unranged > 0 ||
-        (analysis->has_ranged_discard && analysis->discard_max_end >= handoff->enqueue_ns)) {
+    if (discarded_since(analysis, handoff->enqueue_ns)) {
         process->coverage.unknown_in_flight++;
         return 0;
     }

@@ -22,22 +22,21 @@
 extern _Thread_local uint32_t xtio__thread_events __attribute__((tls_model("initial-exec")));
 void xtio__trace_thread_name(void);
 
-#define XTIO_TRACE(event, ...)                                                                     \
-    do {                                                                                           \
-        if (lttng_ust_tracepoint_enabled(xtio, event)) {                                           \
-            if (xtio__thread_events++ % XTIO__THREAD_NAME_EVERY == 0)                              \
-                xtio__trace_thread_name();                                                         \
-            lttng_ust_do_tracepoint(xtio, event, __VA_ARGS__);                                     \
-        }                                                                                          \
-    } while (0)
-#define XTIO_TRACE_ENABLED(event) lttng_ust_tracepoint_enabled(xtio, event)
-/* Counts an event another thread records for this one (a producer's enqueue, carried by the
- * loop's handoff_run), so that this thread is named before it too. */
+/* Counts an event of this thread, recorded by itself or by another thread for it (a producer's
+ * enqueue, carried by the loop's handoff_run), and names the thread before it when due. */
 #define XTIO_TRACE_COUNT_THREAD_EVENT()                                                            \
     do {                                                                                           \
         if (xtio__thread_events++ % XTIO__THREAD_NAME_EVERY == 0)                                  \
             xtio__trace_thread_name();                                                             \
     } while (0)
+#define XTIO_TRACE(event, ...)                                                                     \
+    do {                                                                                           \
+        if (lttng_ust_tracepoint_enabled(xtio, event)) {                                           \
+            XTIO_TRACE_COUNT_THREAD_EVENT();                                                       \
+            lttng_ust_do_tracepoint(xtio, event, __VA_ARGS__);                                     \
+        }                                                                                          \
+    } while (0)
+#define XTIO_TRACE_ENABLED(event) lttng_ust_tracepoint_enabled(xtio, event)
 #else
 static inline void xtio__trace_nothing(int unused, ...)
 {
