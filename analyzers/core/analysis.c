@@ -643,6 +643,7 @@ static int name_seqs(struct conn_state *conn, uint64_t first, uint64_t count, ui
 {
     if (!conn)
         return 0;
+    conn->names_seqs = true;
     if (!conn->seq_known) {
         conn->seq_known = true;
         conn->seq_next = first;
@@ -733,10 +734,13 @@ static int on_conn_open(xtio_analysis *analysis, struct process *process,
         goto end;
     conn->owner_tid = event->owner_tid;
     conn->owner_from_open = true;
-    /* Its first seq is 0 (version 3 names each, see name_seqs()). */
-    conn->seq_known = true;
-    conn->seq_next = 0;
-    conn->seq_since_ns = event->ts_ns;
+    /* Version 3 names each of its seqs, from 0 (see name_seqs()). */
+    if (event->has_schema_version && event->schema_version >= 3) {
+        conn->names_seqs = true;
+        conn->seq_known = true;
+        conn->seq_next = 0;
+        conn->seq_since_ns = event->ts_ns;
+    }
     status = get_conn_row(analysis, process->vpid, event->conn_id, event->owner_tid, &row);
     if (status || !row)
         goto end;
@@ -794,13 +798,15 @@ static int push_queued(xtio_analysis *analysis, struct process *process,
 }
 
 /* A handoff enters the table: from its handoff_enqueue, or from the enqueue a version 3 run or
- * drop carries (then `closed` is false: the run or drop that carries it is the one flagged). */
+ * drop carries (then `closed` is false: the run or drop that carries it is the one flagged).
+ * *added: false for a handoff_id already in the table. */
 static int enqueue_handoff(xtio_analysis *analysis, struct process *process,
-                           const struct xtio_event *event, bool closed)
+                           const struct xtio_event *event, bool closed, bool *added)
 {
     int status = 0;
     struct handoff *handoff =
         xtio__handoffs_add(&analysis->handoffs, process->vpid, event->handoff_id, &status);
+    *added = handoff != NULL;
     if (!handoff) {
         /* handoff_ids are unique in a process: a second enqueue of one is ignored, not paired. */
         if (status == -EEXIST)
@@ -828,12 +834,7 @@ static int enqueue_handoff(xtio_analysis *analysis, struct process *process,
         struct attribution at = {process, event->mode, event->conn_id, event->owner_tid,
                                  event->vtid};
         status = record_metric(analysis, &at, METRIC_SPOOL_DELAY, event->spool_ns);
-        if (status)
-            goto end;
     }
-    if (!closed && event->layout_version == 2 && event->mode != XTIO_SCHEMA_MODE_DIRECT &&
-        event->mode != XTIO_SCHEMA_MODE_INLINE)
-        status = push_queued(analysis, process, event);
 end:
     return status;
 }
@@ -848,7 +849,15 @@ static int on_enqueue(xtio_analysis *analysis, struct process *process,
         if (status)
             return status;
     }
-    return enqueue_handoff(analysis, process, event, closed);
+    bool added;
+    int status = enqueue_handoff(analysis, process, event, closed, &added);
+    /* A queued handoff's handoff_enqueue (versions 2 and later, though version 3 traces only
+     * direct ones) waits in its connection's queue for the handoff_run that writes it. Its layout
+     * says nothing more precise: version 3 left it as version 2 had it. */
+    if (status == 0 && added && !closed && event->layout_version >= 2 &&
+        event->mode != XTIO_SCHEMA_MODE_DIRECT && event->mode != XTIO_SCHEMA_MODE_INLINE)
+        status = push_queued(analysis, process, event);
+    return status;
 }
 
 /* The enqueue that a version 3 run or drop (`carrier`) carries for its handoff `seq`, taken as
@@ -877,7 +886,8 @@ static int carried_enqueue(xtio_analysis *analysis, struct process *process,
         .queue_depth = e->queue_depth,
         .queued_bytes = e->queued_bytes,
     };
-    return enqueue_handoff(analysis, process, &enqueue, false);
+    bool added;
+    return enqueue_handoff(analysis, process, &enqueue, false, &added);
 }
 
 /* The entry is taken by value: built field by field on the stack and copied as a block, it would
@@ -1014,7 +1024,8 @@ static int on_write(xtio_analysis *analysis, struct process *process,
     struct conn_state *conn;
     bool closed;
     int status = written_conn(analysis, process, event, &conn, &closed);
-    if (status == 0 && event->layout_version >= 3)
+    /* handoff_write kept its layout in version 3: the connection says whether it is of one. */
+    if (status == 0 && conn && conn->names_seqs)
         status = name_seqs(conn, event->seq, 1, event->ts_ns);
     if (status == 0)
         status = write_handoff(analysis, process, event, conn, closed, event->offset + event->bytes,

@@ -164,8 +164,10 @@ struct conn_state {
     size_t queue_head;
     size_t queue_len;
     size_t queue_cap;
-    /* Schema version 3: the seqs named so far, up to seq_next (known from the conn_open, or from
-     * the first write, run or drop seen), and the gaps below it. */
+    /* Schema version 3: every write, run and drop names its seqs (known from the conn_open's
+     * schema_version, or from the first run or drop of version 3); the seqs named so far, up to
+     * seq_next (from the conn_open, or from the first seq named), and the gaps below it. */
+    bool names_seqs;
     bool seq_known;
     uint64_t seq_next;
     uint64_t seq_since_ns; /* when seq_next was last moved on */

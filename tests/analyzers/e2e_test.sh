@@ -15,12 +15,12 @@
 #                            itself once the session is destroyed, exits 0 with no finding, and
 #                            its counts equal the server's INFO counters
 #   unknown-schema           xtio:loop_start of schema version 4 (FUTURE_SCHEMA_PROGRAM): exit 2
-#   mistyped-field           xtio:handoff_write whose owner_tid is unsigned, where schema version
-#                            2 has it signed (FUTURE_SCHEMA_PROGRAM mistyped): exit 2, naming it
-#   schema1                  traces that xtio-server recorded with schema version 1 (in
-#                            data/schema1, from before version 2): async and sync analyse clean,
-#                            direct is flagged, and the counts equal that server's INFO counters
-#                            (no LTTng needed)
+#   mistyped-field           xtio:handoff_write whose owner_tid is unsigned, where the schema
+#                            has it signed (FUTURE_SCHEMA_PROGRAM mistyped): exit 2, naming it
+#   schema1, schema2         traces that xtio-server recorded with schema version 1 or 2 (in
+#                            data/schema1, data/schema2): the queued modes analyse clean, direct
+#                            is flagged, and the counts equal that server's INFO counters (no
+#                            LTTng needed)
 #   cli                      the command line and the plugin's registration (no LTTng needed)
 # Needs a reachable lttng-sessiond (it does not start one: a daemon spawned here would outlive the
 # test). The session is destroyed and the server killed whatever happens; the work directory is
@@ -354,16 +354,18 @@ case_mistyped_field() {
     expect_in "xtio-analyze's message" 'of the integer type (signed)' "$workdir/cli.err"
 }
 
-# The traces of data/schema1 were recorded as case_safe_mode and case_direct record theirs, with
-# 20 requests, by xtio-server at commit 8ea43f7 (schema version 1); each archive holds the trace,
+# The traces of data/schemaN were recorded as case_safe_mode and case_direct record theirs, with
+# 20 requests, by xtio-server of schema version N: version 1 at commit 8ea43f7 (async, sync,
+# direct), version 2 at commit 81af334 (async, sync, batch, direct). Each archive holds the trace,
 # xtio-load's load.json and the server's INFO reply, info.txt.
-case_schema1() {
-    local data mode length
-    data="$(dirname "${BASH_SOURCE[0]}")/data/schema1"
-    for mode in async sync direct; do
+case_old_schema() {
+    local version=$1 data archive mode length
+    data="$(dirname "${BASH_SOURCE[0]}")/data/schema$version"
+    for archive in "$data"/*.tar.xz; do
+        mode=$(basename "$archive" .tar.xz)
         rm -rf "$workdir/$mode"
         mkdir "$workdir/$mode"
-        tar -xJf "$data/$mode.tar.xz" -C "$workdir/$mode" || die "cannot unpack $data/$mode.tar.xz"
+        tar -xJf "$archive" -C "$workdir/$mode" || die "cannot unpack $archive"
         # info.txt is INFO's bulk string and its CRLF: the reply was "$<length>" CRLF, then it.
         length=$(($(stat -c %s "$workdir/$mode/info.txt") - 2))
         info_reply_bytes=$((${#length} + 1 + 2 + length + 2))
@@ -379,8 +381,8 @@ case_schema1() {
         check counts "$workdir/report.json" "$workdir/$mode/load.json" "$workdir/$mode/info.txt" \
             "$info_reply_bytes"
         check same "$workdir/report.json" "$workdir/plugin.json"
-        grep -A2 '"schema": {' "$workdir/report.json" | grep -q '"version": 1' ||
-            die "the report of the $mode trace does not give schema version 1"
+        grep -A2 '"schema": {' "$workdir/report.json" | grep -q "\"version\": $version" ||
+            die "the report of the $mode trace does not give schema version $version"
     done
 }
 
@@ -474,7 +476,8 @@ no-xtio) case_no_xtio ;;
 unknown-schema) case_unknown_schema ;;
 mistyped-field) case_mistyped_field ;;
 live) case_live ;;
-schema1) case_schema1 ;;
+schema1) case_old_schema 1 ;;
+schema2) case_old_schema 2 ;;
 cli) case_cli ;;
 *)
     echo "e2e_test: unknown case '$case'; $usage" >&2

@@ -2,6 +2,10 @@
  * Builders of synthetic `xtio` event streams for the analysis core's tests: one function per
  * event, which feeds it and checks that it was accepted, plus small accessors. Include after
  * <cmocka.h>.
+ *
+ * They trace as schema version 1 did (a handoff_enqueue and a handoff_write per handoff; their
+ * layout_version 0 reads as 1), so their loop_start and conn_open say version 1. Later versions'
+ * traces are built in test_schema2.c.
  */
 #ifndef XTIO_TESTS_ANALYZERS_TEST_EVENTS_H
 #define XTIO_TESTS_ANALYZERS_TEST_EVENTS_H
@@ -15,6 +19,9 @@
 #define LOOP    1001 /* the loop thread */
 #define WORKER  1002 /* a producer */
 #define WORKER2 1003 /* another producer */
+
+/* The schema version whose events these builders make. */
+#define BUILDERS_SCHEMA_VERSION 1
 
 #define INLINE 0
 #define SYNC   1
@@ -65,7 +72,7 @@ static inline void ev_loop_start(xtio_analysis *analysis, uint64_t ts, int64_t v
     event.loop_id = loop_id;
     event.procname = procname;
     event.has_schema_version = true;
-    event.schema_version = XTIO_SCHEMA_VERSION;
+    event.schema_version = BUILDERS_SCHEMA_VERSION;
     feed(analysis, &event);
 }
 
@@ -77,7 +84,7 @@ static inline void ev_conn_open(xtio_analysis *analysis, uint64_t ts, int64_t vp
     event.loop_id = 1;
     event.owner_tid = owner;
     event.has_schema_version = true;
-    event.schema_version = XTIO_SCHEMA_VERSION;
+    event.schema_version = BUILDERS_SCHEMA_VERSION;
     feed(analysis, &event);
 }
 

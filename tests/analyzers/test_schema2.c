@@ -31,6 +31,20 @@ struct tracer {
     int mode[MAX_HANDOFFS];
 };
 
+/* The layout version the decoder gives an event of `kind` in a trace of `version`: the layout
+ * that version had, known by the last version with it; XTIO_SCHEMA_VERSION when no later version
+ * changed it (a version 2 handoff_enqueue reads as version 3's, for instance). */
+static unsigned layout_of(enum xtio_event_kind kind, unsigned version)
+{
+    unsigned layout = XTIO_SCHEMA_VERSION;
+    for (size_t l = 0; l < XTIO_SCHEMA_OLD_LAYOUT_COUNT; l++) {
+        const struct xtio_schema_layout *old = &xtio_schema_old_layouts[l];
+        if (old->kind == kind && old->until >= version && old->until < layout)
+            layout = old->until;
+    }
+    return layout;
+}
+
 static struct tracer *new_tracer(unsigned version, bool strict)
 {
     struct tracer *t = calloc(1, sizeof(*t));
@@ -67,7 +81,7 @@ static void enqueue_by(struct tracer *t, uint64_t ts, int64_t tid, uint64_t hand
         return;
     }
     struct xtio_event event = event_at(XTIO_EVENT_HANDOFF_ENQUEUE, ts, PID, tid);
-    event.layout_version = t->version;
+    event.layout_version = layout_of(XTIO_EVENT_HANDOFF_ENQUEUE, t->version);
     event.handoff_id = handoff;
     event.conn_id = conn;
     event.seq = seq;
@@ -108,7 +122,7 @@ static void write_run_by(struct tracer *t, uint64_t ts, int64_t tid, uint64_t co
         return;
     }
     struct xtio_event event = event_at(XTIO_EVENT_HANDOFF_RUN, ts, PID, tid);
-    event.layout_version = t->version;
+    event.layout_version = layout_of(XTIO_EVENT_HANDOFF_RUN, t->version);
     event.conn_id = conn;
     event.seq = pieces[0].seq;
     event.count = (uint32_t)count;
@@ -142,7 +156,7 @@ static void write_one(struct tracer *t, uint64_t ts, int64_t tid, uint64_t hando
                       uint64_t seq, int mode, uint32_t bytes, uint64_t offset)
 {
     struct xtio_event event = event_at(XTIO_EVENT_HANDOFF_WRITE, ts, PID, tid);
-    event.layout_version = t->version;
+    event.layout_version = layout_of(XTIO_EVENT_HANDOFF_WRITE, t->version);
     event.handoff_id = handoff;
     event.conn_id = conn;
     event.seq = seq;
@@ -158,7 +172,7 @@ static void drop(struct tracer *t, uint64_t ts, uint64_t handoff, uint64_t conn,
                  uint32_t bytes)
 {
     struct xtio_event event = event_at(XTIO_EVENT_HANDOFF_DROP, ts, PID, LOOP);
-    event.layout_version = t->version;
+    event.layout_version = layout_of(XTIO_EVENT_HANDOFF_DROP, t->version);
     event.handoff_id = handoff;
     event.conn_id = conn;
     event.seq = seq;
@@ -176,11 +190,33 @@ static void drop(struct tracer *t, uint64_t ts, uint64_t handoff, uint64_t conn,
     feed(t->a, &event);
 }
 
+/* A loop_start and a conn_open say the version of their trace. */
+static void start_loop(struct tracer *t, uint64_t ts)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_LOOP_START, ts, PID, LOOP);
+    event.loop_id = 1;
+    event.procname = "loop";
+    event.has_schema_version = true;
+    event.schema_version = t->version;
+    feed(t->a, &event);
+}
+
+static void open_conn(struct tracer *t, uint64_t ts, uint64_t conn)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_CONN_OPEN, ts, PID, LOOP);
+    event.conn_id = conn;
+    event.loop_id = 1;
+    event.owner_tid = LOOP;
+    event.has_schema_version = true;
+    event.schema_version = t->version;
+    feed(t->a, &event);
+}
+
 /* A conn_close; version 3 says how many seqs the connection gave. */
 static void close_conn(struct tracer *t, uint64_t ts, uint64_t conn, uint64_t next_seq)
 {
     struct xtio_event event = event_at(XTIO_EVENT_CONN_CLOSE, ts, PID, LOOP);
-    event.layout_version = t->version;
+    event.layout_version = layout_of(XTIO_EVENT_CONN_CLOSE, t->version);
     event.conn_id = conn;
     event.owner_tid = LOOP;
     event.has_next_seq = t->version >= 3;
@@ -278,8 +314,8 @@ static struct tracer *traced(scenario_fn *scenario, unsigned version, bool stric
 /* Async: four handoffs in two runs, flushed in parts that split a run. */
 static void async_runs(struct tracer *t)
 {
-    ev_loop_start(t->a, 10, PID, LOOP, 1, "loop");
-    ev_conn_open(t->a, 20, PID, LOOP, CONN);
+    start_loop(t, 10);
+    open_conn(t, 20, CONN);
     enqueue(t, 100, 1, CONN, 0, ASYNC, 10);
     enqueue(t, 110, 2, CONN, 1, ASYNC, 20);
     enqueue(t, 120, 3, CONN, 2, ASYNC, 30);
@@ -295,8 +331,8 @@ static void async_runs(struct tracer *t)
 /* Sync and batch on two connections, interleaved, with a zero-byte handoff. */
 static void sync_and_batch(struct tracer *t)
 {
-    ev_conn_open(t->a, 20, PID, LOOP, CONN);
-    ev_conn_open(t->a, 21, PID, LOOP, CONN2);
+    open_conn(t, 20, CONN);
+    open_conn(t, 21, CONN2);
     enqueue(t, 100, 1, CONN, 0, SYNC, 8);
     enqueue(t, 105, 2, CONN2, 0, BATCH, 4096);
     RUN(t, 200, CONN, SYNC, 0, {1, 0, 8});
@@ -314,7 +350,7 @@ static void sync_and_batch(struct tracer *t)
  * (closed with neither its write nor its drop), a run after the close. */
 static void with_findings(struct tracer *t)
 {
-    ev_conn_open(t->a, 20, PID, LOOP, CONN);
+    open_conn(t, 20, CONN);
     for (uint64_t i = 0; i < 6; i++)
         enqueue(t, 100 + i, 1 + i, CONN, i, ASYNC, 10);
     write_run_by(t, 200, WORKER2, CONN, ASYNC, 0, (const struct piece[]){{1, 0, 10}, {2, 1, 10}},
@@ -343,7 +379,7 @@ static void trace_starts_mid_run(struct tracer *t)
  * keeps its exact offset, counted from the run's end. */
 static void discard_in_a_run(struct tracer *t)
 {
-    ev_conn_open(t->a, 20, PID, LOOP, CONN);
+    open_conn(t, 20, CONN);
     enqueue(t, 100, 1, CONN, 0, ASYNC, 10);
     discard(t->a, 1, true, 150, 160);
     enqueue(t, 200, 3, CONN, 2, ASYNC, 30);
@@ -357,7 +393,7 @@ static void discard_in_a_run(struct tracer *t)
 /* Inline and direct writes stay handoff_writes of their own in version 2. */
 static void inline_and_direct(struct tracer *t)
 {
-    ev_conn_open(t->a, 20, PID, LOOP, CONN);
+    open_conn(t, 20, CONN);
     write_one(t, 100, LOOP, 1, CONN, 0, INLINE, 5, 0);
     enqueue(t, 150, 2, CONN, 1, DIRECT, 7);
     write_one(t, 160, WORKER, 2, CONN, 1, DIRECT, 7, 5);
@@ -441,7 +477,7 @@ static void queued_bytes_at_enqueue(void **state)
     (void)state;
     for (unsigned version = 2; version <= 3; version++) {
         struct tracer *t = new_tracer(version, false);
-        ev_conn_open(t->a, 20, PID, LOOP, CONN);
+        open_conn(t, 20, CONN);
         for (uint64_t i = 0; i < 100; i++)
             enqueue_by(t, 100 + i, WORKER, 1 + i, CONN, i, ASYNC, 10, (uint32_t)i + 1,
                        10 * (i + 1));
@@ -480,7 +516,7 @@ static void runs_hold_only_what_is_in_flight(void **state)
     (void)state;
     for (unsigned version = 2; version <= 3; version++) {
         struct tracer *t = new_tracer(version, false);
-        ev_conn_open(t->a, 20, PID, LOOP, CONN);
+        open_conn(t, 20, CONN);
         uint64_t ts = 100, seq = 0, offset = 0;
         for (int round = 0; round < 10000; round++) {
             struct piece pieces[3];
@@ -512,7 +548,7 @@ static void seq_gaps_are_lost_handoffs(void **state)
 {
     (void)state;
     struct tracer *t = new_tracer(3, false);
-    ev_conn_open(t->a, 20, PID, LOOP, CONN);
+    open_conn(t, 20, CONN);
     for (uint64_t i = 0; i < 6; i++)
         enqueue(t, 100 + i, 1 + i, CONN, i, ASYNC, 10);
     RUN(t, 200, CONN, ASYNC, 0, {1, 0, 10}, {2, 1, 10});
@@ -532,7 +568,7 @@ static void out_of_order_fills_a_gap(void **state)
 {
     (void)state;
     struct tracer *t = new_tracer(3, false);
-    ev_conn_open(t->a, 20, PID, LOOP, CONN);
+    open_conn(t, 20, CONN);
     for (uint64_t i = 0; i < 8; i++)
         enqueue(t, 100 + i, 1 + i, CONN, i, ASYNC, 10);
     RUN(t, 200, CONN, ASYNC, 0, {1, 0, 10});
@@ -552,8 +588,8 @@ static void gaps_after_a_discard_or_still_open_are_not_lost(void **state)
 {
     (void)state;
     struct tracer *t = new_tracer(3, false);
-    ev_conn_open(t->a, 20, PID, LOOP, CONN);
-    ev_conn_open(t->a, 21, PID, LOOP, CONN2);
+    open_conn(t, 20, CONN);
+    open_conn(t, 21, CONN2);
     for (uint64_t i = 0; i < 3; i++)
         enqueue(t, 100 + i, 1 + i, CONN, i, ASYNC, 10);
     for (uint64_t i = 0; i < 3; i++)
@@ -579,8 +615,8 @@ static void tied_runs_keep_their_enqueues(void **state)
 {
     (void)state;
     struct tracer *t = new_tracer(3, false);
-    ev_conn_open(t->a, 20, PID, LOOP, CONN);
-    ev_conn_open(t->a, 21, PID, LOOP, CONN2);
+    open_conn(t, 20, CONN);
+    open_conn(t, 21, CONN2);
     enqueue(t, 100, 1, CONN, 0, ASYNC, 10);
     enqueue(t, 110, 2, CONN2, 0, ASYNC, 20);
     enqueue(t, 120, 3, CONN, 1, ASYNC, 30);
