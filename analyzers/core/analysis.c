@@ -797,15 +797,17 @@ static int push_queued(xtio_analysis *analysis, struct process *process,
     return 0;
 }
 
-/* A handoff enters the table: from its handoff_enqueue, or from the enqueue a version 3 run or
- * drop carries (then `closed` is false: the run or drop that carries it is the one flagged).
- * *added: false for a handoff_id already in the table. */
+/* A handoff enters the table: `e` from its handoff_enqueue, or the enqueue that a version 3 run
+ * or drop carries. `at` is that event: it gives the connection, the mode and the layout, and
+ * whether the connection was closed (`closed` is false for a carried enqueue: the run or drop
+ * that carries it is the one flagged). *added: false for a handoff_id already in the table. */
 static int enqueue_handoff(xtio_analysis *analysis, struct process *process,
-                           const struct xtio_event *event, bool closed, bool *added)
+                           const struct xtio_event *at, const struct xtio_enqueue *e, uint64_t seq,
+                           int64_t owner_tid, bool closed, bool *added)
 {
     int status = 0;
     struct handoff *handoff =
-        xtio__handoffs_add(&analysis->handoffs, process->vpid, event->handoff_id, &status);
+        xtio__handoffs_add(&analysis->handoffs, process->vpid, e->handoff_id, &status);
     *added = handoff != NULL;
     if (!handoff) {
         /* handoff_ids are unique in a process: a second enqueue of one is ignored, not paired. */
@@ -814,26 +816,25 @@ static int enqueue_handoff(xtio_analysis *analysis, struct process *process,
         goto end;
     }
     *handoff = (struct handoff){
-        .enqueue_ns = event->ts_ns,
-        .conn_id = event->conn_id,
-        .seq = event->seq,
-        .bytes = event->bytes,
-        .producer_tid = event->vtid,
-        .owner_tid = event->owner_tid,
-        .records = event->records,
-        .mode = (int8_t)event->mode,
+        .enqueue_ns = e->enqueue_ns,
+        .conn_id = at->conn_id,
+        .seq = seq,
+        .bytes = e->bytes,
+        .producer_tid = e->producer_tid,
+        .owner_tid = owner_tid,
+        .records = e->records,
+        .mode = (int8_t)at->mode,
         .enqueued_after_close = closed,
     };
-    struct mode_stats *mode = &process->modes[event->mode];
-    status = xtio_hist_record(&mode->queue_depth, event->queue_depth);
-    if (status == 0 && event->layout_version >= 2)
-        status = xtio_hist_record(&mode->queued_bytes, event->queued_bytes);
+    struct mode_stats *mode = &process->modes[at->mode];
+    status = xtio_hist_record(&mode->queue_depth, e->queue_depth);
+    if (status == 0 && at->layout_version >= 2)
+        status = xtio_hist_record(&mode->queued_bytes, e->queued_bytes);
     if (status)
         goto end;
-    if (event->mode == XTIO_SCHEMA_MODE_BATCH) {
-        struct attribution at = {process, event->mode, event->conn_id, event->owner_tid,
-                                 event->vtid};
-        status = record_metric(analysis, &at, METRIC_SPOOL_DELAY, event->spool_ns);
+    if (at->mode == XTIO_SCHEMA_MODE_BATCH) {
+        struct attribution who = {process, at->mode, at->conn_id, owner_tid, e->producer_tid};
+        status = record_metric(analysis, &who, METRIC_SPOOL_DELAY, e->spool_ns);
     }
 end:
     return status;
@@ -849,8 +850,19 @@ static int on_enqueue(xtio_analysis *analysis, struct process *process,
         if (status)
             return status;
     }
+    struct xtio_enqueue e = {
+        .handoff_id = event->handoff_id,
+        .enqueue_ns = event->ts_ns,
+        .queued_bytes = event->queued_bytes,
+        .spool_ns = event->spool_ns,
+        .producer_tid = event->vtid,
+        .bytes = (uint32_t)event->bytes,
+        .records = event->records,
+        .queue_depth = event->queue_depth,
+    };
     bool added;
-    int status = enqueue_handoff(analysis, process, event, closed, &added);
+    int status =
+        enqueue_handoff(analysis, process, event, &e, event->seq, event->owner_tid, closed, &added);
     /* A queued handoff's handoff_enqueue (versions 2 and later, though version 3 traces only
      * direct ones) waits in its connection's queue for the handoff_run that writes it. Its layout
      * says nothing more precise: version 3 left it as version 2 had it. */
@@ -866,28 +878,10 @@ static int carried_enqueue(xtio_analysis *analysis, struct process *process,
                            const struct xtio_event *carrier, const struct xtio_enqueue *e,
                            uint64_t seq, int64_t owner_tid)
 {
-    if (e->enqueue_ns == 0)
-        return 0;
-    struct xtio_event enqueue = {
-        .kind = XTIO_EVENT_HANDOFF_ENQUEUE,
-        .ts_ns = e->enqueue_ns,
-        .has_vtid = true,
-        .vpid = carrier->vpid,
-        .vtid = e->producer_tid,
-        .layout_version = carrier->layout_version,
-        .handoff_id = e->handoff_id,
-        .conn_id = carrier->conn_id,
-        .seq = seq,
-        .mode = carrier->mode,
-        .bytes = e->bytes,
-        .records = e->records,
-        .owner_tid = owner_tid,
-        .spool_ns = e->spool_ns,
-        .queue_depth = e->queue_depth,
-        .queued_bytes = e->queued_bytes,
-    };
     bool added;
-    return enqueue_handoff(analysis, process, &enqueue, false, &added);
+    return e->enqueue_ns == 0
+               ? 0
+               : enqueue_handoff(analysis, process, carrier, e, seq, owner_tid, false, &added);
 }
 
 /* The entry is taken by value: built field by field on the stack and copied as a block, it would
