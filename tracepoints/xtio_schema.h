@@ -14,7 +14,7 @@
 #include <string.h>
 
 /* The version libxtio emits, in the schema_version field of loop_start and conn_open. */
-#define XTIO_SCHEMA_VERSION     3
+#define XTIO_SCHEMA_VERSION     4
 /* The oldest version the analyzers of this tree read. */
 #define XTIO_SCHEMA_VERSION_MIN 1
 
@@ -53,11 +53,51 @@ enum xtio_schema_close_reason {
 #define XTIO_SCHEMA_CLOSE_ERROR_LABEL     "error"
 #define XTIO_SCHEMA_CLOSE_LOOP_STOP_LABEL "loop_stop"
 
+/* `mech` (since version 4): how work was posted to a loop, for loop_post and loop_run. */
+enum xtio_schema_mech {
+    XTIO_SCHEMA_MECH_LOOP_POST = 0,       /* libxtio's xtio_loop_post() */
+    XTIO_SCHEMA_MECH_LOOP_CALL = 1,       /* libxtio's xtio_loop_call(): the poster waits */
+    XTIO_SCHEMA_MECH_EVENT_ACTIVE = 2,    /* libevent's event_active() */
+    XTIO_SCHEMA_MECH_EVENT_BASE_ONCE = 3, /* libevent's event_base_once() */
+    XTIO_SCHEMA_MECH_EVENTFD = 4,         /* a write to an eventfd that the loop watches */
+    XTIO_SCHEMA_MECH_PIPE = 5,            /* a write to a pipe whose read end the loop watches */
+    XTIO_SCHEMA_MECH_COUNT
+};
+#define XTIO_SCHEMA_MECH_LOOP_POST_LABEL       "loop_post"
+#define XTIO_SCHEMA_MECH_LOOP_CALL_LABEL       "loop_call"
+#define XTIO_SCHEMA_MECH_EVENT_ACTIVE_LABEL    "event_active"
+#define XTIO_SCHEMA_MECH_EVENT_BASE_ONCE_LABEL "event_base_once"
+#define XTIO_SCHEMA_MECH_EVENTFD_LABEL         "eventfd"
+#define XTIO_SCHEMA_MECH_PIPE_LABEL            "pipe"
+
+/* `call` (since version 4): the outermost call that wrote to a connection, for io_write. */
+enum xtio_schema_call {
+    XTIO_SCHEMA_CALL_WRITE = 0, /* libc write() */
+    XTIO_SCHEMA_CALL_WRITEV = 1,
+    XTIO_SCHEMA_CALL_SEND = 2,
+    XTIO_SCHEMA_CALL_SENDTO = 3,
+    XTIO_SCHEMA_CALL_SENDMSG = 4,
+    XTIO_SCHEMA_CALL_BUFFEREVENT_WRITE = 5, /* bufferevent_write(), bufferevent_write_buffer() */
+    XTIO_SCHEMA_CALL_EVBUFFER_ADD = 6,      /* any add to a bufferevent's output buffer */
+    XTIO_SCHEMA_CALL_EVHTTP_SEND = 7,       /* evhttp_send_reply() and its chunked forms */
+    XTIO_SCHEMA_CALL_COUNT
+};
+#define XTIO_SCHEMA_CALL_WRITE_LABEL             "write"
+#define XTIO_SCHEMA_CALL_WRITEV_LABEL            "writev"
+#define XTIO_SCHEMA_CALL_SEND_LABEL              "send"
+#define XTIO_SCHEMA_CALL_SENDTO_LABEL            "sendto"
+#define XTIO_SCHEMA_CALL_SENDMSG_LABEL           "sendmsg"
+#define XTIO_SCHEMA_CALL_BUFFEREVENT_WRITE_LABEL "bufferevent_write"
+#define XTIO_SCHEMA_CALL_EVBUFFER_ADD_LABEL      "evbuffer_add"
+#define XTIO_SCHEMA_CALL_EVHTTP_SEND_LABEL       "evhttp_send_reply"
+
 /* Which enumeration a field holds. */
 enum xtio_schema_enum {
     XTIO_SCHEMA_ENUM_NONE,
     XTIO_SCHEMA_ENUM_MODE,
     XTIO_SCHEMA_ENUM_CLOSE_REASON,
+    XTIO_SCHEMA_ENUM_MECH,
+    XTIO_SCHEMA_ENUM_CALL,
 };
 
 struct xtio_schema_enumeration {
@@ -81,11 +121,33 @@ static const char *const xtio_schema_close_reason_labels[XTIO_SCHEMA_CLOSE_REASO
     [XTIO_SCHEMA_CLOSE_LOOP_STOP] = XTIO_SCHEMA_CLOSE_LOOP_STOP_LABEL,
 };
 
+static const char *const xtio_schema_mech_labels[XTIO_SCHEMA_MECH_COUNT] = {
+    [XTIO_SCHEMA_MECH_LOOP_POST] = XTIO_SCHEMA_MECH_LOOP_POST_LABEL,
+    [XTIO_SCHEMA_MECH_LOOP_CALL] = XTIO_SCHEMA_MECH_LOOP_CALL_LABEL,
+    [XTIO_SCHEMA_MECH_EVENT_ACTIVE] = XTIO_SCHEMA_MECH_EVENT_ACTIVE_LABEL,
+    [XTIO_SCHEMA_MECH_EVENT_BASE_ONCE] = XTIO_SCHEMA_MECH_EVENT_BASE_ONCE_LABEL,
+    [XTIO_SCHEMA_MECH_EVENTFD] = XTIO_SCHEMA_MECH_EVENTFD_LABEL,
+    [XTIO_SCHEMA_MECH_PIPE] = XTIO_SCHEMA_MECH_PIPE_LABEL,
+};
+
+static const char *const xtio_schema_call_labels[XTIO_SCHEMA_CALL_COUNT] = {
+    [XTIO_SCHEMA_CALL_WRITE] = XTIO_SCHEMA_CALL_WRITE_LABEL,
+    [XTIO_SCHEMA_CALL_WRITEV] = XTIO_SCHEMA_CALL_WRITEV_LABEL,
+    [XTIO_SCHEMA_CALL_SEND] = XTIO_SCHEMA_CALL_SEND_LABEL,
+    [XTIO_SCHEMA_CALL_SENDTO] = XTIO_SCHEMA_CALL_SENDTO_LABEL,
+    [XTIO_SCHEMA_CALL_SENDMSG] = XTIO_SCHEMA_CALL_SENDMSG_LABEL,
+    [XTIO_SCHEMA_CALL_BUFFEREVENT_WRITE] = XTIO_SCHEMA_CALL_BUFFEREVENT_WRITE_LABEL,
+    [XTIO_SCHEMA_CALL_EVBUFFER_ADD] = XTIO_SCHEMA_CALL_EVBUFFER_ADD_LABEL,
+    [XTIO_SCHEMA_CALL_EVHTTP_SEND] = XTIO_SCHEMA_CALL_EVHTTP_SEND_LABEL,
+};
+
 static const struct xtio_schema_enumeration xtio_schema_enumerations[] = {
     [XTIO_SCHEMA_ENUM_NONE] = {NULL, NULL, 0},
     [XTIO_SCHEMA_ENUM_MODE] = {"mode", xtio_schema_mode_labels, XTIO_SCHEMA_MODE_COUNT},
     [XTIO_SCHEMA_ENUM_CLOSE_REASON] = {"close_reason", xtio_schema_close_reason_labels,
                                        XTIO_SCHEMA_CLOSE_REASON_COUNT},
+    [XTIO_SCHEMA_ENUM_MECH] = {"mech", xtio_schema_mech_labels, XTIO_SCHEMA_MECH_COUNT},
+    [XTIO_SCHEMA_ENUM_CALL] = {"call", xtio_schema_call_labels, XTIO_SCHEMA_CALL_COUNT},
 };
 
 /* The label of `value` in an enumeration; NULL when the value is not in it. */
@@ -142,6 +204,12 @@ enum xtio_field {
     XTIO_FIELD_EACH_QUEUE_DEPTH,
     XTIO_FIELD_EACH_QUEUED_BYTES,
     XTIO_FIELD_EACH_SPOOL_NS,
+    /* Since version 4: loop_post, loop_run and io_write. */
+    XTIO_FIELD_TASK,
+    XTIO_FIELD_MECH,
+    XTIO_FIELD_SITE,
+    XTIO_FIELD_WATCHED,
+    XTIO_FIELD_CALL,
     XTIO_FIELD_COUNT
 };
 
@@ -190,6 +258,11 @@ static const struct xtio_schema_field xtio_schema_fields[XTIO_FIELD_COUNT] = {
     [XTIO_FIELD_EACH_QUEUE_DEPTH] = {"each_queue_depth", 32, false, XTIO_SCHEMA_ENUM_NONE, true},
     [XTIO_FIELD_EACH_QUEUED_BYTES] = {"each_queued_bytes", 64, false, XTIO_SCHEMA_ENUM_NONE, true},
     [XTIO_FIELD_EACH_SPOOL_NS] = {"each_spool_ns", 64, false, XTIO_SCHEMA_ENUM_NONE, true},
+    [XTIO_FIELD_TASK] = {"task", 64, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_MECH] = {"mech", 32, true, XTIO_SCHEMA_ENUM_MECH},
+    [XTIO_FIELD_SITE] = {"site", 64, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_WATCHED] = {"watched", 8, false, XTIO_SCHEMA_ENUM_NONE},
+    [XTIO_FIELD_CALL] = {"call", 32, true, XTIO_SCHEMA_ENUM_CALL},
 };
 
 /* The clock of enqueue_ns and each_enqueue_ns: libxtio reads CLOCK_MONOTONIC, as LTTng-UST's
@@ -215,9 +288,12 @@ enum xtio_event_kind {
     XTIO_EVENT_BACKPRESSURE,
     XTIO_EVENT_HANDOFF_RUN, /* since version 2 */
     XTIO_EVENT_THREAD_NAME, /* since version 2 */
+    XTIO_EVENT_LOOP_POST,   /* since version 4 */
+    XTIO_EVENT_LOOP_RUN,    /* since version 4 */
+    XTIO_EVENT_IO_WRITE,    /* since version 4 */
 };
 /* Not an enumerator, so that a switch over the kinds must name each of them (-Wswitch). */
-#define XTIO_EVENT_KIND_COUNT (XTIO_EVENT_THREAD_NAME + 1)
+#define XTIO_EVENT_KIND_COUNT (XTIO_EVENT_IO_WRITE + 1)
 
 /* The most payload fields of one event. */
 #define XTIO_SCHEMA_MAX_FIELDS 16
@@ -277,6 +353,13 @@ static const struct xtio_schema_event xtio_schema_events[XTIO_EVENT_KIND_COUNT] 
                                  XTIO_FIELD_EACH_QUEUE_DEPTH, XTIO_FIELD_EACH_QUEUED_BYTES,
                                  XTIO_FIELD_EACH_SPOOL_NS}},
     [XTIO_EVENT_THREAD_NAME] = {"thread_name", 2, {XTIO_FIELD_THREAD_NAME}},
+    [XTIO_EVENT_LOOP_POST] =
+        {"loop_post", 4, {XTIO_FIELD_TASK, XTIO_FIELD_LOOP_ID, XTIO_FIELD_MECH, XTIO_FIELD_SITE}},
+    [XTIO_EVENT_LOOP_RUN] = {"loop_run", 4, {XTIO_FIELD_TASK, XTIO_FIELD_LOOP_ID, XTIO_FIELD_MECH}},
+    [XTIO_EVENT_IO_WRITE] = {"io_write",
+                             4,
+                             {XTIO_FIELD_CONN_ID, XTIO_FIELD_BYTES, XTIO_FIELD_OWNER_TID,
+                              XTIO_FIELD_WATCHED, XTIO_FIELD_CALL, XTIO_FIELD_SITE}},
 };
 
 /* The layouts of earlier versions that the current one changed, newest first for each kind: what

@@ -9,3 +9,7 @@ _Static_assert(ENTRIES(__enum_values__xtio_mode) == XTIO_SCHEMA_MODE_COUNT,
                "the provider's `mode` enumeration lacks values of xtio_schema.h");
 _Static_assert(ENTRIES(__enum_values__xtio_close_reason) == XTIO_SCHEMA_CLOSE_REASON_COUNT,
                "the provider's `close_reason` enumeration lacks values of xtio_schema.h");
+_Static_assert(ENTRIES(__enum_values__xtio_mech) == XTIO_SCHEMA_MECH_COUNT,
+               "the provider's `mech` enumeration lacks values of xtio_schema.h");
+_Static_assert(ENTRIES(__enum_values__xtio_call) == XTIO_SCHEMA_CALL_COUNT,
+               "the provider's `call` enumeration lacks values of xtio_schema.h");

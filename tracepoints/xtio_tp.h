@@ -40,6 +40,31 @@ LTTNG_UST_TRACEPOINT_ENUM(xtio, close_reason,
         lttng_ust_field_enum_value(XTIO_SCHEMA_CLOSE_ERROR_LABEL, XTIO_SCHEMA_CLOSE_ERROR)
         lttng_ust_field_enum_value(XTIO_SCHEMA_CLOSE_LOOP_STOP_LABEL, XTIO_SCHEMA_CLOSE_LOOP_STOP)))
 
+LTTNG_UST_TRACEPOINT_ENUM(xtio, mech,
+    LTTNG_UST_TP_ENUM_VALUES(
+        lttng_ust_field_enum_value(XTIO_SCHEMA_MECH_LOOP_POST_LABEL, XTIO_SCHEMA_MECH_LOOP_POST)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_MECH_LOOP_CALL_LABEL, XTIO_SCHEMA_MECH_LOOP_CALL)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_MECH_EVENT_ACTIVE_LABEL,
+                                   XTIO_SCHEMA_MECH_EVENT_ACTIVE)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_MECH_EVENT_BASE_ONCE_LABEL,
+                                   XTIO_SCHEMA_MECH_EVENT_BASE_ONCE)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_MECH_EVENTFD_LABEL, XTIO_SCHEMA_MECH_EVENTFD)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_MECH_PIPE_LABEL, XTIO_SCHEMA_MECH_PIPE)))
+
+LTTNG_UST_TRACEPOINT_ENUM(xtio, call,
+    LTTNG_UST_TP_ENUM_VALUES(
+        lttng_ust_field_enum_value(XTIO_SCHEMA_CALL_WRITE_LABEL, XTIO_SCHEMA_CALL_WRITE)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_CALL_WRITEV_LABEL, XTIO_SCHEMA_CALL_WRITEV)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_CALL_SEND_LABEL, XTIO_SCHEMA_CALL_SEND)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_CALL_SENDTO_LABEL, XTIO_SCHEMA_CALL_SENDTO)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_CALL_SENDMSG_LABEL, XTIO_SCHEMA_CALL_SENDMSG)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_CALL_BUFFEREVENT_WRITE_LABEL,
+                                   XTIO_SCHEMA_CALL_BUFFEREVENT_WRITE)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_CALL_EVBUFFER_ADD_LABEL,
+                                   XTIO_SCHEMA_CALL_EVBUFFER_ADD)
+        lttng_ust_field_enum_value(XTIO_SCHEMA_CALL_EVHTTP_SEND_LABEL,
+                                   XTIO_SCHEMA_CALL_EVHTTP_SEND)))
+
 LTTNG_UST_TRACEPOINT_EVENT(xtio, loop_start,
     LTTNG_UST_TP_ARGS(uint32_t, loop_id),
     LTTNG_UST_TP_FIELDS(
@@ -170,6 +195,39 @@ LTTNG_UST_TRACEPOINT_EVENT(xtio, thread_name,
     LTTNG_UST_TP_ARGS(const char *, name),
     LTTNG_UST_TP_FIELDS(
         lttng_ust_field_string(name, name)))
+
+/* Since version 4: the emitting thread posted work `task` to loop `loop_id`, from the call at
+ * address `site` (0: not known). Its wait ends at the loop_run of the same task and loop. */
+LTTNG_UST_TRACEPOINT_EVENT(xtio, loop_post,
+    LTTNG_UST_TP_ARGS(uint64_t, task, uint32_t, loop_id, int, mech, uint64_t, site),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, task, task)
+        lttng_ust_field_integer(uint32_t, loop_id, loop_id)
+        lttng_ust_field_enum(xtio, mech, int, mech, mech)
+        lttng_ust_field_integer_hex(uint64_t, site, site)))
+
+/* Since version 4: loop `loop_id`, on the emitting thread, begins to run `task`: every
+ * loop_post of that task and loop since its previous loop_run (posts coalesce). */
+LTTNG_UST_TRACEPOINT_EVENT(xtio, loop_run,
+    LTTNG_UST_TP_ARGS(uint64_t, task, uint32_t, loop_id, int, mech),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, task, task)
+        lttng_ust_field_integer(uint32_t, loop_id, loop_id)
+        lttng_ust_field_enum(xtio, mech, int, mech, mech)))
+
+/* Since version 4: one outermost call on the emitting thread wrote `bytes` to connection
+ * `conn_id` of a program that xtio-preload watches, whose loop thread was `owner_tid` (0: its
+ * loop had not started) and watched the socket (`watched`) at the call. */
+LTTNG_UST_TRACEPOINT_EVENT(xtio, io_write,
+    LTTNG_UST_TP_ARGS(uint64_t, conn_id, uint32_t, bytes, int32_t, owner_tid, int, watched,
+                      int, call, uint64_t, site),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, conn_id, conn_id)
+        lttng_ust_field_integer(uint32_t, bytes, bytes)
+        lttng_ust_field_integer(int32_t, owner_tid, owner_tid)
+        lttng_ust_field_integer(uint8_t, watched, watched)
+        lttng_ust_field_enum(xtio, call, int, call, call)
+        lttng_ust_field_integer_hex(uint64_t, site, site)))
 
 // clang-format on
 

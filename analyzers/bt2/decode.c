@@ -44,6 +44,11 @@ static const struct destination {
     [XTIO_FIELD_ENQUEUE_NS] = INTO(enqueue_ns),
     [XTIO_FIELD_PRODUCER_TID] = INTO(producer_tid),
     [XTIO_FIELD_NEXT_SEQ] = INTO(next_seq),
+    [XTIO_FIELD_TASK] = INTO(task),
+    [XTIO_FIELD_MECH] = INTO(mech),
+    [XTIO_FIELD_SITE] = INTO(site),
+    [XTIO_FIELD_WATCHED] = INTO(watched),
+    [XTIO_FIELD_CALL] = INTO(call),
 };
 
 /* A handoff_run's sequences (schema version 3), one element per handoff, and where each goes in
@@ -69,7 +74,10 @@ _Static_assert(sizeof(((struct xtio_event *)0)->mode) == 4 &&
                    sizeof(((struct xtio_event *)0)->loop_id) == 4 &&
                    sizeof(((struct xtio_event *)0)->queue_depth) == 4 &&
                    sizeof(((struct xtio_event *)0)->count) == 4 &&
-                   sizeof(((struct xtio_event *)0)->schema_version) == 4,
+                   sizeof(((struct xtio_event *)0)->schema_version) == 4 &&
+                   sizeof(((struct xtio_event *)0)->mech) == 4 &&
+                   sizeof(((struct xtio_event *)0)->call) == 4 &&
+                   sizeof(((struct xtio_event *)0)->watched) == 4,
                "the narrow fields of struct xtio_event are 4 bytes wide");
 
 /* Stores a value read with its field's own signedness: a narrow destination takes its low 32
@@ -121,6 +129,10 @@ struct class_info {
     /* lttng_ust_statedump:procname, with its payload's program name and the vpid context */
     bool names_program;
     struct member program;
+    /* lttng_ust_statedump:bin_info and lttng_ust_dl:dlopen (dlmopen): a module the process
+     * loaded, with its payload's baddr, memsz and path, and the vpid context */
+    bool names_module;
+    struct member baddr, memsz, path;
     struct member vtid, vpid; /* in the common context */
     struct member procname;
     bool has_clock; /* its stream class has a default clock class */
@@ -133,6 +145,14 @@ struct class_info {
 
 /* LTTng-UST's event naming a process after its program, at each statedump. */
 #define PROGRAM_NAME_EVENT "lttng_ust_statedump:procname"
+
+/* LTTng-UST's events giving the modules a process loaded: at each statedump, and (with
+ * liblttng-ust-dl preloaded) at each dlopen. */
+static const char *const module_events[] = {
+    "lttng_ust_statedump:bin_info",
+    "lttng_ust_dl:dlopen",
+    "lttng_ust_dl:dlmopen",
+};
 
 struct xtio_bt2_decoder {
     struct class_info *classes; /* owned */
@@ -274,6 +294,17 @@ static void describe_class(struct class_info *info, const bt_event_class *cls)
         describe_context(info, cls);
         info->program = find_member(payload, "procname", MEMBER_STRING);
         info->names_program = info->program.index >= 0 && info->vpid.index >= 0;
+        return;
+    }
+    for (size_t i = 0; name && i < sizeof(module_events) / sizeof(module_events[0]); i++) {
+        if (strcmp(name, module_events[i]) != 0)
+            continue;
+        describe_context(info, cls);
+        info->baddr = find_member(payload, "baddr", MEMBER_INTEGER);
+        info->memsz = find_member(payload, "memsz", MEMBER_INTEGER);
+        info->path = find_member(payload, "path", MEMBER_STRING);
+        info->names_module = info->baddr.index >= 0 && info->memsz.index >= 0 &&
+                             info->path.index >= 0 && info->vpid.index >= 0;
         return;
     }
     info->xtio = xtio_schema_event_find(name, &info->kind);
@@ -473,6 +504,8 @@ enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, con
                 payload, (uint64_t)info->program.index));
         return XTIO_BT2_DECODE_PROGRAM_NAME;
     }
+    if (info->names_module)
+        return XTIO_BT2_DECODE_MODULE;
     if (!info->xtio)
         return XTIO_BT2_DECODE_IGNORED;
     ev->kind = info->kind;
@@ -517,6 +550,25 @@ enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, con
     if (ev->enqueue_ns && !to_trace_clock(info, &ev->enqueue_ns, cls, why, why_size))
         return XTIO_BT2_DECODE_NO_TIME;
     return XTIO_BT2_DECODE_OK;
+}
+
+bool xtio_bt2_decode_module(xtio_bt2_decoder *decoder, const bt_message *msg,
+                            struct xtio_bt2_module *module)
+{
+    const bt_event *event = bt_message_event_borrow_event_const(msg);
+    /* The class xtio_bt2_decode_event() just looked up: a lookup of its own here would keep the
+     * compiler from inlining the one of every event. */
+    const struct class_info *info = decoder->count ? &decoder->classes[decoder->last] : NULL;
+    if (!info || info->cls != bt_event_borrow_class_const(event) || !info->names_module)
+        return false;
+    const bt_field *ctx = bt_event_borrow_common_context_field_const(event);
+    const bt_field *payload = bt_event_borrow_payload_field_const(event);
+    module->vpid = (int64_t)read_integer(ctx, info->vpid);
+    module->baddr = read_integer(payload, info->baddr);
+    module->memsz = read_integer(payload, info->memsz);
+    module->path = bt_field_string_get_value(
+        bt_field_structure_borrow_member_field_by_index_const(payload, (uint64_t)info->path.index));
+    return true;
 }
 
 static void name_stream(const bt_stream *stream, char *buf, size_t size)

@@ -21,6 +21,9 @@ enum xtio_bt2_decode_status {
     /* LTTng-UST's lttng_ust_statedump:procname: only `vpid` and `procname` are set, to the
      * process and its program's name (see xtio_analysis_name_process()). */
     XTIO_BT2_DECODE_PROGRAM_NAME,
+    /* LTTng-UST's lttng_ust_statedump:bin_info or lttng_ust_dl:dlopen (or dlmopen): a module the
+     * process loaded; nothing is filled in, xtio_bt2_decode_module() reads it. */
+    XTIO_BT2_DECODE_MODULE,
     /* An `xtio` event whose fields are not those of the schema; `why` says which. What could be
      * read is filled in, schema_version included, so that the caller can let the core name the
      * version mismatch, which is the likelier explanation. */
@@ -43,6 +46,20 @@ void xtio_bt2_decoder_destroy(xtio_bt2_decoder *decoder);
 enum xtio_bt2_decode_status xtio_bt2_decode_event(xtio_bt2_decoder *decoder, const bt_message *msg,
                                                   struct xtio_event *event, char *why,
                                                   size_t why_size);
+
+/* A module a process loaded, with the address range and file that name its call sites (see
+ * xtio_analysis_add_module()). */
+struct xtio_bt2_module {
+    int64_t vpid;
+    uint64_t baddr;
+    uint64_t memsz;
+    const char *path; /* weak: lives as long as the message */
+};
+
+/* Reads the module of the message that xtio_bt2_decode_event() was last given, when it found it
+ * to be one (XTIO_BT2_DECODE_MODULE); false for another message. */
+bool xtio_bt2_decode_module(xtio_bt2_decoder *decoder, const bt_message *msg,
+                            struct xtio_bt2_module *module);
 
 /* Decodes a discarded-events or discarded-packets message. `stream_name` is the buffer that
  * discard->stream points to. A lost packet or an unknown count is taken as at least one lost

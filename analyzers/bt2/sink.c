@@ -385,6 +385,15 @@ static int handle_event(struct xtio_bt2_sink *sink, const bt_message *msg)
     case XTIO_BT2_DECODE_PROGRAM_NAME:
         rc = xtio_analysis_name_process(sink->analysis, ev->vpid, ev->procname);
         return rc < 0 ? core_failed(sink, "name a process", rc) : 0;
+    case XTIO_BT2_DECODE_MODULE: {
+        struct xtio_bt2_module module;
+        if (!xtio_bt2_decode_module(sink->decoder, msg, &module))
+            return 0;
+        /* -EINVAL: an empty range, which names no site: ignored. */
+        rc = xtio_analysis_add_module(sink->analysis, module.vpid, module.baddr, module.memsz,
+                                      module.path);
+        return rc < 0 && rc != -EINVAL ? core_failed(sink, "add a module", rc) : 0;
+    }
     case XTIO_BT2_DECODE_NO_MEMORY:
         BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(sink->self, "%s", why);
         return -1;

@@ -35,6 +35,8 @@ static const int tie_rank[XTIO_EVENT_KIND_COUNT] = {
     [XTIO_EVENT_CONN_FLUSH] = 5,      [XTIO_EVENT_HANDOFF_RUN] = 4,
     [XTIO_EVENT_HANDOFF_DROP] = 6,    [XTIO_EVENT_SYNC_WAIT_END] = 7,
     [XTIO_EVENT_CONN_CLOSE] = 8,      [XTIO_EVENT_LOOP_STOP] = 9,
+    [XTIO_EVENT_LOOP_POST] = 3,       [XTIO_EVENT_LOOP_RUN] = 4,
+    [XTIO_EVENT_IO_WRITE] = 4,
 };
 
 /* ---- Small helpers ----------------------------------------------------------------------- */
@@ -149,6 +151,8 @@ static void free_process(struct process *process)
         xtio_hist_fini(&process->modes[m].queued_bytes);
     }
     xtio_hist_fini(&process->backpressure);
+    for (int m = 0; m < XTIO_SCHEMA_MECH_COUNT; m++)
+        xtio_hist_fini(&process->mechs[m].wait);
     for (int k = 0; k < XTIO_FINDING_KIND_COUNT; k++)
         free(process->findings[k].samples);
     free(process->closed.ranges);
@@ -208,6 +212,8 @@ void xtio_analysis_destroy(xtio_analysis *analysis)
     clear_map(&analysis->conn_rows, free_row_value);
     clear_map(&analysis->loop_rows, free_row_value);
     clear_map(&analysis->producer_rows, free_row_value);
+    xtio__free_loops(analysis);
+    xtio__free_sites(analysis);
     for (size_t i = 0; i < analysis->stream_count; i++)
         free(analysis->streams[i].name);
     free(analysis->streams);
@@ -255,6 +261,8 @@ static int get_process(xtio_analysis *analysis, int64_t vpid, struct process **o
         xtio_hist_init(&process->modes[m].queued_bytes, HIST_BITS_MODE);
     }
     xtio_hist_init(&process->backpressure, HIST_BITS_MODE);
+    for (int m = 0; m < XTIO_SCHEMA_MECH_COUNT; m++)
+        xtio_hist_init(&process->mechs[m].wait, HIST_BITS_MODE);
     status = xtio__map_put(&analysis->processes, vpid, 0, process);
     if (status) {
         free_process(process);
@@ -536,6 +544,12 @@ static int add_finding(xtio_analysis *analysis, struct process *process,
     finding->samples[pos] = *sample;
 end:
     return status;
+}
+
+int xtio__add_finding(xtio_analysis *analysis, struct process *process, enum xtio_finding_kind kind,
+                      const struct sample *sample)
+{
+    return add_finding(analysis, process, kind, sample);
 }
 
 /* Could a discard hold an event from before `ts_ns`? Discards come in trace order, so every
@@ -1339,6 +1353,15 @@ static int process_event(xtio_analysis *analysis, const struct xtio_event *event
     case XTIO_EVENT_THREAD_NAME:
         status = on_thread_name(analysis, process, event);
         break;
+    case XTIO_EVENT_LOOP_POST:
+        status = xtio__on_loop_post(analysis, process, event);
+        break;
+    case XTIO_EVENT_LOOP_RUN:
+        status = xtio__on_loop_run(analysis, process, event);
+        break;
+    case XTIO_EVENT_IO_WRITE:
+        status = xtio__on_io_write(analysis, process, event);
+        break;
     case XTIO_EVENT_LOOP_STOP:
         break;
     }
@@ -1484,6 +1507,20 @@ static int check_event(xtio_analysis *analysis, const struct xtio_event *event)
                       "), but the schema defines modes 0 (inline) to 4 (direct): the trace is "
                       "corrupt or not from libxtio",
                       name, event->mode, event->vpid, event->handoff_id);
+    if ((event->kind == XTIO_EVENT_LOOP_POST || event->kind == XTIO_EVENT_LOOP_RUN) &&
+        (event->mech < 0 || event->mech >= XTIO_SCHEMA_MECH_COUNT))
+        return refuse(analysis, -EPROTO,
+                      "the trace has xtio:%s with mech %d (pid %" PRId64 ", loop %" PRIu32
+                      "), but the schema defines mechanisms 0 to %d: the trace is corrupt or not "
+                      "from xtio",
+                      name, event->mech, event->vpid, event->loop_id, XTIO_SCHEMA_MECH_COUNT - 1);
+    if (event->kind == XTIO_EVENT_IO_WRITE &&
+        (event->call < 0 || event->call >= XTIO_SCHEMA_CALL_COUNT))
+        return refuse(analysis, -EPROTO,
+                      "the trace has xtio:%s with call %d (pid %" PRId64 ", conn %" PRIu64
+                      "), but the schema defines calls 0 to %d: the trace is corrupt or not from "
+                      "xtio",
+                      name, event->call, event->vpid, event->conn_id, XTIO_SCHEMA_CALL_COUNT - 1);
     return 0;
 }
 
@@ -1552,6 +1589,17 @@ void xtio_analysis_feed_discard(xtio_analysis *analysis, const struct xtio_disca
     if (!analysis->has_ranged_discard || discard->end_ns > analysis->discard_max_end)
         analysis->discard_max_end = discard->end_ns;
     analysis->has_ranged_discard = true;
+}
+
+int xtio_analysis_add_module(xtio_analysis *analysis, int64_t vpid, uint64_t baddr, uint64_t memsz,
+                             const char *path)
+{
+    if (!analysis || !path || analysis->finished)
+        return -EINVAL;
+    if (analysis->status)
+        return analysis->status;
+    int status = xtio__add_module(analysis, vpid, baddr, memsz, path);
+    return status == -ENOMEM ? refuse(analysis, status, NOMEM_MESSAGE) : status;
 }
 
 int xtio_analysis_name_process(xtio_analysis *analysis, int64_t vpid, const char *program)
@@ -1645,6 +1693,12 @@ int xtio_analysis_finish(xtio_analysis *analysis)
 
     name_processes(analysis);
     status = xtio__handoffs_visit(&analysis->handoffs, settle_in_flight, analysis);
+    if (status) {
+        refuse(analysis, status, NOMEM_MESSAGE);
+        goto end;
+    }
+    xtio__settle_posts(analysis);
+    status = xtio__name_sites(analysis);
     if (status) {
         refuse(analysis, status, NOMEM_MESSAGE);
         goto end;

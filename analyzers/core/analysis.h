@@ -2,7 +2,9 @@
  * The xtio analysis core: plain C, no babeltrace2. It is fed decoded `xtio` events one at a time
  * (from a babeltrace2 sink, the xtio-analyze CLI, or a unit test), pairs them by (vpid,
  * handoff_id) keeping only what is in flight, and produces a report: handoff latency by mode,
- * and findings (off-loop writes, ordering breaks, writes after close, lost handoffs, drops).
+ * and findings (off-loop writes, ordering breaks, writes after close, lost handoffs, drops). From
+ * schema version 4 also the wait of work posted to loops, per mechanism, and the writes to
+ * connections of programs that xtio-preload watches, with their call sites.
  *
  * Lifecycle: xtio_analysis_create(), then xtio_analysis_feed_event() and
  * xtio_analysis_feed_discard() in trace order (timestamps non-decreasing, as a muxed babeltrace2
@@ -85,6 +87,16 @@ struct xtio_event {
     bool has_next_seq;
     uint64_t next_seq;
     const struct xtio_enqueue *enqueues;
+
+    /* From schema version 4 (xtio-preload, and libxtio's loop posts). loop_post, loop_run: task,
+     * loop_id, mech (enum xtio_schema_mech); loop_post, io_write: site, the code address of the
+     * call (0: not known). io_write: conn_id, bytes, owner_tid (0: its loop had not started),
+     * watched (1: the owning loop watched the socket), call (enum xtio_schema_call). */
+    uint64_t task;
+    uint64_t site;
+    int mech;
+    int call;
+    uint32_t watched;
 };
 
 /* A babeltrace2 discarded-events message: `count` events of one stream were lost between
@@ -123,6 +135,12 @@ void xtio_analysis_feed_discard(xtio_analysis *analysis, const struct xtio_disca
  * any time before finish: the name a report gives the process, over its main thread's procname.
  * A process without xtio events is not reported. 0, -ENOMEM (sticky), or -EINVAL. */
 int xtio_analysis_name_process(xtio_analysis *analysis, int64_t vpid, const char *program);
+/* A module (executable or shared object) loaded in process `vpid` at [baddr, baddr + memsz),
+ * from file `path` (LTTng-UST's lttng_ust_statedump:bin_info and lttng_ust_dl:dlopen events), at
+ * any time before finish: the call sites of the process's events are named after it. A later
+ * module over the same addresses replaces an earlier one. 0, -ENOMEM (sticky), or -EINVAL. */
+int xtio_analysis_add_module(xtio_analysis *analysis, int64_t vpid, uint64_t baddr, uint64_t memsz,
+                             const char *path);
 /* The trace ended: what is still in flight becomes incomplete, unknown or lost. Once. Returns
  * the sticky input error if there is one, and -ENODATA when no `xtio` event was fed at all
  * (xtio_analysis_error() then says which events to enable). */
@@ -238,6 +256,46 @@ struct xtio_discard_summary {
     uint64_t unranged; /* messages without a time range */
 };
 
+/* Schema version 4: work posted to loops by one mechanism (enum xtio_schema_mech) in one
+ * process, a post matched with the next loop_run of its (loop_id, task). */
+struct xtio_post_summary {
+    uint64_t posts;
+    uint64_t runs;
+    uint64_t coalesced;         /* posts served by a run that served an earlier one too */
+    uint64_t runs_without_post; /* the session began after the post, or the loop posted to itself */
+    uint64_t pending;           /* posts no run served by the end of the trace */
+    struct xtio_latency_summary wait; /* post -> run, one value per served post */
+};
+
+/* Schema version 4: how an io_write's thread stood to the connection's owning loop thread. */
+enum xtio_write_class {
+    XTIO_WRITE_ON_LOOP,     /* the owning loop thread itself */
+    XTIO_WRITE_OFF_LOOP,    /* another thread while the loop watched the socket: a finding */
+    XTIO_WRITE_HANDOVER,    /* another thread after the loop stopped watching the socket */
+    XTIO_WRITE_BEFORE_LOOP, /* before the owning loop started (owner_tid 0) */
+};
+#define XTIO_WRITE_CLASS_COUNT 4
+
+/* io_write events of a process, or of one thread, or of one (writer thread, connection)
+ * handover, by class. */
+struct xtio_write_summary {
+    uint64_t writes[XTIO_WRITE_CLASS_COUNT];
+    uint64_t bytes[XTIO_WRITE_CLASS_COUNT];
+};
+
+/* Where a call site is: the module that covers it (xtio_analysis_add_module()) and the offset
+ * from the module's load address, and, once the site is reported (the evidence of an off-loop
+ * write, the first write of a handover), its function and source line when the module's symbols
+ * and debug information can be read. Strings are weak: owned by the analysis. */
+struct xtio_site_info {
+    const char *module;       /* the module's path; NULL when no module covers the site */
+    uint64_t offset;          /* site - the module's baddr */
+    const char *function;     /* NULL when not known */
+    uint64_t function_offset; /* from the function's start */
+    const char *file;         /* NULL when not known */
+    int line;                 /* 0 when not known */
+};
+
 /* Number of processes seen; their vpids in increasing order by index. */
 size_t xtio_analysis_process_count(const xtio_analysis *analysis);
 /* -EINVAL when index is out of range. */
@@ -255,6 +313,21 @@ void xtio_analysis_discard_summary(const xtio_analysis *analysis,
  * unknown vpid. */
 uint64_t xtio_analysis_finding_count(const xtio_analysis *analysis, int64_t vpid,
                                      enum xtio_finding_kind kind);
+/* -ENOENT for a vpid not seen, -EINVAL for a bad mechanism or argument. */
+int xtio_analysis_post_summary(const xtio_analysis *analysis, int64_t vpid, int mech,
+                               struct xtio_post_summary *summary);
+/* tid < 0: the whole process. -ENOENT for a vpid, or a thread, without io_write events. */
+int xtio_analysis_write_summary(const xtio_analysis *analysis, int64_t vpid, int64_t tid,
+                                struct xtio_write_summary *summary);
+/* The handover of connection conn_id to thread writer_tid: only its XTIO_WRITE_HANDOVER entries
+ * are set. -ENOENT when that thread made no handover write to it. */
+int xtio_analysis_handover_summary(const xtio_analysis *analysis, int64_t vpid, int64_t writer_tid,
+                                   uint64_t conn_id, struct xtio_write_summary *summary);
+/* The site's module and offset; its function and line when it was reported (see struct
+ * xtio_site_info). -EINVAL for bad arguments. */
+int xtio_analysis_site_info(const xtio_analysis *analysis, int64_t vpid, uint64_t site,
+                            struct xtio_site_info *info);
+
 /* What decides the exit code: findings of every process (dropped data only with strict). */
 uint64_t xtio_analysis_findings_total(const xtio_analysis *analysis);
 

@@ -76,6 +76,8 @@ struct sample {
     uint64_t bytes;
     int64_t writer_tid; /* the thread of the event; -1 when unknown */
     int64_t owner_tid;  /* -1 when unknown */
+    uint64_t site;      /* io_write (schema version 4): its call and call site */
+    int call;
 };
 
 struct finding {
@@ -91,6 +93,22 @@ struct idset {
     uint64_t (*ranges)[2]; /* owned */
     size_t len;
     size_t cap;
+};
+
+/* Schema version 4: the posts of one mechanism in a process, and their waits. */
+struct mech_stats {
+    uint64_t posts;
+    uint64_t runs;
+    uint64_t coalesced;
+    uint64_t runs_without_post;
+    uint64_t pending;
+    struct xtio_hist wait; /* post -> run */
+};
+
+/* Schema version 4: io_write counts, by enum xtio_write_class. */
+struct write_counts {
+    uint64_t writes[XTIO_WRITE_CLASS_COUNT];
+    uint64_t bytes[XTIO_WRITE_CLASS_COUNT];
 };
 
 struct process {
@@ -113,6 +131,66 @@ struct process {
     struct finding findings[XTIO_FINDING_KIND_COUNT];
     struct xtio_coverage_summary coverage;
     struct idset closed; /* conn_ids whose conn_close was seen */
+    /* Schema version 4: sections reported only when the trace has their events. */
+    bool has_posts;  /* a loop_post or loop_run */
+    bool has_writes; /* an io_write */
+    struct mech_stats mechs[XTIO_SCHEMA_MECH_COUNT];
+    struct write_counts writes;
+};
+
+/* A task posted to a loop and not yet run: the posts since the last run of (loop_id, task). Keyed
+ * by (vpid, task); the posts of the same task to other loops are chained. */
+struct pending_posts {
+    uint64_t task;
+    uint32_t loop_id;
+    struct pending_posts *next; /* owned */
+    struct post {
+        uint64_t ts_ns;
+        int mech;
+    } * posts; /* owned */
+    size_t len;
+    size_t cap;
+};
+
+/* The io_writes of one thread. */
+struct writer {
+    int64_t tid;
+    struct write_counts counts;
+};
+
+/* Handover writes of one thread to one connection. Keyed by (vpid, conn_id); the other writers
+ * of the same connection are chained. */
+struct handover {
+    int64_t writer_tid;
+    uint64_t conn_id;
+    int64_t owner_tid; /* of its first write */
+    uint64_t writes;
+    uint64_t bytes;
+    uint64_t first_ns;
+    uint64_t site; /* of its first write */
+    int call;
+    struct handover *next; /* owned */
+};
+
+/* The modules of a process (xtio_analysis_add_module()), sorted by baddr, disjoint. */
+struct module {
+    uint64_t baddr;
+    uint64_t memsz;
+    char *path; /* owned */
+};
+struct modules {
+    struct module *items; /* owned */
+    size_t len;
+    size_t cap;
+};
+
+/* A reported site, named at finish (sites.c). */
+struct site {
+    const struct module *module; /* weak: NULL when none covers it */
+    char *function;              /* owned; NULL when not known */
+    uint64_t function_offset;
+    char *file; /* owned; NULL when not known */
+    int line;
 };
 
 struct thread {
@@ -211,7 +289,14 @@ struct xtio_analysis {
     struct xtio__map loop_rows;     /* (vpid, tid) -> owned struct row */
     struct xtio__map producer_rows; /* (vpid, tid) -> owned struct row */
     struct process *last_process;   /* weak: a cache, events come in runs of one process */
-    size_t unflushed_count;         /* entries in every connection's ring */
+    /* Schema version 4. */
+    struct xtio__map posts;     /* (vpid, task) -> owned struct pending_posts */
+    size_t pending_post_count;  /* posts in them */
+    struct xtio__map writers;   /* (vpid, tid) -> owned struct writer */
+    struct xtio__map handovers; /* (vpid, conn_id) -> owned struct handover */
+    struct xtio__map modules;   /* (vpid, 0) -> owned struct modules */
+    struct xtio__map sites;     /* (vpid, site) -> owned struct site: the reported ones */
+    size_t unflushed_count;     /* entries in every connection's ring */
 
     /* weak: the last event fed, while no other shares its timestamp; the caller keeps it valid
      * until the next feed (analysis.h). Never set while `held` holds events. */
@@ -241,6 +326,42 @@ uint64_t xtio__process_findings(const xtio_analysis *analysis, const struct proc
  * server also uses for its short replies), else inline; -1 for a process with no handoffs. */
 int xtio__primary_mode(const struct process *process);
 bool xtio__finding_counts(const xtio_analysis *analysis, enum xtio_finding_kind kind);
+
+/* Counts the finding and keeps its sample if among the earliest (analysis.c). */
+int xtio__add_finding(xtio_analysis *analysis, struct process *process, enum xtio_finding_kind kind,
+                      const struct sample *sample);
+
+/* Schema version 4 (loops.c): the events, and the end of the trace. */
+int xtio__on_loop_post(xtio_analysis *analysis, struct process *process,
+                       const struct xtio_event *event);
+int xtio__on_loop_run(xtio_analysis *analysis, struct process *process,
+                      const struct xtio_event *event);
+int xtio__on_io_write(xtio_analysis *analysis, struct process *process,
+                      const struct xtio_event *event);
+/* Posts still pending become counts. */
+void xtio__settle_posts(xtio_analysis *analysis);
+void xtio__free_loops(xtio_analysis *analysis);
+/* Writers and handovers of a process, sorted by tid and by (conn_id, writer_tid): owned arrays of
+ * weak pointers, or NULL (-ENOMEM). */
+struct writer **xtio__sorted_writers(const xtio_analysis *analysis, int64_t vpid, size_t *count);
+struct handover **xtio__sorted_handovers(const xtio_analysis *analysis, int64_t vpid,
+                                         size_t *count);
+
+/* Call sites (sites.c). */
+int xtio__add_module(xtio_analysis *analysis, int64_t vpid, uint64_t baddr, uint64_t memsz,
+                     const char *path);
+/* The module covering `address` in process vpid; NULL when none. */
+const struct module *xtio__module_of(const xtio_analysis *analysis, int64_t vpid, uint64_t address);
+/* Names the sites that the report gives (off-loop write samples, handovers), once, at finish:
+ * 0 or -ENOMEM. A site whose symbols cannot be read keeps its module and offset. */
+int xtio__name_sites(xtio_analysis *analysis);
+/* The named site; NULL when it was not named (not reported, or not in a module). */
+const struct site *xtio__site(const xtio_analysis *analysis, int64_t vpid, uint64_t address);
+void xtio__free_sites(xtio_analysis *analysis);
+/* "libevent-2.1.so.7+0x1a2b3 (bufferevent_write+0x42, file.c:12)", or "0x7f12..." without a
+ * module: what the text report prints for a site. */
+void xtio__format_site(const xtio_analysis *analysis, int64_t vpid, uint64_t address, char *buf,
+                       size_t size);
 
 int xtio__write_text(const xtio_analysis *analysis, FILE *out);
 int xtio__write_json(const xtio_analysis *analysis, FILE *out);

@@ -3,7 +3,9 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define JSON_FORMAT_VERSION 1
@@ -51,6 +53,17 @@ static void append(struct builder *b, json_t *array, json_t *value)
 static json_t *count_json(uint64_t value)
 {
     return json_integer(value > INT64_MAX ? INT64_MAX : (json_int_t)value);
+}
+
+/* An id: an integer, or for one above INT64_MAX (xtio-preload's conn_ids have their top bit set)
+ * a string of its value in hex, which JSON integers of 64 signed bits cannot hold. */
+static json_t *id_json(uint64_t id)
+{
+    char hex[24];
+    if (id <= INT64_MAX)
+        return json_integer((json_int_t)id);
+    snprintf(hex, sizeof(hex), "0x%" PRIx64, id);
+    return json_string(hex);
 }
 
 static json_t *tid_json(int64_t tid)
@@ -114,6 +127,26 @@ static json_t *modes_json(struct builder *b, const struct process *process)
     return modes;
 }
 
+/* A call site: its address, its module and offset, and its function and line when known. */
+static json_t *site_json(struct builder *b, int64_t vpid, uint64_t address)
+{
+    char hex[24];
+    struct xtio_site_info info;
+    if (address == 0 || xtio_analysis_site_info(b->analysis, vpid, address, &info) != 0)
+        return json_null();
+    json_t *object = json_object();
+    snprintf(hex, sizeof(hex), "0x%" PRIx64, address);
+    put(b, object, "address", json_string(hex));
+    put(b, object, "module", name_json(info.module));
+    put(b, object, "offset", info.module ? count_json(info.offset) : json_null());
+    put(b, object, "function", name_json(info.function));
+    put(b, object, "function_offset",
+        info.function ? count_json(info.function_offset) : json_null());
+    put(b, object, "file", name_json(info.file));
+    put(b, object, "line", info.file ? json_integer(info.line) : json_null());
+    return object;
+}
+
 static json_t *sample_json(struct builder *b, const struct process *process, const struct sample *s)
 {
     const xtio_analysis *analysis = b->analysis;
@@ -122,7 +155,7 @@ static json_t *sample_json(struct builder *b, const struct process *process, con
     put(b, object, "event", json_string(xtio_schema_events[s->event].name));
     put(b, object, "pid", json_integer(process->vpid));
     put(b, object, "process", name_json(process->name));
-    put(b, object, "conn_id", count_json(s->conn_id));
+    put(b, object, "conn_id", id_json(s->conn_id));
     put(b, object, "handoff_id", s->has_handoff ? count_json(s->handoff_id) : json_null());
     put(b, object, "seq", s->has_seq ? count_json(s->seq) : json_null());
     if (s->has_prev_seq)
@@ -136,6 +169,10 @@ static json_t *sample_json(struct builder *b, const struct process *process, con
     put(b, object, "owner_tid", tid_json(s->owner_tid));
     put(b, object, "owner_name",
         name_json(xtio__thread_name(analysis, process->vpid, s->owner_tid)));
+    if (s->event == XTIO_EVENT_IO_WRITE) {
+        put(b, object, "call", json_string(xtio_schema_call_labels[s->call]));
+        put(b, object, "site", site_json(b, process->vpid, s->site));
+    }
     return object;
 }
 
@@ -203,7 +240,7 @@ static json_t *rows_json(struct builder *b, const struct process *process, enum 
         json_t *object = json_object();
         json_t *handoffs = json_object();
         if (kind == TABLE_CONNECTIONS) {
-            put(b, object, "conn_id", count_json(row->id));
+            put(b, object, "conn_id", id_json(row->id));
             put(b, object, "owner_tid", tid_json(row->owner_tid));
         } else {
             put(b, object, "tid", json_integer((int64_t)row->id));
@@ -223,6 +260,93 @@ static json_t *rows_json(struct builder *b, const struct process *process, enum 
     }
     free(rows);
     return array;
+}
+
+/* Schema version 4: work posted to loops, by mechanism. */
+static json_t *posts_json(struct builder *b, const struct process *process)
+{
+    json_t *object = json_object();
+    for (int m = 0; m < XTIO_SCHEMA_MECH_COUNT; m++) {
+        const struct mech_stats *s = &process->mechs[m];
+        json_t *mech = json_object();
+        put(b, mech, "posts", count_json(s->posts));
+        put(b, mech, "runs", count_json(s->runs));
+        put(b, mech, "coalesced", count_json(s->coalesced));
+        put(b, mech, "runs_without_post", count_json(s->runs_without_post));
+        put(b, mech, "pending_at_end", count_json(s->pending));
+        put(b, mech, "wait_us", latency_json(b, &s->wait));
+        put(b, object, xtio_schema_mech_labels[m], mech);
+    }
+    return object;
+}
+
+static const char *const write_class_keys[XTIO_WRITE_CLASS_COUNT] = {
+    [XTIO_WRITE_ON_LOOP] = "on_loop",
+    [XTIO_WRITE_OFF_LOOP] = "off_loop",
+    [XTIO_WRITE_HANDOVER] = "handover",
+    [XTIO_WRITE_BEFORE_LOOP] = "before_loop",
+};
+
+/* {"writes", "bytes", and per class {"writes", "bytes"}}. */
+static json_t *write_counts_json(struct builder *b, json_t *object, const struct write_counts *w)
+{
+    uint64_t writes = 0, bytes = 0;
+    for (int c = 0; c < XTIO_WRITE_CLASS_COUNT; c++) {
+        json_t *class = json_object();
+        put(b, class, "writes", count_json(w->writes[c]));
+        put(b, class, "bytes", count_json(w->bytes[c]));
+        put(b, object, write_class_keys[c], class);
+        writes += w->writes[c];
+        bytes += w->bytes[c];
+    }
+    put(b, object, "writes", count_json(writes));
+    put(b, object, "bytes", count_json(bytes));
+    return object;
+}
+
+/* Schema version 4: io_write by class, by thread, and the handovers. */
+static json_t *writes_json(struct builder *b, const struct process *process)
+{
+    const xtio_analysis *analysis = b->analysis;
+    json_t *object = write_counts_json(b, json_object(), &process->writes);
+    json_t *threads = json_array();
+    json_t *handovers = json_array();
+    size_t count;
+    struct writer **writers = xtio__sorted_writers(analysis, process->vpid, &count);
+    if (!writers)
+        b->failed = true;
+    for (size_t i = 0; writers && i < count; i++) {
+        json_t *thread = json_object();
+        put(b, thread, "tid", json_integer(writers[i]->tid));
+        put(b, thread, "name",
+            name_json(xtio__thread_name(analysis, process->vpid, writers[i]->tid)));
+        append(b, threads, write_counts_json(b, thread, &writers[i]->counts));
+    }
+    free(writers);
+    struct handover **sorted = xtio__sorted_handovers(analysis, process->vpid, &count);
+    if (!sorted)
+        b->failed = true;
+    for (size_t i = 0; sorted && i < count; i++) {
+        const struct handover *h = sorted[i];
+        json_t *handover = json_object();
+        put(b, handover, "conn_id", id_json(h->conn_id));
+        put(b, handover, "writer_tid", tid_json(h->writer_tid));
+        put(b, handover, "writer_name",
+            name_json(xtio__thread_name(analysis, process->vpid, h->writer_tid)));
+        put(b, handover, "owner_tid", tid_json(h->owner_tid));
+        put(b, handover, "owner_name",
+            name_json(xtio__thread_name(analysis, process->vpid, h->owner_tid)));
+        put(b, handover, "writes", count_json(h->writes));
+        put(b, handover, "bytes", count_json(h->bytes));
+        put(b, handover, "first_ns", count_json(h->first_ns));
+        put(b, handover, "call", json_string(xtio_schema_call_labels[h->call]));
+        put(b, handover, "site", site_json(b, process->vpid, h->site));
+        append(b, handovers, handover);
+    }
+    free(sorted);
+    put(b, object, "per_thread", threads);
+    put(b, object, "handovers", handovers);
+    return object;
 }
 
 static json_t *process_json(struct builder *b, const struct process *process)
@@ -259,6 +383,10 @@ static json_t *process_json(struct builder *b, const struct process *process)
     put(b, unflushed, "handoffs", count_json(process->unflushed_at_close));
     put(b, unflushed, "bytes", count_json(process->unflushed_at_close_bytes));
     put(b, object, "unflushed_at_close", unflushed);
+    if (process->has_posts)
+        put(b, object, "loop_posts", posts_json(b, process));
+    if (process->has_writes)
+        put(b, object, "io_writes", writes_json(b, process));
     put(b, object, "findings_total", count_json(xtio__process_findings(analysis, process)));
     put(b, object, "findings", findings_json(b, process));
     put(b, object, "coverage", coverage_json(b, process));

@@ -208,6 +208,26 @@ static void print_summary_line(FILE *out, const struct xtio_hist *hist)
     }
 }
 
+/* xtio-preload's conn_ids have their top bit set: in hex, they read as its numbering. */
+static void print_conn(FILE *out, uint64_t conn_id)
+{
+    if (conn_id >> 63)
+        fprintf(out, "0x%" PRIx64, conn_id);
+    else
+        fprintf(out, "%" PRIu64, conn_id);
+}
+
+static void print_site(FILE *out, const xtio_analysis *analysis, int64_t vpid, uint64_t site)
+{
+    char buf[512];
+    if (site == 0) {
+        fprintf(out, "unknown");
+        return;
+    }
+    xtio__format_site(analysis, vpid, site, buf, sizeof(buf));
+    fputs(buf, out);
+}
+
 static void print_sample(FILE *out, const xtio_analysis *analysis, const struct process *process,
                          const struct sample *s)
 {
@@ -215,7 +235,8 @@ static void print_sample(FILE *out, const xtio_analysis *analysis, const struct 
     print_ts(out, s->ts_ns);
     fprintf(out, ": xtio:%s in ", xtio_schema_events[s->event].name);
     print_process_name(out, process);
-    fprintf(out, ", conn %" PRIu64, s->conn_id);
+    fprintf(out, ", conn ");
+    print_conn(out, s->conn_id);
     if (s->has_handoff)
         fprintf(out, ", handoff %" PRIu64, s->handoff_id);
     if (s->has_seq)
@@ -228,6 +249,10 @@ static void print_sample(FILE *out, const xtio_analysis *analysis, const struct 
     print_thread(out, analysis, process->vpid, s->writer_tid);
     fprintf(out, ", owner ");
     print_thread(out, analysis, process->vpid, s->owner_tid);
+    if (s->event == XTIO_EVENT_IO_WRITE) {
+        fprintf(out, "; %s at ", xtio_schema_call_labels[s->call]);
+        print_site(out, analysis, process->vpid, s->site);
+    }
     fputc('\n', out);
 }
 
@@ -273,6 +298,112 @@ static void print_coverage(FILE *out, const struct process *process)
             c->unknown_in_flight);
     fprintf(out, "  connections first seen after their conn_open: %" PRIu64 "\n",
             c->conns_without_open);
+}
+
+/* Schema version 4: work posted to loops, one column per mechanism that was used. */
+static void print_posts(FILE *out, const struct process *process)
+{
+    enum { POSTS_CELL = 16 };
+    char cell[32];
+    int used[XTIO_SCHEMA_MECH_COUNT];
+    int count = 0;
+    for (int m = 0; m < XTIO_SCHEMA_MECH_COUNT; m++) {
+        if (process->mechs[m].posts || process->mechs[m].runs)
+            used[count++] = m;
+    }
+    fprintf(out, "\n%-*s", LABEL_WIDTH, "work posted to loops");
+    for (int c = 0; c < count; c++)
+        fprintf(out, "%*s", POSTS_CELL, xtio_schema_mech_labels[used[c]]);
+    fputc('\n', out);
+    static const char *const labels[] = {"posts", "runs", "coalesced posts", "runs without a post",
+                                         "pending at the end"};
+    for (int row = 0; row < 5; row++) {
+        fprintf(out, "  %-*s", LABEL_WIDTH - 2, labels[row]);
+        for (int c = 0; c < count; c++) {
+            const struct mech_stats *m = &process->mechs[used[c]];
+            uint64_t values[] = {m->posts, m->runs, m->coalesced, m->runs_without_post, m->pending};
+            fprintf(out, "%*" PRIu64, POSTS_CELL, values[row]);
+        }
+        fputc('\n', out);
+    }
+    for (int stat = 0; stat < PERCENTILE_COUNT + 2; stat++) {
+        fprintf(out, "  %-*s%-6s", LABEL_WIDTH - 8, stat == 0 ? "wait (us)" : "",
+                stat_labels[stat]);
+        for (int c = 0; c < count; c++) {
+            format_stat(cell, sizeof(cell), &process->mechs[used[c]].wait, stat);
+            fprintf(out, "%*s", POSTS_CELL, cell);
+        }
+        fputc('\n', out);
+    }
+}
+
+static const char *const write_class_labels[XTIO_WRITE_CLASS_COUNT] = {
+    [XTIO_WRITE_ON_LOOP] = "on the loop thread",
+    [XTIO_WRITE_OFF_LOOP] = "off-loop (findings)",
+    [XTIO_WRITE_HANDOVER] = "handovers",
+    [XTIO_WRITE_BEFORE_LOOP] = "before the loop started",
+};
+
+/* Schema version 4: io_write by class, by thread, and the handovers. */
+static int print_writes(FILE *out, const xtio_analysis *analysis, const struct process *process)
+{
+    int status = 0;
+    size_t count;
+    uint64_t writes = 0, bytes = 0;
+    for (int c = 0; c < XTIO_WRITE_CLASS_COUNT; c++) {
+        writes += process->writes.writes[c];
+        bytes += process->writes.bytes[c];
+    }
+    fprintf(out, "\nwrites to connections: %" PRIu64 ", bytes %" PRIu64 "\n", writes, bytes);
+    for (int c = 0; c < XTIO_WRITE_CLASS_COUNT; c++)
+        fprintf(out, "  %-*s writes %" PRIu64 ", bytes %" PRIu64 "\n", LABEL_WIDTH - 6,
+                write_class_labels[c], process->writes.writes[c], process->writes.bytes[c]);
+
+    struct writer **writers = xtio__sorted_writers(analysis, process->vpid, &count);
+    if (!writers)
+        return -ENOMEM;
+    fprintf(out, "  by thread:\n  %10s %-17s%9s%12s%9s%9s%9s%9s\n", "tid", "name", "writes",
+            "bytes", "on loop", "off loop", "handover", "no loop");
+    for (size_t i = 0; i < count; i++) {
+        const struct write_counts *w = &writers[i]->counts;
+        const char *name = xtio__thread_name(analysis, process->vpid, writers[i]->tid);
+        uint64_t total = 0, total_bytes = 0;
+        for (int c = 0; c < XTIO_WRITE_CLASS_COUNT; c++) {
+            total += w->writes[c];
+            total_bytes += w->bytes[c];
+        }
+        fprintf(out,
+                "  %10" PRId64 " %-17s%9" PRIu64 "%12" PRIu64 "%9" PRIu64 "%9" PRIu64 "%9" PRIu64
+                "%9" PRIu64 "\n",
+                writers[i]->tid, name ? name : "?", total, total_bytes,
+                w->writes[XTIO_WRITE_ON_LOOP], w->writes[XTIO_WRITE_OFF_LOOP],
+                w->writes[XTIO_WRITE_HANDOVER], w->writes[XTIO_WRITE_BEFORE_LOOP]);
+    }
+    free(writers);
+
+    struct handover **handovers = xtio__sorted_handovers(analysis, process->vpid, &count);
+    if (!handovers)
+        return -ENOMEM;
+    fprintf(out,
+            "handovers (a thread wrote a connection whose loop had stopped watching it; not "
+            "findings): %zu\n",
+            count);
+    for (size_t i = 0; i < count; i++) {
+        const struct handover *h = handovers[i];
+        fprintf(out, "  - conn ");
+        print_conn(out, h->conn_id);
+        fprintf(out, ": writer ");
+        print_thread(out, analysis, process->vpid, h->writer_tid);
+        fprintf(out, ", loop thread ");
+        print_thread(out, analysis, process->vpid, h->owner_tid);
+        fprintf(out, ": writes %" PRIu64 ", bytes %" PRIu64 ", first at ", h->writes, h->bytes);
+        print_ts(out, h->first_ns);
+        fprintf(out, " by %s at ", xtio_schema_call_labels[h->call]);
+        print_site(out, analysis, process->vpid, h->site);
+        fputc('\n', out);
+    }
+    free(handovers);
+    return status;
 }
 
 enum table_kind { TABLE_CONNECTIONS, TABLE_LOOP_THREADS, TABLE_PRODUCER_THREADS };
@@ -332,22 +463,34 @@ static int print_process(FILE *out, const xtio_analysis *analysis, const struct 
     print_process_name(out, process);
     fprintf(out, ": events %" PRIu64 ", loops %" PRIu64 ", connections opened %" PRIu64 " ==\n",
             process->events, process->loops, process->conns);
-    print_mode_table(out, analysis, process);
+    /* A program that xtio-preload watches has no libxtio handoffs: their tables would be
+     * empty. */
+    if (xtio__primary_mode(process) >= 0 || !(process->has_posts || process->has_writes)) {
+        print_mode_table(out, analysis, process);
 
-    fprintf(out, "\nbackpressure (producers waiting for room, any mode): waits %" PRIu64,
-            process->backpressure.count);
-    if (process->backpressure.count) {
-        fprintf(out, "; waited us ");
-        print_summary_line(out, &process->backpressure);
-        fprintf(out, "; most pending %" PRIu64 " bytes", process->backpressure_max_queued);
+        fprintf(out, "\nbackpressure (producers waiting for room, any mode): waits %" PRIu64,
+                process->backpressure.count);
+        if (process->backpressure.count) {
+            fprintf(out, "; waited us ");
+            print_summary_line(out, &process->backpressure);
+            fprintf(out, "; most pending %" PRIu64 " bytes", process->backpressure_max_queued);
+        }
+        fprintf(out, "\ndropped at close: handoffs %" PRIu64 ", bytes %" PRIu64 "%s\n",
+                process->drops, process->drop_bytes,
+                analysis->options.strict ? " (a finding: strict)"
+                                         : " (a finding only with strict)");
+        fprintf(out,
+                "not flushed at close (never reached the kernel): handoffs %" PRIu64
+                ", bytes %" PRIu64 "\n",
+                process->unflushed_at_close, process->unflushed_at_close_bytes);
     }
-    fprintf(out, "\ndropped at close: handoffs %" PRIu64 ", bytes %" PRIu64 "%s\n", process->drops,
-            process->drop_bytes,
-            analysis->options.strict ? " (a finding: strict)" : " (a finding only with strict)");
-    fprintf(out,
-            "not flushed at close (never reached the kernel): handoffs %" PRIu64 ", bytes %" PRIu64
-            "\n",
-            process->unflushed_at_close, process->unflushed_at_close_bytes);
+    if (process->has_posts)
+        print_posts(out, process);
+    if (process->has_writes) {
+        status = print_writes(out, analysis, process);
+        if (status)
+            goto end;
+    }
     print_findings(out, analysis, process);
     print_coverage(out, process);
 

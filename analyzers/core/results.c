@@ -252,5 +252,69 @@ size_t xtio_analysis_inflight_count(const xtio_analysis *analysis)
     if (!analysis)
         return 0;
     return analysis->handoffs.len + analysis->unflushed_count + analysis->held_len +
-           (analysis->pending != NULL);
+           (analysis->pending != NULL) + analysis->pending_post_count;
+}
+
+int xtio_analysis_post_summary(const xtio_analysis *analysis, int64_t vpid, int mech,
+                               struct xtio_post_summary *summary)
+{
+    if (!summary || mech < 0 || mech >= XTIO_SCHEMA_MECH_COUNT)
+        return -EINVAL;
+    const struct process *process = find_process(analysis, vpid);
+    if (!process)
+        return -ENOENT;
+    const struct mech_stats *stats = &process->mechs[mech];
+    *summary = (struct xtio_post_summary){
+        .posts = stats->posts,
+        .runs = stats->runs,
+        .coalesced = stats->coalesced,
+        .runs_without_post = stats->runs_without_post,
+        .pending = stats->pending,
+    };
+    xtio__latency(&stats->wait, &summary->wait);
+    return 0;
+}
+
+static void write_summary(const struct write_counts *counts, struct xtio_write_summary *summary)
+{
+    for (int c = 0; c < XTIO_WRITE_CLASS_COUNT; c++) {
+        summary->writes[c] = counts->writes[c];
+        summary->bytes[c] = counts->bytes[c];
+    }
+}
+
+int xtio_analysis_write_summary(const xtio_analysis *analysis, int64_t vpid, int64_t tid,
+                                struct xtio_write_summary *summary)
+{
+    if (!summary)
+        return -EINVAL;
+    *summary = (struct xtio_write_summary){0};
+    const struct process *process = find_process(analysis, vpid);
+    if (!process || !process->has_writes)
+        return -ENOENT;
+    if (tid < 0) {
+        write_summary(&process->writes, summary);
+        return 0;
+    }
+    const struct writer *writer = xtio__map_get(&analysis->writers, vpid, (uint64_t)tid);
+    if (!writer)
+        return -ENOENT;
+    write_summary(&writer->counts, summary);
+    return 0;
+}
+
+int xtio_analysis_handover_summary(const xtio_analysis *analysis, int64_t vpid, int64_t writer_tid,
+                                   uint64_t conn_id, struct xtio_write_summary *summary)
+{
+    if (!analysis || !summary)
+        return -EINVAL;
+    *summary = (struct xtio_write_summary){0};
+    const struct handover *h = xtio__map_get(&analysis->handovers, vpid, conn_id);
+    while (h && h->writer_tid != writer_tid)
+        h = h->next;
+    if (!h)
+        return -ENOENT;
+    summary->writes[XTIO_WRITE_HANDOVER] = h->writes;
+    summary->bytes[XTIO_WRITE_HANDOVER] = h->bytes;
+    return 0;
 }

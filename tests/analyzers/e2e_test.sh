@@ -14,9 +14,13 @@
 #                            only) and analysed live, from its net:// URL: xtio-analyze ends by
 #                            itself once the session is destroyed, exits 0 with no finding, and
 #                            its counts equal the server's INFO counters
-#   unknown-schema           xtio:loop_start of schema version 4 (FUTURE_SCHEMA_PROGRAM): exit 2
+#   unknown-schema           xtio:loop_start of the schema version after this tree's
+#                            (FUTURE_SCHEMA_PROGRAM): exit 2, naming that version
 #   mistyped-field           xtio:handoff_write whose owner_tid is unsigned, where the schema
 #                            has it signed (FUTURE_SCHEMA_PROGRAM mistyped): exit 2, naming it
+#   schema4                  SCHEMA4_PROGRAM's loop posts and writes, with LTTng-UST's statedump:
+#                            exit 1 on its one off-loop write, whose site is named after its
+#                            function; the eventfd posts, the handover and the writes counted
 #   schema1, schema2         traces that xtio-server recorded with schema version 1 or 2 (in
 #                            data/schema1, data/schema2): the queued modes analyse clean, direct
 #                            is flagged, and the counts equal that server's INFO counters (no
@@ -28,8 +32,8 @@
 set -uo pipefail
 
 usage="usage: e2e_test.sh CASE XTIO_SERVER XTIO_LOAD XTIO_ANALYZE PLUGIN_DIR E2E_CHECK_REPORT"
-usage+=" [FUTURE_SCHEMA_PROGRAM]"
-if (($# != 6 && $# != 7)); then
+usage+=" [FUTURE_SCHEMA_PROGRAM [SCHEMA4_PROGRAM]]"
+if (($# < 6 || $# > 8)); then
     echo "$usage" >&2
     exit 2
 fi
@@ -40,6 +44,7 @@ analyze=$4
 plugin_dir=$5
 checker=$6
 future=${7:-}
+schema4=${8:-}
 
 # Every step is bounded, and all of them together stay under the ctest TIMEOUT, so that the EXIT
 # trap always gets to destroy the session.
@@ -343,8 +348,12 @@ expect_refused() {
 }
 
 case_unknown_schema() {
+    local version
+    # Not waiting for a session daemon: this run emits nothing.
+    version=$(LTTNG_UST_REGISTER_TIMEOUT=0 "$future" version) ||
+        die "$(basename "$future") version failed"
     record_future_schema
-    expect_refused "schema version 4"
+    expect_refused "schema version $version"
 }
 
 case_mistyped_field() {
@@ -352,6 +361,41 @@ case_mistyped_field() {
     # One word: babeltrace2 wraps its error's lines.
     expect_refused '"owner_tid"'
     expect_in "xtio-analyze's message" 'of the integer type (signed)' "$workdir/cli.err"
+}
+
+case_schema4() {
+    [[ -x "$schema4" ]] || die "no SCHEMA4_PROGRAM given; $usage"
+    need_lttng
+    # The modules, for the call sites.
+    events+=',lttng_ust_statedump:bin_info'
+    launch_held_back "$workdir" server "$schema4"
+    server_pid=$launched_pid
+    start_session "$server_pid"
+    release_held_back "$workdir"
+    local status=0
+    timeout "$load_timeout" tail --pid="$server_pid" -f /dev/null ||
+        die "$(basename "$schema4") did not finish within ${load_timeout}s"
+    wait "$server_pid" || status=$?
+    server_pid=""
+    ((status == 0)) || die "$(basename "$schema4") exited $status: $(cat "$workdir/server.err")"
+    end_session
+    analyze_both "$workdir/trace"
+    expect_rc xtio-analyze "$cli_rc" 1 "$workdir/cli.err"
+    expect_rc "babeltrace2 -c sink.xtio.analyze" "$bt_rc" 0 "$workdir/bt.err"
+    check same "$workdir/report.json" "$workdir/plugin.json"
+    timeout "$analyze_timeout" "$analyze" "$workdir/trace" >"$workdir/report.txt" \
+        2>"$workdir/cli.err"
+    local want
+    for want in 'off-loop writes: 1 ' 'thread [0-9]* (e2e-worker), owner [0-9]* (e2e-loop); bufferevent_write at e2e_schema4+0x[0-9a-f]* (worker+0x[0-9a-f]*, e2e_schema4.c:[0-9]*)' \
+        '^  posts  *3$' '^  runs  *1$' '^  coalesced posts  *2$' '^  pending at the end  *0$' \
+        '^  wait (us)  *n  *3$' '^  on the loop thread  *writes 1, bytes 5$' \
+        '^  off-loop (findings)  *writes 1, bytes 11$' '^  handovers  *writes 1, bytes 13$' \
+        'not findings): 1$' 'summary: 1 processes, .*, 1 findings, exit code 1'; do
+        grep -q -- "$want" "$workdir/report.txt" ||
+            die "the text report lacks /$want/; it is in $workdir/report.txt"
+    done
+    grep -q '"function": "worker"' "$workdir/report.json" ||
+        die "the JSON report does not name the site's function worker"
 }
 
 # The traces of data/schemaN were recorded as case_safe_mode and case_direct record theirs, with
@@ -476,6 +520,7 @@ no-xtio) case_no_xtio ;;
 unknown-schema) case_unknown_schema ;;
 mistyped-field) case_mistyped_field ;;
 live) case_live ;;
+schema4) case_schema4 ;;
 schema1) case_old_schema 1 ;;
 schema2) case_old_schema 2 ;;
 cli) case_cli ;;

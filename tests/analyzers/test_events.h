@@ -182,6 +182,53 @@ static inline void ev_backpressure(xtio_analysis *analysis, uint64_t ts, int64_t
     feed(analysis, &event);
 }
 
+/* Schema version 4: thread `tid` posts `task` to loop `loop_id`. */
+static inline void ev_loop_post(xtio_analysis *analysis, uint64_t ts, int64_t vpid, int64_t tid,
+                                uint32_t loop_id, uint64_t task, int mech)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_LOOP_POST, ts, vpid, tid);
+    event.task = task;
+    event.loop_id = loop_id;
+    event.mech = mech;
+    feed(analysis, &event);
+}
+
+/* Schema version 4: loop `loop_id`, on thread `tid`, runs `task`. */
+static inline void ev_loop_run(xtio_analysis *analysis, uint64_t ts, int64_t vpid, int64_t tid,
+                               uint32_t loop_id, uint64_t task, int mech)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_LOOP_RUN, ts, vpid, tid);
+    event.task = task;
+    event.loop_id = loop_id;
+    event.mech = mech;
+    feed(analysis, &event);
+}
+
+/* Schema version 4: thread `tid` writes `bytes` to `conn`, whose loop thread is `owner` (0: not
+ * started) and watches the socket or not. */
+static inline void ev_io_write(xtio_analysis *analysis, uint64_t ts, int64_t vpid, int64_t tid,
+                               uint64_t conn, uint32_t bytes, int64_t owner, bool watched, int call,
+                               uint64_t site)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_IO_WRITE, ts, vpid, tid);
+    event.conn_id = conn;
+    event.bytes = bytes;
+    event.owner_tid = owner;
+    event.watched = watched;
+    event.call = call;
+    event.site = site;
+    feed(analysis, &event);
+}
+
+/* A thread names itself (xtio:thread_name, schema version 2 on). */
+static inline void ev_thread_name(xtio_analysis *analysis, uint64_t ts, int64_t vpid, int64_t tid,
+                                  const char *name)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_THREAD_NAME, ts, vpid, tid);
+    event.procname = name;
+    feed(analysis, &event);
+}
+
 static inline void discard(xtio_analysis *analysis, uint64_t count, bool has_range,
                            uint64_t begin_ns, uint64_t end_ns)
 {

@@ -76,6 +76,7 @@ struct expected {
     uint64_t drops, drop_bytes;
     uint64_t batch_records;
     uint64_t bytes_a;
+    atomic_uint_fast64_t loop_calls; /* xtio_loop_call()s from other threads: each posts */
 };
 
 /* The client end of A: reads and checks every record, and stops reading on request. */
@@ -353,6 +354,13 @@ static void nothing(void *arg)
     (void)arg;
 }
 
+/* xtio_loop_call() from a thread other than the loop's, counted for the trace's loop_call posts. */
+static int call_on_loop(struct program *p, xtio_loop_fn fn, void *arg)
+{
+    atomic_fetch_add(&p->exp.loop_calls, 1);
+    return xtio_loop_call(p->loop, fn, arg);
+}
+
 static void *worker_main(void *arg)
 {
     struct program *p = arg;
@@ -360,7 +368,7 @@ static void *worker_main(void *arg)
     pthread_setname_np(pthread_self(), WORKER_NAME);
     p->worker_tid = gettid();
 
-    int err = xtio_loop_call(p->loop, send_inline_on_loop, p);
+    int err = call_on_loop(p, send_inline_on_loop, p);
     if (err) {
         fail(p, "xtio_loop_call() failed: %s", strerror(-err));
         return NULL;
@@ -380,7 +388,7 @@ static void *worker_main(void *arg)
     /* A direct send first writes, on its own thread, whatever is still queued (send order must
      * hold), and those writes would then carry the worker's tid. Let the loop drain the queue, so
      * that every write but the direct ones is the loop's. */
-    err = xtio_loop_call(p->loop, nothing, NULL);
+    err = call_on_loop(p, nothing, NULL);
     if (err) {
         fail(p, "xtio_loop_call() failed: %s", strerror(-err));
         return NULL;
@@ -570,7 +578,7 @@ static bool wait_for_client_a(struct program *p)
     }
     /* Flush notifications for the last bytes may come a turn after the client saw them. */
     for (int i = 0; i < 2; i++)
-        xtio_loop_call(p->loop, nothing, NULL);
+        call_on_loop(p, nothing, NULL);
     return true;
 }
 
@@ -631,6 +639,7 @@ static void print_expectations(const struct program *p, const struct xtio_loop_s
     printf("drop_bytes=%" PRIu64 "\n", p->exp.drop_bytes);
     /* Only the library knows how often its producers waited; the program made sure it was >0. */
     printf("backpressure=%" PRIu64 "\n", backpressure);
+    printf("loop_calls=%" PRIu64 "\n", (uint64_t)atomic_load(&p->exp.loop_calls));
 }
 
 int main(void)
