@@ -19,7 +19,8 @@ static const char usage_text[] =
     "  or:  xtio-capture --attach PID [--duration SECONDS] [OPTION]...\n"
     "Record the xtio events of COMMAND (or of the running process PID) in an LTTng\n"
     "session of its own, made with the lttng command: a user-space channel, the\n"
-    "`xtio:*` events and lttng_ust_statedump:procname (the program's name), the vtid\n"
+    "`xtio:*` events, lttng_ust_statedump:procname (the program's name) and\n"
+    "lttng_ust_statedump:bin_info (its modules, to name call sites), the vtid\n"
     "and vpid contexts (and procname, see --procname). The session is stopped and\n"
     "destroyed at the end, even on SIGINT or SIGTERM, and the last line on stderr says\n"
     "where the trace is:\n"
@@ -45,6 +46,9 @@ static const char usage_text[] =
     "                          default a thread names itself with xtio:thread_name; one\n"
     "                          already running may take up to 65,536 events to); on by\n"
     "                          default with --attach\n"
+    "      --preload           run COMMAND with libxtio-preload.so in LD_PRELOAD, so that an\n"
+    "                          unmodified libevent program emits xtio events\n"
+    "                          (xtio-preload(7)); its children inherit it\n"
     "      --command-only      record COMMAND's own process only, not every process\n"
     "                          (its children are not recorded: run the program to\n"
     "                          trace as COMMAND, or `sh -c 'exec PROGRAM ...'`)\n"
@@ -108,6 +112,12 @@ static bool consistent(const struct xtio_capture_config *config, bool live_port_
                               "under timeout(1)");
         return false;
     }
+    if (config->preload && config->attach_pid) {
+        xtio_capture_complain("--preload applies to a COMMAND: a running process cannot load "
+                              "libxtio-preload.so; start the program under xtio-capture "
+                              "--preload -- COMMAND instead");
+        return false;
+    }
     if (config->command_only && config->attach_pid) {
         xtio_capture_complain("--command-only applies to a COMMAND; --attach records PID only "
                               "already");
@@ -141,6 +151,7 @@ enum xtio_capture_parse_status xtio_capture_parse(int argc, char **argv,
         OPT_NUM_SUBBUF,
         OPT_COMMAND_ONLY,
         OPT_PROCNAME,
+        OPT_PRELOAD,
         OPT_NO_START_SESSIOND
     };
     static const struct option longopts[] = {
@@ -154,6 +165,7 @@ enum xtio_capture_parse_status xtio_capture_parse(int argc, char **argv,
         {"duration", required_argument, NULL, 'd'},
         {"command-only", no_argument, NULL, OPT_COMMAND_ONLY},
         {"procname", no_argument, NULL, OPT_PROCNAME},
+        {"preload", no_argument, NULL, OPT_PRELOAD},
         {"no-start-sessiond", no_argument, NULL, OPT_NO_START_SESSIOND},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -237,6 +249,9 @@ enum xtio_capture_parse_status xtio_capture_parse(int argc, char **argv,
             break;
         case OPT_PROCNAME:
             config->procname = true;
+            break;
+        case OPT_PRELOAD:
+            config->preload = true;
             break;
         case OPT_NO_START_SESSIOND:
             config->start_sessiond = false;

@@ -30,6 +30,8 @@ struct xtio_capture_config {
     /* Add the procname context: every thread named from its first event, also one already
      * running (--attach), at 16 bytes more per event. */
     bool procname;
+    /* Run COMMAND with libxtio-preload.so in LD_PRELOAD (xtio-preload(7)). */
+    bool preload;
     bool start_sessiond;
     char **command; /* NULL-terminated; NULL with --attach */
 };

@@ -23,8 +23,9 @@
 
 /* The channel every xtio event goes to, so that --subbuf-size and --num-subbuf apply to them. */
 #define CHANNEL          "xtio"
-/* The xtio events, and LTTng-UST's statedump event that names each process after its program. */
-#define EVENTS           XTIO_SCHEMA_PROVIDER ":*,lttng_ust_statedump:procname"
+/* The xtio events, and LTTng-UST's statedump events that name each process after its program
+ * and give its modules' load addresses, by which a report names a call site (`site` fields). */
+#define EVENTS           XTIO_SCHEMA_PROVIDER ":*,lttng_ust_statedump:procname,lttng_ust_statedump:bin_info"
 /* An lttng command that has not answered by then never will (`stop` waits for the consumer to
  * write the buffers out, which takes a few seconds at most). */
 #define LTTNG_TIMEOUT_S  120
@@ -38,6 +39,7 @@ struct capture {
     const struct xtio_capture_config *config; /* weak */
     char *lttng;                              /* owned: the lttng CLI's path */
     char *program;                            /* owned: COMMAND's path; NULL with --attach */
+    char *ld_preload; /* owned: COMMAND's LD_PRELOAD with --preload, else NULL */
     char session[NAME_MAX + 1];
     char output[PATH_MAX];     /* absolute; empty with --live */
     char viewer_url[PATH_MAX]; /* with --live: what to give xtio-analyze */
@@ -114,6 +116,55 @@ static int find_command(struct capture *cap)
     }
     xtio_capture_complain("cannot look '%s' up: %s", name, strerror(errno));
     return XTIO_CAPTURE_EXIT_ERROR;
+}
+
+/* libxtio-preload.so: beside an installed xtio-capture (XTIO_PRELOAD_INSTALLED, relative to the
+ * directory of the binary), else where this build tree made it. */
+static char *find_preload_library(void)
+{
+#ifdef XTIO_PRELOAD_INSTALLED
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        char path[2 * PATH_MAX];
+        if (slash) {
+            *slash = '\0';
+            snprintf(path, sizeof(path), "%s/%s", exe, XTIO_PRELOAD_INSTALLED);
+            if (access(path, R_OK) == 0)
+                return realpath(path, NULL);
+        }
+    }
+    if (access(XTIO_PRELOAD_BUILT, R_OK) == 0)
+        return strdup(XTIO_PRELOAD_BUILT);
+    xtio_capture_complain("--preload: libxtio-preload.so is neither at %s (relative to "
+                          "xtio-capture) nor at %s: reinstall xtio, or run COMMAND with "
+                          "LD_PRELOAD=/path/to/libxtio-preload.so and without --preload",
+                          XTIO_PRELOAD_INSTALLED, XTIO_PRELOAD_BUILT);
+#else
+    xtio_capture_complain("--preload: this xtio was built without tracing (-DXTIO_TRACING=OFF), "
+                          "so it has no libxtio-preload.so: build it with tracing on");
+#endif
+    return NULL;
+}
+
+/* COMMAND's LD_PRELOAD: the library first, then whatever the environment preloads already. */
+static bool prepare_preload(struct capture *cap)
+{
+    char *library = find_preload_library();
+    if (!library)
+        return false;
+    const char *inherited = getenv("LD_PRELOAD");
+    size_t size = strlen(library) + (inherited ? strlen(inherited) + 1 : 0) + 1;
+    cap->ld_preload = malloc(size);
+    if (cap->ld_preload)
+        snprintf(cap->ld_preload, size, "%s%s%s", library, inherited && *inherited ? ":" : "",
+                 inherited ? inherited : "");
+    free(library);
+    if (!cap->ld_preload)
+        xtio_capture_complain("out of memory");
+    return cap->ld_preload != NULL;
 }
 
 static bool sessiond_reachable(const struct capture *cap, char *out, size_t out_size)
@@ -375,6 +426,9 @@ static bool spawn_command(struct capture *cap)
         char go;
         if (read(hold[0], &go, 1) != 1)
             _exit(XTIO_CAPTURE_EXIT_ERROR); /* xtio-capture gave up before starting it */
+        /* xtio-capture has one thread: setenv() is safe in its child. */
+        if (cap->ld_preload && setenv("LD_PRELOAD", cap->ld_preload, 1) != 0)
+            _exit(XTIO_CAPTURE_EXIT_ERROR);
         execv(cap->program, cap->config->command);
         int error = errno;
         xtio_capture_complain("cannot run %s: %s", cap->program, strerror(error));
@@ -509,6 +563,8 @@ static int prepare(struct capture *cap)
         int status = find_command(cap);
         if (status)
             return status;
+        if (config->preload && !prepare_preload(cap))
+            return XTIO_CAPTURE_EXIT_ERROR;
     } else if (!check_attach_target(config->attach_pid)) {
         return XTIO_CAPTURE_EXIT_ERROR;
     }
@@ -596,5 +652,6 @@ int main(int argc, char **argv)
         status = 128 + cap.interrupt;
     free(cap.lttng);
     free(cap.program);
+    free(cap.ld_preload);
     return status;
 }

@@ -15,6 +15,11 @@
  *                                       nothing "lost" that a discard may explain
  *   e2e_check_report refused REPORT TEXT  exit code 2, and summary.error contains TEXT
  *   e2e_check_report same REPORT OTHER  both reports are the same document
+ *   e2e_check_report preload REPORT EXPECT_FILE
+ *       a preloaded program's report holds the counts of its `expect KEY N` lines
+ *       (tests/preload/fixture.c): io_write classes, per thread, loop_post and loop_run per
+ *       mechanism, runs without a post, posts never run; exit code 1 with one off-loop finding
+ *       per off-loop write. Keys the report does not give (events, sites) are skipped.
  *
  * Exit status: 0 when the expectation holds, 1 when it does not, 2 on bad usage or input.
  */
@@ -237,11 +242,126 @@ static void check_refused(const json_t *report, const char *text)
                 text);
 }
 
+/* ---- preload --------------------------------------------------------------------------------- */
+
+/* The process of the report that has io_writes: the preloaded program. */
+static const json_t *preloaded_process(const json_t *report)
+{
+    const json_t *found = NULL, *process;
+    size_t i;
+    json_array_foreach(json_object_get(report, "processes"), i, process)
+    {
+        if (json_object_get(process, "io_writes")) {
+            if (found)
+                problem("more than one process has io_writes");
+            found = process;
+        }
+    }
+    if (!found)
+        problem("no process of the report has io_writes");
+    return found;
+}
+
+static int64_t thread_writes(const json_t *io, const char *name)
+{
+    const json_t *thread;
+    size_t i;
+    json_array_foreach(json_object_get(io, "per_thread"), i, thread)
+    {
+        const char *thread_name = json_string_value(json_object_get(thread, "name"));
+        if (thread_name && strcmp(thread_name, name) == 0)
+            return json_integer_value(json_object_get(thread, "writes"));
+    }
+    return 0;
+}
+
+static const char *const mechs[] = {"loop_post",       "loop_call", "event_active",
+                                    "event_base_once", "eventfd",   "pipe"};
+#define MECH_COUNT (sizeof(mechs) / sizeof(mechs[0]))
+
+/* The report's figure for one `expect` key; false for a key the report does not give. */
+static bool preload_figure(const json_t *process, const char *key, int64_t *got)
+{
+    const json_t *io = json_object_get(process, "io_writes");
+    char path[128], name[64];
+    static const char *const classes[] = {"on_loop", "off_loop", "handover", "before_loop"};
+    if (strcmp(key, "io_write") == 0 || strcmp(key, "io_write.bytes") == 0) {
+        *got = number(io, "io_writes", key[8] ? "bytes" : "writes");
+        return true;
+    }
+    for (size_t c = 0; c < sizeof(classes) / sizeof(classes[0]); c++) {
+        snprintf(path, sizeof(path), "io_write.%s", classes[c]);
+        if (strcmp(key, path) == 0) {
+            snprintf(path, sizeof(path), "%s.writes", classes[c]);
+            *got = number(io, "io_writes", path);
+            return true;
+        }
+    }
+    if (sscanf(key, "io_write.by.%63s", name) == 1) {
+        *got = thread_writes(io, name);
+        return true;
+    }
+    const json_t *posts = json_object_get(process, "loop_posts");
+    int64_t sum = 0;
+    if (strcmp(key, "loop_run.without_post") == 0 || strcmp(key, "loop_post.unrun") == 0) {
+        const char *field = key[5] == 'r' ? "runs_without_post" : "pending_at_end";
+        for (size_t m = 0; m < MECH_COUNT; m++) {
+            snprintf(path, sizeof(path), "%s.%s", mechs[m], field);
+            sum += number(posts, "loop_posts", path);
+        }
+        *got = sum;
+        return true;
+    }
+    for (size_t m = 0; m < MECH_COUNT; m++) {
+        for (int run = 0; run < 2; run++) {
+            snprintf(path, sizeof(path), "%s.%s", run ? "loop_run" : "loop_post", mechs[m]);
+            if (strcmp(key, path) == 0) {
+                snprintf(path, sizeof(path), "%s.%s", mechs[m], run ? "runs" : "posts");
+                *got = number(posts, "loop_posts", path);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static void check_preload(const json_t *report, const char *expect_path)
+{
+    const json_t *process = preloaded_process(report);
+    FILE *f = fopen(expect_path, "r");
+    if (!f) {
+        perror(expect_path);
+        exit(2);
+    }
+    char line[256], key[128];
+    int64_t want, got, off_loop = -1;
+    unsigned checked = 0;
+    while (process && fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "expect %127s %" SCNd64, key, &want) != 2)
+            continue;
+        if (!preload_figure(process, key, &got))
+            continue;
+        expect_eq(key, got, want);
+        checked++;
+        if (strcmp(key, "io_write.off_loop") == 0)
+            off_loop = want;
+    }
+    fclose(f);
+    if (checked == 0)
+        problem("%s has no expect line that the report gives", expect_path);
+    if (off_loop > 0) {
+        expect_eq("summary.exit_code", number(report, "the report", "summary.exit_code"), 1);
+        expect_eq("findings.off_loop_write.count",
+                  number(process, "the process", "findings.off_loop_write.count"), off_loop);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: e2e_check_report counts|clean|off-loop|discards|refused|same "
-                        "REPORT [ARGS...] (see the source)\n");
+        fprintf(stderr,
+                "usage: e2e_check_report counts|clean|off-loop|discards|refused|preload|same "
+                "REPORT [ARGS...] (see the source)\n");
         return 2;
     }
     const char *check = argv[1];
@@ -256,6 +376,8 @@ int main(int argc, char **argv)
         check_discards(report);
     } else if (strcmp(check, "refused") == 0 && argc == 4) {
         check_refused(report, argv[3]);
+    } else if (strcmp(check, "preload") == 0 && argc == 4) {
+        check_preload(report, argv[3]);
     } else if (strcmp(check, "same") == 0 && argc == 4) {
         json_t *other = load(argv[3]);
         if (!json_equal(report, other))

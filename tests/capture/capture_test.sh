@@ -178,7 +178,8 @@ case_cli() {
     local help option
     help=$("$capture" --help) || die "xtio-capture --help exited non-zero"
     for option in --output --session --live --live-port --subbuf-size --num-subbuf --attach \
-        --duration --command-only --no-start-sessiond --help --version 'Exit status' 125 126 127; do
+        --duration --command-only --preload --no-start-sessiond --help --version 'Exit status' 125 \
+        126 127; do
         grep -qF -- "$option" <<<"$help" || die "xtio-capture --help does not document $option"
     done
     [[ "$("$capture" -h)" == "$help" ]] || die "xtio-capture -h differs from --help"
@@ -203,6 +204,9 @@ case_cli() {
     expect_in "xtio-capture --attach with a COMMAND" "not both" "$workdir/both.err"
     run_capture live 125 --live net://127.0.0.1 -o "$workdir/x" -- true
     expect_in "xtio-capture --live with --output" "cannot go together" "$workdir/live.err"
+    run_capture preload-attach 125 --preload --attach 1
+    expect_in "xtio-capture --preload --attach" "cannot load libxtio-preload.so" \
+        "$workdir/preload-attach.err"
     run_capture value 125 --session
     expect_in "xtio-capture --session" "needs a value" "$workdir/value.err"
 }

@@ -8,8 +8,11 @@
 #       The page names the schema version of the LTTng-UST provider HEADER, and has a subsection
 #       per event (.SS "PROVIDER:EVENT") naming each of its fields in bold, and one per enum
 #       (.SS "ENUM") naming each label in bold with its value.
+#   man_page_test.sh preload PAGE LIBRARY
+#       The functions the page's INTERPOSED CALLS section names in bold are exactly the functions
+#       that LIBRARY (libxtio-preload.so) defines and exports: what it interposes.
 #
-# Both also check `.TH NAME SECTION` against the page's file name, that no option is written with
+# All also check `.TH NAME SECTION` against the page's file name, that no option is written with
 # plain hyphens (--name renders as hyphens, which a copy-paste does not take), and, when man is
 # installed, that `man --warnings` prints no warning: groff warnings are bugs of the page.
 # Every problem is printed; the exit status is 1 when there is any.
@@ -160,8 +163,25 @@ check_provider() {
     fi
 }
 
+check_preload() {
+    local library=$1 exported documented missing extra
+    exported=$(nm -D --defined-only "$library" | awk '$2 == "T" { print $3 }' | sort -u)
+    documented=$(section_body SH "INTERPOSED CALLS" | unescape_hyphens |
+        grep -oE '\\fB[a-z_0-9]+\\fR' | sed 's/^\\fB//; s/\\fR$//' | sort -u)
+    if [[ -z "$exported" ]]; then
+        complain "${library} exports no function"
+    fi
+    missing=$(comm -23 <(echo "$exported") <(echo "$documented") | tr '\n' ' ')
+    extra=$(comm -13 <(echo "$exported") <(echo "$documented") | tr '\n' ' ')
+    [[ -z "${missing// /}" ]] ||
+        complain "INTERPOSED CALLS does not name what $(basename "$library") interposes: ${missing}"
+    [[ -z "${extra// /}" ]] ||
+        complain "INTERPOSED CALLS names what $(basename "$library") does not interpose: ${extra}"
+}
+
 usage() {
-    echo "usage: $(basename "$0") cli PAGE PROGRAM | provider PAGE SCHEMA_FACTS_PROGRAM" >&2
+    echo "usage: $(basename "$0") cli PAGE PROGRAM | provider PAGE SCHEMA_FACTS_PROGRAM |" \
+        "preload PAGE LIBRARY" >&2
     exit 2
 }
 
@@ -174,6 +194,7 @@ fi
 case $1 in
 cli) check_cli "$3" ;;
 provider) check_provider "$3" ;;
+preload) check_preload "$3" ;;
 *) usage ;;
 esac
 check_title
