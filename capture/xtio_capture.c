@@ -515,6 +515,8 @@ static void print_started(const struct capture *cap)
     } else {
         xtio_capture_complain("recording LTTng session %s into %s", cap->session, cap->output);
     }
+    if (cap->ld_preload)
+        xtio_capture_complain("COMMAND runs with LD_PRELOAD=%s", cap->ld_preload);
 }
 
 static int find_metadata(const char *path, const struct stat *st, int type, struct FTW *ftw)

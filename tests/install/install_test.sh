@@ -46,6 +46,7 @@ expected_files=(
     "$mandir/man1/xtio-capture.1"
     "$mandir/man1/xtio-compare.1"
     "$mandir/man7/xtio.7"
+    "$mandir/man7/xtio-preload.7"
 )
 
 # Every step is bounded, and all of them together stay under the ctest TIMEOUT, so that the EXIT
@@ -125,6 +126,16 @@ done
 expect_resolved "$prefix/$bindir/xtio-server" libxtio.so.0
 if [[ "$tracing" == ON ]]; then
     expect_resolved "$prefix/$libdir/libxtio.so.0" libxtio-tp.so.1
+    # xtio-capture --preload finds it beside itself, and it finds the provider by its run path.
+    expect_resolved "$prefix/$libdir/libxtio-preload.so" libxtio-tp.so.1
+    # It must take the installed one, though the build tree's is there too.
+    timeout "$step_timeout" "$prefix/$bindir/xtio-capture" --preload --no-start-sessiond \
+        --command-only -o "$workdir/preload-probe" -- /bin/true >/dev/null \
+        2>"$workdir/preload-probe.err" || true
+    grep -qF "runs with LD_PRELOAD=$prefix/$libdir/libxtio-preload.so" \
+        "$workdir/preload-probe.err" ||
+        die "the installed xtio-capture --preload does not run COMMAND with the installed" \
+            "libxtio-preload.so: $(cat "$workdir/preload-probe.err")"
 fi
 
 # ---- A program outside the tree, built against the installed libxtio ------------------------
