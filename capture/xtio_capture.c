@@ -149,18 +149,27 @@ static char *find_preload_library(void)
     return NULL;
 }
 
-/* COMMAND's LD_PRELOAD: the library first, then whatever the environment preloads already. */
+/* LTTng-UST's fork wrapper (lttng-ust(3)): without it, a child that forks without exec writes
+ * its events under its parent's pid and thread ids. Preloaded once only: two wrappers would each
+ * take LTTng-UST's lock before the fork. */
+#define XTIO_UST_FORK "liblttng-ust-fork.so.1"
+
+/* COMMAND's LD_PRELOAD: the library first, LTTng-UST's fork wrapper, then whatever the environment
+ * preloads already. */
 static bool prepare_preload(struct capture *cap)
 {
     char *library = find_preload_library();
     if (!library)
         return false;
     const char *inherited = getenv("LD_PRELOAD");
-    size_t size = strlen(library) + (inherited ? strlen(inherited) + 1 : 0) + 1;
+    const char *fork_wrapper =
+        inherited && strstr(inherited, "liblttng-ust-fork") ? "" : ":" XTIO_UST_FORK;
+    size_t size =
+        strlen(library) + strlen(fork_wrapper) + (inherited ? strlen(inherited) + 1 : 0) + 1;
     cap->ld_preload = malloc(size);
     if (cap->ld_preload)
-        snprintf(cap->ld_preload, size, "%s%s%s", library, inherited && *inherited ? ":" : "",
-                 inherited ? inherited : "");
+        snprintf(cap->ld_preload, size, "%s%s%s%s", library, fork_wrapper,
+                 inherited && *inherited ? ":" : "", inherited ? inherited : "");
     free(library);
     if (!cap->ld_preload)
         xtio_capture_complain("out of memory");

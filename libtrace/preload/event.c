@@ -191,7 +191,7 @@ static void base_gone(struct xtio__base *b)
 {
     if (!b)
         return;
-    if (xtio__owner(b)) {
+    if (atomic_load(&b->looped)) {
         int saved = errno;
         XTIO_PRE_TRACE(loop_stop, b->loop_id);
         errno = saved;
@@ -222,6 +222,8 @@ XTIO_HOOK int event_base_loop(struct event_base *base, int flags)
         int32_t self = xtio__tid();
         if (b && atomic_load_explicit(&b->owner, memory_order_relaxed) != self) {
             atomic_store(&b->owner, self);
+            atomic_store(&b->looped, true);
+            xtio__loop_thread();
             XTIO_PRE_TRACE(loop_start, b->loop_id);
         }
     }

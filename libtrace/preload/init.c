@@ -49,12 +49,25 @@ int32_t xtio__tid(void)
     return xtio__tls.tid;
 }
 
+_Atomic uint32_t xtio__names_set;
+
 void xtio__thread_name(void)
 {
     char name[16]; /* TASK_COMM_LEN */
+    /* Before the name is read: a rename after the read names the thread again. */
+    xtio__tls.names_seen = atomic_load_explicit(&xtio__names_set, memory_order_relaxed);
     if (pthread_getname_np(pthread_self(), name, sizeof(name)) != 0)
         name[0] = '\0';
     lttng_ust_tracepoint(xtio, thread_name, name);
+}
+
+/* Not a libevent or write hook: a renamed thread names itself again at its next event. */
+XTIO_HOOK int pthread_setname_np(pthread_t thread, const char *name)
+{
+    int r = XTIO_REAL(pthread_setname_np)(thread, name);
+    if (r == 0)
+        atomic_fetch_add_explicit(&xtio__names_set, 1, memory_order_relaxed);
+    return r;
 }
 
 /* The forking thread is the child's only thread, under a new tid. */
@@ -62,6 +75,25 @@ static void forget_tid_in_child(void)
 {
     xtio__tls.tid = 0;
     xtio__tls.events = 0;
+}
+
+/* Its value is set in the threads that loop a base, so that their exit is seen. */
+static pthread_key_t loop_thread_key;
+static bool loop_thread_key_made;
+
+static void loop_thread_exits(void *value)
+{
+    (void)value;
+    xtio__bases_orphan(xtio__tid());
+}
+
+void xtio__loop_thread(void)
+{
+    static _Thread_local bool marked;
+    if (!marked && loop_thread_key_made) {
+        marked = true;
+        pthread_setspecific(loop_thread_key, &marked);
+    }
 }
 
 static void size_fd_table(void)
@@ -100,12 +132,18 @@ static void resolve_libc(void)
     xtio__real_get(&xtio__real.pipe2, "pipe2");
     xtio__real_get(&xtio__real.dup2, "dup2");
     xtio__real_get(&xtio__real.dup3, "dup3");
+    xtio__real_get(&xtio__real.sigaction, "sigaction");
 }
 
 __attribute__((constructor)) static void xtio_preload_init(void)
 {
     resolve_libc();
     pthread_atfork(NULL, NULL, forget_tid_in_child);
+    pthread_atfork(xtio__tables_fork_prepare, xtio__tables_fork_parent, xtio__tables_fork_child);
+    /* At exit, the tracepoint destructors would unload liblttng-ust and clear the functions that
+     * a tracepoint calls, while the program's other threads still write and trace: they would
+     * call NULL. A process that exits needs no unloading. */
+    tracepoint_disable_destructors();
 
     int (*version)(void) = (int (*)(void))dlsym(RTLD_NEXT, "event_get_version_number");
     if (!version || !dlsym(RTLD_NEXT, "event_base_loop")) {
@@ -126,5 +164,9 @@ __attribute__((constructor)) static void xtio_preload_init(void)
         return;
     }
     size_fd_table();
+    loop_thread_key_made = pthread_key_create(&loop_thread_key, loop_thread_exits) == 0;
+    if (!loop_thread_key_made)
+        fprintf(stderr, "xtio-preload: cannot make a thread key; a loop thread that exits stays "
+                        "its base's loop thread.\n");
     xtio__active = true;
 }

@@ -43,6 +43,8 @@ struct xtio__real {
         evbuffer_add_cb, evbuffer_remove_cb, evconnlistener_new, evconnlistener_new_bind;
     _Atomic(void *) evhttp_send_reply, evhttp_send_reply_start, evhttp_send_reply_chunk,
         evhttp_send_reply_end, evhttp_send_error;
+    _Atomic(void *) pthread_setname_np;
+    _Atomic(void *) sigaction;
 };
 extern struct xtio__real xtio__real;
 
@@ -65,8 +67,9 @@ extern bool xtio__active;
 struct xtio__fdrec;
 
 struct xtio__tls {
-    int32_t tid;     /* 0 until first needed (and in a fork child) */
-    uint32_t events; /* events this thread emitted, to name it again every so often */
+    int32_t tid;         /* 0 until first needed (and in a fork child) */
+    uint32_t events;     /* events this thread emitted, to name it again every so often */
+    uint32_t names_seen; /* xtio__names_set when this thread last named itself */
     /* Hooked libevent calls in progress: inside one, the calls libevent makes itself (its notify
      * eventfd, its socket flush, its internal events) are not the program's. */
     unsigned depth;
@@ -82,6 +85,8 @@ struct xtio__tls {
 extern _Thread_local struct xtio__tls xtio__tls __attribute__((tls_model("initial-exec")));
 
 int32_t xtio__tid(void);
+/* This thread now loops a base: when it exits, its bases are left without a loop thread. */
+void xtio__loop_thread(void);
 
 /* Runs a real libevent call as libevent's own work: the hooked calls nested in it are ignored. */
 #define XTIO_INSIDE(expr)                                                                          \
@@ -95,12 +100,18 @@ int32_t xtio__tid(void);
 
 #define XTIO__THREAD_NAME_EVERY 65536u
 void xtio__thread_name(void);
+/* Bumped by every pthread_setname_np: a thread may be named after its first event (memcached
+ * names each worker from the main thread once the worker runs), so each names itself again. */
+extern _Atomic uint32_t xtio__names_set;
 
-/* Emits one `xtio` event on this thread, naming the thread before its first one. */
+/* Emits one `xtio` event on this thread, naming the thread before its first one, and again when
+ * a thread was renamed since. */
 #define XTIO_PRE_TRACE(event, ...)                                                                 \
     do {                                                                                           \
         if (lttng_ust_tracepoint_enabled(xtio, event)) {                                           \
-            if (xtio__tls.events++ % XTIO__THREAD_NAME_EVERY == 0)                                 \
+            if (xtio__tls.events++ % XTIO__THREAD_NAME_EVERY == 0 ||                               \
+                xtio__tls.names_seen !=                                                            \
+                    atomic_load_explicit(&xtio__names_set, memory_order_relaxed))                  \
                 xtio__thread_name();                                                               \
             lttng_ust_do_tracepoint(xtio, event, __VA_ARGS__);                                     \
         }                                                                                          \
@@ -114,13 +125,20 @@ void xtio__thread_name(void);
 struct xtio__base {
     _Atomic(struct event_base *) base; /* NULL once freed */
     uint32_t loop_id;                  /* 0x80000000 | n: never one of libxtio's own */
-    _Atomic int32_t owner;             /* the thread in event_base_loop; 0 before */
+    _Atomic int32_t owner; /* the thread in event_base_loop; 0 before, and after it exits */
+    _Atomic bool looped;   /* some thread ran it: loop_stop when freed */
     struct xtio__base *_Atomic next;
 };
 
 struct xtio__base *xtio__base_find(const struct event_base *base);
 struct xtio__base *xtio__base_get(struct event_base *base); /* finds or adds */
 void xtio__base_forget(struct xtio__base *rec);
+/* The thread `tid` exits: the bases it looped have no loop thread until another one runs them. */
+void xtio__bases_orphan(int32_t tid);
+/* pthread_atfork handlers of the tables. */
+void xtio__tables_fork_prepare(void);
+void xtio__tables_fork_parent(void);
+void xtio__tables_fork_child(void);
 
 static inline int32_t xtio__owner(const struct xtio__base *b)
 {

@@ -53,6 +53,33 @@ void xtio__base_forget(struct xtio__base *b)
     atomic_store(&b->base, NULL);
 }
 
+void xtio__bases_orphan(int32_t tid)
+{
+    for (struct xtio__base *b = atomic_load(&bases); b; b = atomic_load(&b->next)) {
+        int32_t owner = tid;
+        atomic_compare_exchange_strong(&b->owner, &owner, 0);
+    }
+}
+
+/* A fork child inherits the lock as some parent thread held it, and no thread of the parent:
+ * fork waits until no other thread holds it, and the child's bases have no loop thread yet. */
+void xtio__tables_fork_prepare(void)
+{
+    pthread_mutex_lock(&lock);
+}
+
+void xtio__tables_fork_parent(void)
+{
+    pthread_mutex_unlock(&lock);
+}
+
+void xtio__tables_fork_child(void)
+{
+    pthread_mutex_unlock(&lock);
+    for (struct xtio__base *b = atomic_load(&bases); b; b = atomic_load(&b->next))
+        atomic_store(&b->owner, 0);
+}
+
 /* ---- Watched fds ---------------------------------------------------------------------------- */
 
 static struct xtio__fdrec *_Atomic fd_free; /* pushed lock-free, popped under `lock` */

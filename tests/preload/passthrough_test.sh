@@ -18,12 +18,16 @@ die() {
     exit 1
 }
 
+# shellcheck source=preload_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/preload_lib.sh"
+
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/xtio-passthrough.XXXXXX") || die "cannot make a temporary directory"
 trap 'rm -rf "$workdir"' EXIT
 
 timeout 30 "$program" >"$workdir/plain.out" 2>"$workdir/plain.err"
 plain_rc=$?
-timeout 30 env LD_PRELOAD="$shim" "$program" >"$workdir/shim.out" 2>"$workdir/shim.err"
+shim_sanitizer_env
+timeout 30 env LD_PRELOAD="$(preload_for "$program" "$shim")" "$program" >"$workdir/shim.out" 2>"$workdir/shim.err"
 shim_rc=$?
 
 [ "$plain_rc" = 3 ] || die "preload_plain itself failed (exit $plain_rc): $(cat "$workdir/plain.out")"

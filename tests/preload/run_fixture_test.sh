@@ -32,6 +32,8 @@ die() {
 
 # shellcheck source=../lttng_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lttng_lib.sh"
+# shellcheck source=preload_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/preload_lib.sh"
 
 need_lttng "(as root, or as this user for a per-user daemon)."
 command -v babeltrace2 >/dev/null || die "the babeltrace2 command is missing: install babeltrace2"
@@ -70,8 +72,9 @@ lttng_step enable-event -u -s "$session" 'lttng_ust_statedump:bin_info'
 lttng_step add-context -u -s "$session" -t vtid -t vpid -t procname
 lttng_step start "$session"
 
+shim_sanitizer_env
 # env under timeout: timeout itself must not run with the shim.
-timeout "$program_timeout" env LD_PRELOAD="$shim" \
+timeout "$program_timeout" env LD_PRELOAD="$(preload_for "$fixture" "$shim")" \
     LTTNG_UST_REGISTER_TIMEOUT="${LTTNG_UST_REGISTER_TIMEOUT:-20000}" \
     "$fixture" >"$workdir/shim.out" 2>"$workdir/shim.err"
 shim_rc=$?
