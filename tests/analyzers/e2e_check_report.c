@@ -20,6 +20,13 @@
  *       (tests/preload/fixture.c): io_write classes, per thread, loop_post and loop_run per
  *       mechanism, runs without a post, posts never run; exit code 1 with one off-loop finding
  *       per off-loop write. Keys the report does not give (events, sites) are skipped.
+ *   e2e_check_report memcached REPORT CLIENT_FILE
+ *       a report of memcached under xtio-preload agrees with its client's `client KEY N` lines
+ *       (tests/preload/memcached_client.c): the workers wrote every reply, on their loop, and
+ *       nothing else; accepted connections reached them by eventfd wake-ups, with a wait; with a
+ *       watcher, mc-log's writes are handovers (off-loop only for the first "OK\r\n", a race
+ *       with the worker's event_del) and mc-itemcrawler's the metadumps (off-loop when one races
+ *       the same way), one a handover at least; without one, no handover and no finding.
  *
  * Exit status: 0 when the expectation holds, 1 when it does not, 2 on bad usage or input.
  */
@@ -356,11 +363,175 @@ static void check_preload(const json_t *report, const char *expect_path)
     }
 }
 
+/* ---- memcached ------------------------------------------------------------------------------ */
+
+/* The client's figure for KEY, -1 when it printed none. */
+static int64_t client_figure(const char *path, const char *key)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    char line[256], name[128];
+    int64_t value, found = -1;
+    while (fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "client %127s %" SCNd64, name, &value) == 2 && strcmp(name, key) == 0)
+            found = value;
+    }
+    fclose(f);
+    return found;
+}
+
+static int64_t class_figure(const json_t *counts, const char *class, const char *figure)
+{
+    return json_integer_value(json_object_get(json_object_get(counts, class), figure));
+}
+
+/* Whether the report lists a handover of a connection of an mc-worker to thread `writer`. */
+static bool has_handover(const json_t *io, const char *writer)
+{
+    const json_t *h;
+    size_t i;
+    json_array_foreach(json_object_get(io, "handovers"), i, h)
+    {
+        const char *by = json_string_value(json_object_get(h, "writer_name"));
+        const char *owner = json_string_value(json_object_get(h, "owner_name"));
+        if (by && owner && strcmp(by, writer) == 0 && strcmp(owner, "mc-worker") == 0)
+            return true;
+    }
+    return false;
+}
+
+static void check_memcached(const json_t *report, const char *client_path)
+{
+    const json_t *process = preloaded_process(report);
+    if (!process)
+        return;
+    int64_t conns = client_figure(client_path, "connections");
+    int64_t replies = client_figure(client_path, "replies");
+    int64_t reply_bytes = client_figure(client_path, "reply_bytes");
+    int64_t watchers = client_figure(client_path, "watchers");
+    if (conns < 1 || replies < 1 || reply_bytes < 1) {
+        fprintf(stderr,
+                "e2e_check_report: %s lacks the client's connections, replies or "
+                "reply_bytes\n",
+                client_path);
+        exit(2);
+    }
+    const json_t *io = json_object_get(process, "io_writes");
+
+    /* Every writer by name: the workers on their loop only; mc-log and mc-itemcrawler only with a
+     * watcher, and never anything but their handovers (and mc-log's one racing "OK"). */
+    int64_t worker_writes = 0, worker_bytes = 0, log_off = 0, log_off_bytes = 0, log_bytes = 0;
+    int64_t crawler_writes = 0, crawler_bytes = 0, crawler_off = 0;
+    const json_t *thread;
+    size_t i;
+    json_array_foreach(json_object_get(io, "per_thread"), i, thread)
+    {
+        const char *name = json_string_value(json_object_get(thread, "name"));
+        int64_t tid = json_integer_value(json_object_get(thread, "tid"));
+        name = name ? name : "";
+        if (class_figure(thread, "before_loop", "writes"))
+            problem("thread %" PRId64 " (%s) wrote before its loop started", tid, name);
+        if (strcmp(name, "mc-worker") == 0) {
+            worker_writes += class_figure(thread, "on_loop", "writes");
+            worker_bytes += class_figure(thread, "on_loop", "bytes");
+            if (class_figure(thread, "off_loop", "writes") ||
+                class_figure(thread, "handover", "writes"))
+                problem("worker %" PRId64 " wrote a connection of another loop", tid);
+        } else if (watchers > 0 && strcmp(name, "mc-log") == 0) {
+            log_off += class_figure(thread, "off_loop", "writes");
+            log_off_bytes += class_figure(thread, "off_loop", "bytes");
+            log_bytes += json_integer_value(json_object_get(thread, "bytes"));
+            if (class_figure(thread, "on_loop", "writes"))
+                problem("mc-log %" PRId64 " wrote on a loop of its own", tid);
+        } else if (watchers > 0 && strcmp(name, "mc-itemcrawler") == 0) {
+            crawler_writes += class_figure(thread, "handover", "writes");
+            crawler_off += class_figure(thread, "off_loop", "writes");
+            crawler_bytes += json_integer_value(json_object_get(thread, "bytes"));
+            if (class_figure(thread, "on_loop", "writes"))
+                problem("mc-itemcrawler %" PRId64 " wrote on a loop of its own", tid);
+        } else {
+            problem("thread %" PRId64 " (\"%s\") wrote a connection: %" PRId64 " writes", tid, name,
+                    (int64_t)json_integer_value(json_object_get(thread, "writes")));
+        }
+    }
+    expect_eq("mc-worker writes on their loop (one per reply)", worker_writes, replies);
+    expect_eq("mc-worker bytes on their loop (the client's reply bytes)", worker_bytes,
+              reply_bytes);
+    int64_t off_loop = number(io, "io_writes", "off_loop.writes");
+    expect_eq("summary.exit_code", number(report, "the report", "summary.exit_code"), off_loop > 0);
+    expect_eq("findings.off_loop_write.count",
+              number(process, "the process", "findings.off_loop_write.count"), off_loop);
+    if (watchers > 0) {
+        /* The races: the logger may write the queued "OK\r\n", and the crawler a metadump,
+         * before the worker's event_del. */
+        expect_eq("off-loop writes not by mc-log or mc-itemcrawler",
+                  off_loop - log_off - crawler_off, 0);
+        if (crawler_off > client_figure(client_path, "metadumps"))
+            problem("mc-itemcrawler made %" PRId64 " off-loop writes, more than one per metadump",
+                    crawler_off);
+        if (log_off > watchers)
+            problem("mc-log made %" PRId64 " off-loop writes, more than one per watcher (%" PRId64
+                    ")",
+                    log_off, watchers);
+        expect_eq("mc-log off-loop bytes (\"OK\\r\\n\" per off-loop write)", log_off_bytes,
+                  4 * log_off);
+        if (!has_handover(io, "mc-log"))
+            problem("no handover by mc-log of a worker's connection");
+        int64_t watch_bytes = client_figure(client_path, "watch_bytes");
+        if (log_bytes < watch_bytes)
+            problem("mc-log wrote %" PRId64 " bytes, less than the watcher read (%" PRId64 ")",
+                    log_bytes, watch_bytes);
+        if (!has_handover(io, "mc-itemcrawler") || crawler_writes < 1)
+            problem("no handover by mc-itemcrawler of a worker's connection (%" PRId64
+                    " metadumps, all off-loop)",
+                    crawler_off);
+        expect_eq("mc-itemcrawler bytes (the metadumps the client read)", crawler_bytes,
+                  client_figure(client_path, "metadump_bytes"));
+    } else {
+        expect_eq("summary.findings_total", number(report, "the report", "summary.findings_total"),
+                  0);
+        expect_eq("io_writes.off_loop.writes", off_loop, 0);
+        expect_eq("io_writes.handover.writes", number(io, "io_writes", "handover.writes"), 0);
+    }
+
+    /* Accepted connections reach their worker by a write to its eventfd; nothing else posts. */
+    const json_t *posts = json_object_get(process, "loop_posts");
+    int64_t eventfd_posts = number(posts, "loop_posts", "eventfd.posts");
+    if (eventfd_posts < conns)
+        problem("eventfd posts: %" PRId64 ", fewer than the client's %" PRId64 " connections",
+                eventfd_posts, conns);
+    expect_eq("eventfd runs", number(posts, "loop_posts", "eventfd.runs"), eventfd_posts);
+    expect_eq("eventfd posts never run", number(posts, "loop_posts", "eventfd.pending_at_end"), 0);
+    expect_eq("eventfd waits", number(posts, "loop_posts", "eventfd.wait_us.count"), eventfd_posts);
+    const json_t *wait = json_object_get(json_object_get(posts, "eventfd"), "wait_us");
+    if (!json_is_number(json_object_get(wait, "p50")) ||
+        !json_is_number(json_object_get(wait, "p99")))
+        problem("the eventfd wait has no p50 or p99");
+    for (size_t m = 0; m < MECH_COUNT; m++) {
+        char path[64];
+        snprintf(path, sizeof(path), "%s.posts", mechs[m]);
+        if (strcmp(mechs[m], "eventfd") != 0)
+            expect_eq(path, number(posts, "loop_posts", path), 0);
+    }
+    printf("memcached: replies %" PRId64 " (%" PRId64 " bytes) by mc-worker on loop; eventfd "
+           "posts %" PRId64 ", wait p50 %.1f us p99 %.1f us; mc-log off-loop %" PRId64 " (%" PRId64
+           " bytes), all %" PRId64 " bytes; mc-itemcrawler handovers %" PRId64 ", off-loop %" PRId64
+           ", all %" PRId64 " bytes\n",
+           worker_writes, worker_bytes, eventfd_posts,
+           json_number_value(json_object_get(wait, "p50")),
+           json_number_value(json_object_get(wait, "p99")), log_off, log_off_bytes, log_bytes,
+           crawler_writes, crawler_off, crawler_bytes);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
         fprintf(stderr,
-                "usage: e2e_check_report counts|clean|off-loop|discards|refused|preload|same "
+                "usage: e2e_check_report counts|clean|off-loop|discards|refused|preload|memcached|"
+                "same "
                 "REPORT [ARGS...] (see the source)\n");
         return 2;
     }
@@ -378,6 +549,8 @@ int main(int argc, char **argv)
         check_refused(report, argv[3]);
     } else if (strcmp(check, "preload") == 0 && argc == 4) {
         check_preload(report, argv[3]);
+    } else if (strcmp(check, "memcached") == 0 && argc == 4) {
+        check_memcached(report, argv[3]);
     } else if (strcmp(check, "same") == 0 && argc == 4) {
         json_t *other = load(argv[3]);
         if (!json_equal(report, other))
