@@ -161,6 +161,18 @@ struct xtio__fdrec *xtio__fd_watch(int fd, struct xtio__base *base, struct xtio_
     uint64_t ino;
     if (!slot || !base)
         return NULL;
+    /* The same fd watched again by the same base, as a program that re-arms its event on every
+     * state change does: the close, dup2 and dup3 hooks empty the slot of a number that is
+     * reused, so the record still names this file, and the system calls of classify() (about
+     * 0.8 us a re-arm) are not needed. */
+    struct xtio__fdrec *seen = atomic_load_explicit(&slot->rec, memory_order_acquire);
+    uint32_t gen = seen ? atomic_load(&seen->gen) : 0;
+    if (seen && seen->fd == fd && seen->base == base && atomic_load(&slot->rec) == seen &&
+        atomic_load(&seen->gen) == gen) {
+        if (wake)
+            atomic_store(&seen->wake, wake);
+        return seen;
+    }
     int saved = errno;
     bool watchable = classify(fd, &kind, &ino);
     errno = saved;
