@@ -121,16 +121,21 @@ int xtio_hist_merge(struct xtio_hist *into, const struct xtio_hist *from)
     return 0;
 }
 
+uint64_t xtio_hist_rank(uint64_t count, unsigned permille)
+{
+    if (count == 0)
+        return 0;
+    uint64_t rank = (count / 1000) * permille + ((count % 1000) * permille + 999) / 1000;
+    if (rank == 0)
+        rank = 1;
+    return rank > count ? count : rank;
+}
+
 uint64_t xtio_hist_percentile(const struct xtio_hist *hist, unsigned permille)
 {
     if (hist->count == 0)
         return 0;
-    uint64_t rank =
-        (hist->count / 1000) * permille + ((hist->count % 1000) * permille + 999) / 1000;
-    if (rank == 0)
-        rank = 1;
-    if (rank > hist->count)
-        rank = hist->count;
+    uint64_t rank = xtio_hist_rank(hist->count, permille);
 
     uint64_t seen = 0;
     for (uint32_t i = 0; i < hist->len; i++) {

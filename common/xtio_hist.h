@@ -32,8 +32,12 @@ int xtio_hist_record(struct xtio_hist *hist, uint64_t value);
 /* Adds every value of from into into, of the same bits: 0, -ENOMEM or -EINVAL (other bits); into
  * is unchanged on failure. */
 int xtio_hist_merge(struct xtio_hist *into, const struct xtio_hist *from);
-/* The value at rank ceil(permille * count / 1000) (nearest rank), as the middle of its bucket
- * kept within [min, max]; 0 when empty. */
+/* The nearest rank of a percentile among count sorted values, 1-based: ceil(permille * count /
+ * 1000), at least 1 and at most count; 0 when count is 0. The rule of every percentile and median
+ * xtio reads, of a histogram or of a few sorted numbers (xtio-compare's medians over reports). */
+uint64_t xtio_hist_rank(uint64_t count, unsigned permille);
+/* The value at rank xtio_hist_rank(count, permille), as the middle of its bucket kept within
+ * [min, max]; 0 when empty. */
 uint64_t xtio_hist_percentile(const struct xtio_hist *hist, unsigned permille);
 /* The mean of the values, each taken as a percentile takes it (its bucket's middle within
  * [min, max]), so within 1/2^(bits+1) too; 0 when empty. */

@@ -7,6 +7,7 @@
 #include <babeltrace2/babeltrace.h>
 
 #include <dirent.h>
+#include <jansson.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -63,6 +64,9 @@ static const char usage_text[] =
     "                        not only counted\n"
     "      --by-connection   add per-connection latency tables\n"
     "      --by-thread       add per loop thread and per producing thread tables\n"
+    "      --reference FILE  embed FILE, the timings of xtio-reference taken in the same run,\n"
+    "                        as the JSON report's `reference` (needs --format json and\n"
+    "                        --output): what xtio-compare divides latencies by\n"
     "  -v, --verbose         let babeltrace2's components log their warnings on stderr\n"
     "  -h, --help            print this help and exit\n"
     "  -V, --version         print the version and exit\n"
@@ -79,6 +83,7 @@ static const char usage_text[] =
 struct options {
     const char *format;
     const char *output;
+    const char *reference;
     bool strict, by_connection, by_thread;
     /* Of the babeltrace2 components: their failures reach the user as error causes anyway. */
     bt_logging_level log_level;
@@ -635,17 +640,46 @@ end:
     return status;
 }
 
+/* Adds the xtio-reference file to the JSON report at opt->output, as its `reference`. 0, or
+ * EXIT_USAGE with a message. */
+static int embed_reference(const struct options *opt)
+{
+    json_error_t jerr;
+    int status = EXIT_USAGE;
+    json_t *report = NULL, *reference = json_load_file(opt->reference, 0, &jerr);
+    const json_t *format = json_object_get(reference, "format");
+    if (!reference || !json_is_string(format) ||
+        strcmp(json_string_value(format), "xtio-reference") != 0) {
+        complain("%s is not the JSON of xtio-reference (%s): give the file of `xtio-reference -o "
+                 "FILE -- WORKLOAD`",
+                 opt->reference, reference ? "no \"format\": \"xtio-reference\"" : jerr.text);
+        goto end;
+    }
+    report = json_load_file(opt->output, 0, &jerr);
+    if (!report || json_object_set(report, "reference", reference) != 0 ||
+        json_dump_file(report, opt->output, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) != 0) {
+        complain("cannot add the reference to %s: check that it is writable", opt->output);
+        goto end;
+    }
+    status = 0;
+end:
+    json_decref(report);
+    json_decref(reference);
+    return status;
+}
+
 /* ---- Main ------------------------------------------------------------------------------------ */
 
 int main(int argc, char **argv)
 {
-    enum { OPT_STRICT = 256, OPT_BY_CONNECTION, OPT_BY_THREAD };
+    enum { OPT_STRICT = 256, OPT_BY_CONNECTION, OPT_BY_THREAD, OPT_REFERENCE };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"by-connection", no_argument, NULL, OPT_BY_CONNECTION},
         {"by-thread", no_argument, NULL, OPT_BY_THREAD},
+        {"reference", required_argument, NULL, OPT_REFERENCE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -676,6 +710,9 @@ int main(int argc, char **argv)
         case OPT_BY_THREAD:
             opt.by_thread = true;
             break;
+        case OPT_REFERENCE:
+            opt.reference = optarg;
+            break;
         case 'v':
             opt.log_level = BT_LOGGING_LEVEL_WARNING;
             break;
@@ -701,5 +738,13 @@ int main(int argc, char **argv)
                  "a net:// URL; see --help");
         return EXIT_USAGE;
     }
-    return analyze(&opt, argv + optind, argc - optind);
+    if (opt.reference && (strcmp(opt.format, "json") != 0 || !opt.output)) {
+        complain("--reference needs --format json and --output FILE: the reference is added to "
+                 "the JSON report written there");
+        return EXIT_USAGE;
+    }
+    int status = analyze(&opt, argv + optind, argc - optind);
+    if (opt.reference && status < EXIT_USAGE && embed_reference(&opt))
+        return EXIT_USAGE;
+    return status;
 }

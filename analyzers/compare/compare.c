@@ -2,6 +2,7 @@
 #include "compare.h"
 
 #include "analysis.h"
+#include "xtio_hist.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -24,12 +25,17 @@ static const char *const latency_keys[] = {"queue_wait_us", "end_to_end_us", "fl
 #define LATENCY_KEY_COUNT (int)(sizeof(latency_keys) / sizeof(latency_keys[0]))
 static const char *const stat_keys[] = {"p50", "p90", "p99", "p99_9", "max"};
 #define STAT_COUNT (int)(sizeof(stat_keys) / sizeof(stat_keys[0]))
+/* The timings of xtio-reference's JSON, as a report's `reference` carries them. */
+static const char *const reference_keys[] = {"wakeup_us", "loopback_us", "cpu_us"};
+#define REFERENCE_KEY_COUNT (int)(sizeof(reference_keys) / sizeof(reference_keys[0]))
+#define REFERENCE_NAME      "reference"
 
 static const char metric_syntax[] =
-    "write MODE.COUNT or MODE.LATENCY.STAT, or A/B for the ratio of two of them; MODE: inline "
-    "sync async batch direct, or * for every mode present; COUNT: handoffs bytes records "
-    "dropped dropped_bytes; LATENCY: queue_wait_us end_to_end_us flush_us producer_blocked_us "
-    "spool_delay_us; STAT: p50 p90 p99 p99_9 max (e.g. async.end_to_end_us.p99=25)";
+    "write MODE.COUNT, MODE.LATENCY.STAT or reference.TIMING.STAT, or A/B for the ratio of two "
+    "of them; MODE: inline sync async batch direct, or * for every mode present; COUNT: "
+    "handoffs bytes records dropped dropped_bytes; LATENCY: queue_wait_us end_to_end_us "
+    "flush_us producer_blocked_us spool_delay_us; TIMING: wakeup_us loopback_us cpu_us; STAT: "
+    "p50 p90 p99 p99_9 max (e.g. async.end_to_end_us.p99/reference.wakeup_us.p99=100)";
 
 static const char expectation_syntax[] =
     "write MODE.KIND; MODE: inline sync async batch direct; KIND: off_loop_write ordering_break "
@@ -41,6 +47,7 @@ struct xtio_compare_report {
     const json_t **processes; /* owned array of weak references into root */
     int *groups;              /* owned: per process, its primary mode or GROUP_NONE */
     size_t process_count;
+    const json_t *reference; /* weak into root: xtio-reference's timings, or NULL */
 };
 
 static int fail(struct xtio_compare_error *error, int status, const char *fmt, ...)
@@ -75,7 +82,8 @@ static bool optional_is(const json_t *value, json_type type)
     return !value || json_typeof(value) == type;
 }
 
-static int check_latency(const char *path, size_t index, const char *mode, const char *key,
+/* where: the JSON path of the latency's object, e.g. processes[2].modes.async. */
+static int check_latency(const char *path, const char *where, const char *key,
                          const json_t *latency, struct xtio_compare_error *error)
 {
     if (!optional_is(latency, JSON_OBJECT))
@@ -88,9 +96,9 @@ static int check_latency(const char *path, size_t index, const char *mode, const
     return 0;
 refused:
     return fail(error, -EINVAL,
-                "%s: processes[%zu].modes.%s.%s is not a latency object of numbers or nulls: "
-                "give the unmodified output of `xtio-analyze --format json`",
-                path, index, mode, key);
+                "%s: %s.%s is not a latency object of numbers or nulls: give the unmodified "
+                "output of `xtio-analyze --format json`",
+                path, where, key);
 }
 
 static int check_process(const char *path, size_t index, const json_t *process, int *group,
@@ -124,8 +132,10 @@ static int check_process(const char *path, size_t index, const json_t *process, 
                 return fail(error, -EINVAL, "%s: processes[%zu].modes.%s.%s is not an integer",
                             path, index, name, count_keys[k]);
         }
+        char where[64];
+        snprintf(where, sizeof(where), "processes[%zu].modes.%s", index, name);
         for (int k = 0; mode && k < LATENCY_KEY_COUNT; k++) {
-            int status = check_latency(path, index, name, latency_keys[k],
+            int status = check_latency(path, where, latency_keys[k],
                                        json_object_get(mode, latency_keys[k]), error);
             if (status)
                 return status;
@@ -143,6 +153,35 @@ static int check_process(const char *path, size_t index, const json_t *process, 
                         index, kind);
     }
     return 0;
+}
+
+/* The timings of one xtio-reference run: latency objects under reference_keys. */
+static int check_timings(const char *path, const char *where, const json_t *timings,
+                         struct xtio_compare_error *error)
+{
+    if (!json_is_object(timings))
+        return fail(error, -EINVAL,
+                    "%s: %s is not an object of xtio-reference timings: embed the unmodified "
+                    "output of xtio-reference with `xtio-analyze --reference`",
+                    path, where);
+    for (int k = 0; k < REFERENCE_KEY_COUNT; k++) {
+        const json_t *latency = json_object_get(timings, reference_keys[k]);
+        int status = check_latency(path, where, reference_keys[k], latency, error);
+        if (status)
+            return status;
+    }
+    return 0;
+}
+
+/* `reference`, when the report has one: the timings xtio-reference took around the run. */
+static int check_reference(struct xtio_compare_report *report, struct xtio_compare_error *error)
+{
+    const json_t *reference = json_object_get(report->root, REFERENCE_NAME);
+    if (!reference || json_is_null(reference))
+        return 0;
+    int status = check_timings(report->path, REFERENCE_NAME, reference, error);
+    report->reference = status ? NULL : reference;
+    return status;
 }
 
 static int check_report(struct xtio_compare_report *report, struct xtio_compare_error *error)
@@ -180,6 +219,9 @@ static int check_report(struct xtio_compare_report *report, struct xtio_compare_
                     "%s has no \"processes\" array: give the unmodified output "
                     "of `xtio-analyze --format json`",
                     path);
+    int status = check_reference(report, error);
+    if (status)
+        return status;
     report->process_count = json_array_size(processes);
     report->processes = calloc(report->process_count + 1, sizeof(*report->processes));
     report->groups = calloc(report->process_count + 1, sizeof(*report->groups));
@@ -187,7 +229,7 @@ static int check_report(struct xtio_compare_report *report, struct xtio_compare_
         return fail(error, -ENOMEM, "out of memory reading %s", path);
     for (size_t i = 0; i < report->process_count; i++) {
         report->processes[i] = json_array_get(processes, i);
-        int status = check_process(path, i, report->processes[i], &report->groups[i], error);
+        status = check_process(path, i, report->processes[i], &report->groups[i], error);
         if (status)
             return status;
     }
@@ -267,6 +309,19 @@ static bool parse_term(const char *text, struct xtio_compare_term *term)
     }
     if (count < 2 || count > 3)
         return false;
+    if (strcmp(parts[0], REFERENCE_NAME) == 0) {
+        term->mode = XTIO_COMPARE_REFERENCE;
+        term->key = term->stat = -1;
+        for (int k = 0; count == 3 && k < REFERENCE_KEY_COUNT; k++) {
+            if (strcmp(parts[1], reference_keys[k]) == 0)
+                term->key = k;
+        }
+        for (int s = 0; count == 3 && s < STAT_COUNT; s++) {
+            if (strcmp(parts[2], stat_keys[s]) == 0)
+                term->stat = s;
+        }
+        return term->key >= 0 && term->stat >= 0;
+    }
     term->mode = strcmp(parts[0], "*") == 0 ? XTIO_COMPARE_ANY_MODE : mode_index(parts[0]);
     if (term->mode == -1 && strcmp(parts[0], "*") != 0)
         return false;
@@ -290,7 +345,10 @@ static bool parse_term(const char *text, struct xtio_compare_term *term)
 static void term_name(const struct xtio_compare_term *term, int mode, char *buf, size_t size)
 {
     const char *mode_name = mode < 0 ? "*" : xtio_schema_mode_label(mode);
-    if (is_latency(term))
+    if (term->mode == XTIO_COMPARE_REFERENCE)
+        snprintf(buf, size, REFERENCE_NAME ".%s.%s", reference_keys[term->key],
+                 stat_keys[term->stat]);
+    else if (is_latency(term))
         snprintf(buf, size, "%s.%s.%s", mode_name, latency_keys[term->key], stat_keys[term->stat]);
     else
         snprintf(buf, size, "%s.%s", mode_name, count_keys[term->key]);
@@ -361,15 +419,49 @@ int xtio_compare_threshold_parse(const char *spec, struct xtio_compare_threshold
     return 0;
 }
 
+int xtio_compare_preset(const char *name, struct xtio_compare_threshold *thresholds,
+                        size_t capacity, size_t *count, struct xtio_compare_error *error)
+{
+    static const char *const latencies[] = {"queue_wait_us", "end_to_end_us"};
+    static const struct {
+        const char *stat;
+        double limit;
+    } stats[] = {{"p50", XTIO_COMPARE_PRESET_LIMIT_P50}, {"p99", XTIO_COMPARE_PRESET_LIMIT_P99}};
+    *count = 0;
+    if (strcmp(name, "none") == 0)
+        return 0;
+    if (strcmp(name, "handoffs") != 0)
+        return fail(error, -EINVAL,
+                    "unknown --preset '%s': use handoffs (every mode's queue wait and end to "
+                    "end, p50 and p99, against the reference) or none (findings only)",
+                    name);
+    for (size_t l = 0; l < 2; l++) {
+        for (size_t s = 0; s < 2; s++) {
+            char spec[XTIO_COMPARE_METRIC_MAX];
+            snprintf(spec, sizeof(spec), "*.%s.%s/" REFERENCE_NAME ".cpu_us.p50=%g", latencies[l],
+                     stats[s].stat, stats[s].limit);
+            if (*count == capacity)
+                return fail(error, -EINVAL, "no room for the thresholds of --preset %s", name);
+            int status = xtio_compare_threshold_parse(spec, &thresholds[*count], error);
+            if (status)
+                return status;
+            thresholds[(*count)++].preset = true;
+        }
+    }
+    return 0;
+}
+
 /* ---- Values -------------------------------------------------------------------------------- */
 
 struct comparison {
-    const xtio_compare_report *reports[2];               /* weak: baseline, current */
+    const xtio_compare_report *const *reports[2]; /* weak: the baselines, the currents */
+    size_t report_counts[2];
     const struct xtio_compare_expectation *expectations; /* weak */
     size_t expectation_count;
     struct xtio_compare_result *result;
     struct xtio_compare_error *error;
     size_t row_capacity;
+    bool fail_on_change;
 };
 
 static const char *const report_roles[2] = {"the baseline", "the current report"};
@@ -432,10 +524,9 @@ static bool ambiguous(const struct candidates *found)
 
 /* The process a MODE. prefix names: the one whose primary_mode is MODE, else the one with
  * handoffs in MODE. 0 with *process (NULL when there is none), or -EINVAL when several match. */
-static int resolve(struct comparison *c, int role, int mode, const char *metric,
-                   const json_t **process)
+static int resolve(struct comparison *c, const xtio_compare_report *report, int role, int mode,
+                   const char *metric, const json_t **process)
 {
-    const xtio_compare_report *report = c->reports[role];
     struct candidates found = find_candidates(report, mode);
     *process = found.process;
     if (!ambiguous(&found))
@@ -456,11 +547,36 @@ static int resolve(struct comparison *c, int role, int mode, const char *metric,
                 metric, report_roles[role], report->path, name, found.users, name, pids);
 }
 
-static int term_value(struct comparison *c, int role, const struct xtio_compare_term *term,
-                      int mode, const char *metric, struct xtio_compare_value *value)
+/* reference.KEY.STAT in one report. */
+static int reference_value(struct comparison *c, const xtio_compare_report *report, int role,
+                           const struct xtio_compare_term *term, const char *metric,
+                           struct xtio_compare_value *value)
 {
+    if (!report->reference)
+        return fail(c->error, -EINVAL,
+                    "metric '%s' needs a reference, and %s (%s) has none: run the workload "
+                    "under xtio-reference (`xtio-reference -o ref.json -- WORKLOAD`) and "
+                    "analyse its trace with `xtio-analyze --format json --reference ref.json`; "
+                    "or, without a reference, give --preset none and thresholds of your own",
+                    metric, report_roles[role], report->path);
+    const json_t *timings = report->reference;
+    const json_t *stat =
+        json_object_get(json_object_get(timings, reference_keys[term->key]), stat_keys[term->stat]);
+    *value = json_is_number(stat) ? (struct xtio_compare_value){.presence = XTIO_COMPARE_VALUE,
+                                                                .number = json_number_value(stat)}
+                                  : (struct xtio_compare_value){.presence = XTIO_COMPARE_NULL};
+    return 0;
+}
+
+/* A term in one report, of `mode` (a reference term ignores it: a run has one reference). */
+static int term_value(struct comparison *c, const xtio_compare_report *report, int role,
+                      const struct xtio_compare_term *term, int mode, const char *metric,
+                      struct xtio_compare_value *value)
+{
+    if (term->mode == XTIO_COMPARE_REFERENCE)
+        return reference_value(c, report, role, term, metric, value);
     const json_t *process;
-    int status = resolve(c, role, mode, metric, &process);
+    int status = resolve(c, report, role, mode, metric, &process);
     if (status)
         return status;
     *value = (struct xtio_compare_value){.presence = XTIO_COMPARE_ABSENT};
@@ -482,17 +598,25 @@ static int term_value(struct comparison *c, int role, const struct xtio_compare_
     return 0;
 }
 
+static int term_mode(const struct xtio_compare_term *term, int glob_mode)
+{
+    return term->mode == XTIO_COMPARE_ANY_MODE ? glob_mode : term->mode;
+}
+
 /* The metric's value in one report, `*` read as glob_mode. A ratio is absent when either term
  * is, and null when either is null or the denominator is 0. */
-static int metric_value(struct comparison *c, int role, const struct xtio_compare_metric *metric,
-                        int glob_mode, const char *name, struct xtio_compare_value *value)
+static int report_value(struct comparison *c, const xtio_compare_report *report, int role,
+                        const struct xtio_compare_metric *metric, int glob_mode, const char *name,
+                        struct xtio_compare_value *value)
 {
     struct xtio_compare_value terms[2] = {{0}};
     for (int t = 0; t < metric->term_count; t++) {
         const struct xtio_compare_term *term = &metric->terms[t];
-        int status =
-            term_value(c, role, term, term->mode == XTIO_COMPARE_ANY_MODE ? glob_mode : term->mode,
-                       name, &terms[t]);
+        int mode = term_mode(term, glob_mode);
+        /* A reference term takes the timings of the other term's mode. */
+        if (term->mode == XTIO_COMPARE_REFERENCE)
+            mode = metric->term_count == 2 ? term_mode(&metric->terms[1 - t], glob_mode) : -1;
+        int status = term_value(c, report, role, term, mode, name, &terms[t]);
         if (status)
             return status;
     }
@@ -506,6 +630,44 @@ static int metric_value(struct comparison *c, int role, const struct xtio_compar
         value->presence = XTIO_COMPARE_NULL;
     else
         value->number = terms[0].number / terms[1].number;
+    return 0;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The metric's value over the reports of a side: the median of the reports that have a number,
+ * by the percentile rule of every xtio tool (xtio_hist_rank: the lower middle of an even count);
+ * else null when one is null, else absent. */
+static int metric_value(struct comparison *c, int role, const struct xtio_compare_metric *metric,
+                        int glob_mode, const char *name, struct xtio_compare_value *value)
+{
+    size_t count = c->report_counts[role], numbers = 0;
+    double *sorted = calloc(count ? count : 1, sizeof(*sorted));
+    if (!sorted)
+        return fail(c->error, -ENOMEM, "out of memory comparing the reports");
+    *value = (struct xtio_compare_value){.presence = XTIO_COMPARE_ABSENT};
+    for (size_t i = 0; i < count; i++) {
+        struct xtio_compare_value one;
+        int status = report_value(c, c->reports[role][i], role, metric, glob_mode, name, &one);
+        if (status) {
+            free(sorted);
+            return status;
+        }
+        if (one.presence == XTIO_COMPARE_VALUE)
+            sorted[numbers++] = one.number;
+        else if (one.presence == XTIO_COMPARE_NULL)
+            value->presence = XTIO_COMPARE_NULL;
+    }
+    if (numbers) {
+        qsort(sorted, numbers, sizeof(*sorted), compare_doubles);
+        value->presence = XTIO_COMPARE_VALUE;
+        value->number = sorted[xtio_hist_rank(numbers, 500) - 1];
+    }
+    free(sorted);
     return 0;
 }
 
@@ -534,10 +696,15 @@ static void judge(struct xtio_compare_row *row)
     }
     if (!row->thresholded)
         row->verdict = XTIO_COMPARE_SHOWN;
+    else if (row->has_delta &&
+             (row->either_direction ? fabs(row->delta_pct) : row->delta_pct) > row->limit_pct)
+        row->verdict = XTIO_COMPARE_CROSSED;
     else if (row->has_delta)
+        /* Better by the factor the limit allows for worse: the behaviour changed. */
         row->verdict =
-            (row->either_direction ? fabs(row->delta_pct) : row->delta_pct) > row->limit_pct
-                ? XTIO_COMPARE_CROSSED
+            !row->either_direction && row->limit_pct >= 0 && row->baseline.number > 0 &&
+                    row->current.number * (1 + row->limit_pct / 100) < row->baseline.number
+                ? XTIO_COMPARE_CHANGED
                 : XTIO_COMPARE_WITHIN;
     else if (has_number(&row->baseline))
         row->verdict = XTIO_COMPARE_LOST;
@@ -574,6 +741,8 @@ static int add_row(struct comparison *c, const struct xtio_compare_metric *metri
             return status;
     }
     judge(&row);
+    if (row.verdict == XTIO_COMPARE_CHANGED && c->fail_on_change)
+        row.verdict = XTIO_COMPARE_CHANGED_FAILS;
     if (result->row_count == c->row_capacity) {
         size_t capacity = c->row_capacity ? 2 * c->row_capacity : 16;
         struct xtio_compare_row *rows = realloc(result->rows, capacity * sizeof(*rows));
@@ -591,22 +760,25 @@ static unsigned present_modes(const struct comparison *c)
 {
     unsigned modes = 0;
     for (int role = 0; role < 2; role++) {
-        const xtio_compare_report *report = c->reports[role];
-        for (size_t i = 0; i < report->process_count; i++) {
-            if (report->groups[i] != GROUP_NONE)
-                modes |= 1u << report->groups[i];
+        for (size_t r = 0; r < c->report_counts[role]; r++) {
+            const xtio_compare_report *report = c->reports[role][r];
+            for (size_t i = 0; i < report->process_count; i++) {
+                if (report->groups[i] != GROUP_NONE)
+                    modes |= 1u << report->groups[i];
+            }
         }
     }
     return modes;
 }
 
-/* "the baseline (PATH): pid 12 async, pid 13 direct; the current report (PATH): ..." */
+/* "the baseline (PATH): pid 12 async, pid 13 direct; the current report (PATH): ...", of the
+ * first report of each side. */
 static void describe_modes(const struct comparison *c, char *buf, size_t size)
 {
     size_t used = 0;
     buf[0] = '\0';
     for (int role = 0; role < 2; role++) {
-        const xtio_compare_report *report = c->reports[role];
+        const xtio_compare_report *report = c->reports[role][0];
         int n = snprintf(buf + used, size - used, "%s%s (%s):%s", role ? "; " : "",
                          report_roles[role], report->path, report->process_count ? "" : " none");
         used += n > 0 && (size_t)n < size - used ? (size_t)n : 0;
@@ -631,8 +803,12 @@ static int add_threshold(struct comparison *c, const struct xtio_compare_thresho
             int status = modes & (1u << m) ? add_row(c, metric, m, &threshold->limit_pct) : 0;
             if (status)
                 return status;
+            /* A preset's metric that a mode does not have (inline has no queue wait). */
+            if (modes & (1u << m) && threshold->preset &&
+                result->rows[result->row_count - 1].verdict == XTIO_COMPARE_NO_DATA)
+                result->row_count--;
         }
-        if (result->row_count == before)
+        if (result->row_count == before && !threshold->preset)
             return fail(c->error, -EINVAL,
                         "metric '%s' of --max-regress matches nothing: no process of either "
                         "report has handoffs",
@@ -643,7 +819,7 @@ static int add_threshold(struct comparison *c, const struct xtio_compare_thresho
             return status;
         const struct xtio_compare_row *row = &result->rows[before];
         /* Absent from both: a mode no process runs, most likely a typo. */
-        if (row->baseline.presence == XTIO_COMPARE_ABSENT &&
+        if (!threshold->preset && row->baseline.presence == XTIO_COMPARE_ABSENT &&
             row->current.presence == XTIO_COMPARE_ABSENT) {
             char found[512];
             describe_modes(c, found, sizeof(found));
@@ -670,9 +846,14 @@ static int add_default_rows(struct comparison *c)
     };
     unsigned modes = present_modes(c);
     for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
-        struct candidates in_baseline = find_candidates(c->reports[0], m);
-        struct candidates in_current = find_candidates(c->reports[1], m);
-        if (!(modes & (1u << m)) || ambiguous(&in_baseline) || ambiguous(&in_current))
+        bool several = false;
+        for (int role = 0; role < 2; role++) {
+            for (size_t r = 0; r < c->report_counts[role]; r++) {
+                struct candidates found = find_candidates(c->reports[role][r], m);
+                several = several || ambiguous(&found);
+            }
+        }
+        if (!(modes & (1u << m)) || several)
             continue;
         for (size_t d = 0; d < sizeof(defaults) / sizeof(defaults[0]); d++) {
             struct xtio_compare_metric metric = {.terms = {defaults[d]}, .term_count = 1};
@@ -715,8 +896,8 @@ int xtio_compare_expectation_parse(const char *spec, struct xtio_compare_expecta
 
 /* The count of a finding kind over the processes of a group; *reported: whether any of them
  * reports that kind at all (dropped_data is reported only by strict analyses). */
-static uint64_t group_findings(const xtio_compare_report *report, int group, const char *kind,
-                               bool *reported)
+static uint64_t report_findings(const xtio_compare_report *report, int group, const char *kind,
+                                bool *reported)
 {
     uint64_t total = 0;
     for (size_t i = 0; i < report->process_count; i++) {
@@ -733,11 +914,26 @@ static uint64_t group_findings(const xtio_compare_report *report, int group, con
     return total;
 }
 
-static bool group_present(const xtio_compare_report *report, int group)
+/* The largest count of a finding kind in a group over the reports of a side. */
+static uint64_t group_findings(const struct comparison *c, int role, int group, const char *kind,
+                               bool *reported)
 {
-    for (size_t i = 0; i < report->process_count; i++) {
-        if (report->groups[i] == group)
-            return true;
+    uint64_t most = 0;
+    for (size_t r = 0; r < c->report_counts[role]; r++) {
+        uint64_t count = report_findings(c->reports[role][r], group, kind, reported);
+        most = count > most ? count : most;
+    }
+    return most;
+}
+
+static bool group_present(const struct comparison *c, int role, int group)
+{
+    for (size_t r = 0; r < c->report_counts[role]; r++) {
+        const xtio_compare_report *report = c->reports[role][r];
+        for (size_t i = 0; i < report->process_count; i++) {
+            if (report->groups[i] == group)
+                return true;
+        }
     }
     return false;
 }
@@ -764,7 +960,6 @@ static enum xtio_compare_verdict finding_verdict(const struct xtio_compare_findi
 static int add_findings(struct comparison *c)
 {
     struct xtio_compare_result *result = c->result;
-    const xtio_compare_report *baseline = c->reports[0], *current = c->reports[1];
     result->findings = calloc(GROUP_COUNT * XTIO_FINDING_KIND_COUNT, sizeof(*result->findings));
     if (!result->findings)
         return fail(c->error, -ENOMEM, "out of memory comparing the reports");
@@ -773,12 +968,12 @@ static int add_findings(struct comparison *c)
             const char *kind = xtio_finding_kind_name((enum xtio_finding_kind)k);
             bool expected = is_expected(c, g, k), reported = false;
             /* An expected kind gets its check even when no process of its mode reports it. */
-            if (!group_present(current, g) && !expected)
+            if (!group_present(c, 1, g) && !expected)
                 continue;
             struct xtio_compare_finding finding = {
                 .kind = kind,
-                .current = group_findings(current, g, kind, &reported),
-                .baseline = group_findings(baseline, g, kind, &reported),
+                .current = group_findings(c, 1, g, kind, &reported),
+                .baseline = group_findings(c, 0, g, kind, &reported),
             };
             if (!reported && !expected)
                 continue;
@@ -799,15 +994,37 @@ int xtio_compare_run(const xtio_compare_report *baseline, const xtio_compare_rep
                      const struct xtio_compare_expectation *expectations, size_t expectation_count,
                      struct xtio_compare_result *result, struct xtio_compare_error *error)
 {
+    const struct xtio_compare_inputs inputs = {.baselines = &baseline,
+                                               .baseline_count = 1,
+                                               .currents = &current,
+                                               .current_count = 1,
+                                               .thresholds = thresholds,
+                                               .threshold_count = threshold_count,
+                                               .expectations = expectations,
+                                               .expectation_count = expectation_count};
+    return xtio_compare_run_inputs(&inputs, result, error);
+}
+
+int xtio_compare_run_inputs(const struct xtio_compare_inputs *in,
+                            struct xtio_compare_result *result, struct xtio_compare_error *error)
+{
     int status = 0;
-    struct comparison c = {.reports = {baseline, current},
-                           .expectations = expectations,
-                           .expectation_count = expectation_count,
+    struct comparison c = {.reports = {in->baselines, in->currents},
+                           .report_counts = {in->baseline_count, in->current_count},
+                           .expectations = in->expectations,
+                           .expectation_count = in->expectation_count,
                            .result = result,
-                           .error = error};
+                           .error = error,
+                           .fail_on_change = in->fail_on_change};
     memset(result, 0, sizeof(*result));
-    for (size_t i = 0; i < threshold_count && !status; i++)
-        status = add_threshold(&c, &thresholds[i]);
+    if (!in->baseline_count || !in->current_count)
+        return fail(error, -EINVAL,
+                    "no %s report to compare: give at least one baseline and one current report",
+                    in->baseline_count ? "current" : "baseline");
+    result->baseline_reports = in->baseline_count;
+    result->current_reports = in->current_count;
+    for (size_t i = 0; i < in->threshold_count && !status; i++)
+        status = add_threshold(&c, &in->thresholds[i]);
     if (!status)
         status = add_default_rows(&c);
     if (!status)
@@ -816,8 +1033,11 @@ int xtio_compare_run(const xtio_compare_report *baseline, const xtio_compare_rep
         xtio_compare_result_fini(result);
         return status;
     }
-    for (size_t i = 0; i < result->row_count; i++)
+    for (size_t i = 0; i < result->row_count; i++) {
         result->thresholds_failed += xtio_compare_verdict_fails(result->rows[i].verdict);
+        result->thresholds_changed += result->rows[i].verdict == XTIO_COMPARE_CHANGED ||
+                                      result->rows[i].verdict == XTIO_COMPARE_CHANGED_FAILS;
+    }
     result->exit_code =
         result->thresholds_failed || result->findings_new || result->findings_missing ? 1 : 0;
     return 0;
@@ -835,6 +1055,10 @@ const char *xtio_compare_verdict_name(enum xtio_compare_verdict verdict)
     switch (verdict) {
     case XTIO_COMPARE_WITHIN:
         return "ok";
+    case XTIO_COMPARE_CHANGED:
+        return "changed";
+    case XTIO_COMPARE_CHANGED_FAILS:
+        return "FAIL: changed";
     case XTIO_COMPARE_CROSSED:
         return "FAIL";
     case XTIO_COMPARE_LOST:
@@ -863,6 +1087,7 @@ const char *xtio_compare_verdict_name(enum xtio_compare_verdict verdict)
 
 bool xtio_compare_verdict_fails(enum xtio_compare_verdict verdict)
 {
-    return verdict == XTIO_COMPARE_CROSSED || verdict == XTIO_COMPARE_LOST ||
-           verdict == XTIO_COMPARE_NEW || verdict == XTIO_COMPARE_MISSING;
+    return verdict == XTIO_COMPARE_CROSSED || verdict == XTIO_COMPARE_CHANGED_FAILS ||
+           verdict == XTIO_COMPARE_LOST || verdict == XTIO_COMPARE_NEW ||
+           verdict == XTIO_COMPARE_MISSING;
 }

@@ -1,5 +1,5 @@
 /*
- * xtio-compare's core: reads two JSON reports of xtio-analyze (format "xtio-analysis", version 1),
+ * xtio-compare's core: reads JSON reports of xtio-analyze (format "xtio-analysis", version 1),
  * resolves metric names such as `async.end_to_end_us.p99` against them, checks thresholds and new
  * findings, and writes the verdict as a table and as JUnit XML. Plain C over jansson, without
  * I/O beyond the report files and the FILE it is given, so that tests drive it directly; the CLI
@@ -44,7 +44,11 @@ struct xtio_compare_term {
     int key;  /* index into the counts, then the latency objects */
     int stat; /* index of p50 p90 p99 p99_9 max; -1 for a count */
 };
-#define XTIO_COMPARE_ANY_MODE (-1)
+#define XTIO_COMPARE_ANY_MODE  (-1)
+/* The term `reference.KEY.STAT`: the report's reference, timed by xtio-reference (KEY:
+ * wakeup_us, loopback_us, cpu_us), in the same run as the workload, for the other term's mode
+ * when the reference has one per mode. */
+#define XTIO_COMPARE_REFERENCE (-2)
 
 /* A term, or the ratio of two terms computed within one report. */
 struct xtio_compare_metric {
@@ -57,11 +61,25 @@ struct xtio_compare_threshold {
     char name[XTIO_COMPARE_METRIC_MAX]; /* METRIC as given */
     struct xtio_compare_metric metric;
     double limit_pct; /* negative: an improvement of at least that much is required */
+    bool preset;      /* from --preset: its rows without values on either side are left out */
 };
 
 /* Parses METRIC=PCT. 0, or -EINVAL with error->message giving the syntax and the valid names. */
 int xtio_compare_threshold_parse(const char *spec, struct xtio_compare_threshold *threshold,
                                  struct xtio_compare_error *error);
+
+/* --preset NAME: the thresholds of a named set, in threshold[0..*count) (at most capacity).
+ * "handoffs": every mode's queue_wait_us and end_to_end_us, p50 and p99, each divided by
+ * reference.cpu_us.p50 (limits: XTIO_COMPARE_PRESET_*); "none": no threshold
+ * (findings only). 0, or -EINVAL with error->message naming the presets. */
+int xtio_compare_preset(const char *name, struct xtio_compare_threshold *thresholds,
+                        size_t capacity, size_t *count, struct xtio_compare_error *error);
+/* The regression allowed by the preset "handoffs", in percent, against medians of at least 3
+ * reports a side (docs/ci.md, "Default limits", says how they were measured). An improvement of
+ * the same factor (the ratio below baseline / (1 + limit)) is reported as a change. */
+#define XTIO_COMPARE_PRESET_LIMIT_P50 300.0
+#define XTIO_COMPARE_PRESET_LIMIT_P99 1000.0
+#define XTIO_COMPARE_PRESET_MAX       8
 
 /* --expect-finding MODE.KIND: CURRENT must have findings of KIND (off_loop_write, ...) in the
  * processes whose primary_mode is MODE. A canary: it fails when the analysis stops flagging what
@@ -89,18 +107,21 @@ struct xtio_compare_value {
 };
 
 enum xtio_compare_verdict {
-    XTIO_COMPARE_WITHIN,      /* threshold held */
-    XTIO_COMPARE_CROSSED,     /* threshold crossed: fails */
-    XTIO_COMPARE_LOST,        /* the baseline has a value, the current report none: fails */
-    XTIO_COMPARE_NO_BASELINE, /* the current report has a value, the baseline none: passes */
-    XTIO_COMPARE_NO_DATA,     /* neither report has a value: passes */
-    XTIO_COMPARE_SHOWN,       /* a row of the default set: never fails */
-    XTIO_COMPARE_NEW,         /* a finding kind the baseline did not have: fails */
-    XTIO_COMPARE_KNOWN,       /* a finding kind the baseline had too: passes */
-    XTIO_COMPARE_FIXED,       /* a finding kind only the baseline had: passes */
-    XTIO_COMPARE_CLEAN,       /* a finding kind neither report has: passes */
-    XTIO_COMPARE_EXPECTED,    /* an expected finding kind CURRENT has: passes */
-    XTIO_COMPARE_MISSING,     /* an expected finding kind CURRENT lacks: fails */
+    XTIO_COMPARE_WITHIN,        /* threshold held */
+    XTIO_COMPARE_CHANGED,       /* better by more than the limit's factor: passes, but the
+                                   behaviour changed (refresh the baseline) */
+    XTIO_COMPARE_CHANGED_FAILS, /* the same, with fail_on_change: fails */
+    XTIO_COMPARE_CROSSED,       /* threshold crossed: fails */
+    XTIO_COMPARE_LOST,          /* the baseline has a value, the current report none: fails */
+    XTIO_COMPARE_NO_BASELINE,   /* the current report has a value, the baseline none: passes */
+    XTIO_COMPARE_NO_DATA,       /* neither report has a value: passes */
+    XTIO_COMPARE_SHOWN,         /* a row of the default set: never fails */
+    XTIO_COMPARE_NEW,           /* a finding kind the baseline did not have: fails */
+    XTIO_COMPARE_KNOWN,         /* a finding kind the baseline had too: passes */
+    XTIO_COMPARE_FIXED,         /* a finding kind only the baseline had: passes */
+    XTIO_COMPARE_CLEAN,         /* a finding kind neither report has: passes */
+    XTIO_COMPARE_EXPECTED,      /* an expected finding kind CURRENT has: passes */
+    XTIO_COMPARE_MISSING,       /* an expected finding kind CURRENT lacks: fails */
 };
 
 /* "ok", "FAIL", ... as printed in the table. */
@@ -113,9 +134,9 @@ struct xtio_compare_row {
     bool thresholded;
     bool either_direction; /* a workload count: a change either way is a regression */
     double limit_pct;
-    struct xtio_compare_value baseline, current;
-    bool has_delta;   /* both are numbers */
-    double delta_pct; /* +inf/-inf from a baseline of 0 */
+    struct xtio_compare_value baseline, current; /* medians over the reports of each side */
+    bool has_delta;                              /* both are numbers */
+    double delta_pct;                            /* +inf/-inf from a baseline of 0 */
     enum xtio_compare_verdict verdict;
 };
 
@@ -132,9 +153,31 @@ struct xtio_compare_result {
     size_t row_count;
     struct xtio_compare_finding *findings; /* owned */
     size_t finding_count;
-    size_t thresholds, thresholds_failed, findings_new, findings_missing;
+    size_t thresholds, thresholds_failed, thresholds_changed, findings_new, findings_missing;
+    size_t baseline_reports, current_reports; /* the medians' sample sizes */
     int exit_code; /* 0 pass, 1 a threshold crossed, a new finding or an expected one missing */
 };
+
+/* What to compare: one or more reports a side. With several, each metric is computed in each
+ * report (a ratio within its report) and compared as the median over the side's reports that
+ * have a value (nearest rank, xtio_hist_rank: the lower middle of an even count); a finding kind
+ * counts with its largest count over them. */
+struct xtio_compare_inputs {
+    const xtio_compare_report *const *baselines; /* weak */
+    size_t baseline_count;
+    const xtio_compare_report *const *currents; /* weak */
+    size_t current_count;
+    const struct xtio_compare_threshold *thresholds;
+    size_t threshold_count;
+    const struct xtio_compare_expectation *expectations;
+    size_t expectation_count;
+    bool fail_on_change; /* an improvement beyond a limit fails too */
+};
+
+/* As xtio_compare_run, over the reports and options of inputs. A metric that needs a reference
+ * a report lacks is -EINVAL, with error->message saying how to record one. */
+int xtio_compare_run_inputs(const struct xtio_compare_inputs *inputs,
+                            struct xtio_compare_result *result, struct xtio_compare_error *error);
 
 /* Compares CURRENT with BASELINE. 0 and *result (free it with xtio_compare_result_fini()), or
  * -EINVAL (a metric in neither report, an ambiguous mode) or -ENOMEM, with error->message. */
@@ -149,9 +192,12 @@ void xtio_compare_result_fini(struct xtio_compare_result *result);
 /* The delta table, the findings lines and one summary line; with quiet, only the failures and
  * the summary. 0, or -EIO. */
 int xtio_compare_write_table(const struct xtio_compare_result *result, bool quiet, FILE *out);
-/* JUnit XML: testsuite "xtio-compare", one testcase per threshold and per findings check. 0, or
- * -EIO. */
-int xtio_compare_write_junit(const struct xtio_compare_result *result, const char *baseline_path,
-                             const char *current_path, FILE *out);
+/* JUnit XML: testsuite "xtio-compare", a property "baseline" per baseline report and "current"
+ * per current report (result->baseline_reports and current_reports of them, in order), one
+ * testcase per threshold (a failure with the values and the limit; a change that passes says so
+ * in its system-out) and per findings check. 0, or -EIO. */
+int xtio_compare_write_junit(const struct xtio_compare_result *result,
+                             const char *const *baseline_paths, const char *const *current_paths,
+                             FILE *out);
 
 #endif

@@ -44,15 +44,33 @@ static void format_limit(const struct xtio_compare_row *row, char *buf, size_t s
                  row->limit_pct);
 }
 
+static bool changed(const struct xtio_compare_row *row)
+{
+    return row->verdict == XTIO_COMPARE_CHANGED || row->verdict == XTIO_COMPARE_CHANGED_FAILS;
+}
+
+/* The verdict, and for a change how much better: "changed: faster by 62.0%" (a latency or a
+ * latency over the reference), "changed: lower by ..." otherwise. */
+static void format_verdict(const struct xtio_compare_row *row, char *buf, size_t size)
+{
+    if (changed(row))
+        snprintf(buf, size, "%s: %s by %.1f%%", xtio_compare_verdict_name(row->verdict),
+                 strstr(row->metric, "_us.") ? "faster" : "lower", -row->delta_pct);
+    else
+        snprintf(buf, size, "%s", xtio_compare_verdict_name(row->verdict));
+}
+
 static void print_row(const struct xtio_compare_row *row, int width, FILE *out)
 {
     char baseline[CELL_MAX], current[CELL_MAX], delta[CELL_MAX], limit[CELL_MAX];
+    char verdict[CELL_MAX];
     format_value(&row->baseline, baseline, sizeof(baseline));
     format_value(&row->current, current, sizeof(current));
     format_delta(row, delta, sizeof(delta));
     format_limit(row, limit, sizeof(limit));
+    format_verdict(row, verdict, sizeof(verdict));
     fprintf(out, "%-*s %14s %14s %9s %9s  %s\n", width, row->metric, baseline, current, delta,
-            limit, xtio_compare_verdict_name(row->verdict));
+            limit, verdict);
 }
 
 int xtio_compare_write_table(const struct xtio_compare_result *result, bool quiet, FILE *out)
@@ -92,6 +110,16 @@ int xtio_compare_write_table(const struct xtio_compare_result *result, bool quie
 
     if (!quiet && (result->row_count || heading))
         fputc('\n', out);
+    if (result->baseline_reports > 1 || result->current_reports > 1)
+        fprintf(out,
+                "xtio-compare: each value is the median over %zu baseline and %zu current "
+                "reports\n",
+                result->baseline_reports, result->current_reports);
+    if (result->thresholds_changed)
+        fprintf(out,
+                "xtio-compare: %zu of %zu thresholds changed: better by more than the limit "
+                "allows for worse; the behaviour changed, refresh the baseline if it is meant\n",
+                result->thresholds_changed, result->thresholds);
     fprintf(out,
             "xtio-compare: %s: %zu of %zu thresholds crossed, new finding kinds: %zu, expected "
             "ones missing: %zu; exit status %d\n",
@@ -141,30 +169,50 @@ static void put_testcase(const char *classname, const char *name, FILE *out)
     fputs("\"", out);
 }
 
-/* <failure> or <skipped> with its message, or nothing for a pass. */
+/* <failure> or <skipped> with its message, or for a pass nothing, or <system-out> with the
+ * message when there is one (a change that passes). */
 static void put_outcome(const char *element, const char *message, FILE *out)
 {
-    if (!element) {
+    if (!element && !message) {
         fputs("/>\n", out);
         return;
     }
-    fprintf(out, ">\n    <%s message=\"", element);
+    if (element) {
+        fprintf(out, ">\n    <%s message=\"", element);
+        put_escaped(message, out);
+        fputs("\"/>\n  </testcase>\n", out);
+        return;
+    }
+    fputs(">\n    <system-out>", out);
     put_escaped(message, out);
-    fprintf(out, "\"/>\n  </testcase>\n");
+    fputs("</system-out>\n  </testcase>\n", out);
 }
 
 static void put_threshold(const struct xtio_compare_row *row, FILE *out)
 {
     char baseline[CELL_MAX], current[CELL_MAX], delta[CELL_MAX], limit[CELL_MAX];
     char name[XTIO_COMPARE_METRIC_MAX + CELL_MAX + 8];
-    char message[XTIO_COMPARE_METRIC_MAX + 4 * CELL_MAX + 128];
+    char message[XTIO_COMPARE_METRIC_MAX + 5 * CELL_MAX + 128], verdict[CELL_MAX];
     format_value(&row->baseline, baseline, sizeof(baseline));
     format_value(&row->current, current, sizeof(current));
     format_delta(row, delta, sizeof(delta));
     format_limit(row, limit, sizeof(limit));
     snprintf(name, sizeof(name), "%s within %s", row->metric, limit);
-    const char *element = NULL;
+    const char *element = NULL, *text = message;
+    format_verdict(row, verdict, sizeof(verdict));
     switch (row->verdict) {
+    case XTIO_COMPARE_CHANGED:
+        snprintf(message, sizeof(message),
+                 "%s: baseline %s, current %s, delta %s: %s beyond limit %s; passes, refresh "
+                 "the baseline if the change is meant",
+                 row->metric, baseline, current, delta, verdict, limit);
+        break;
+    case XTIO_COMPARE_CHANGED_FAILS:
+        element = "failure";
+        snprintf(message, sizeof(message),
+                 "%s: baseline %s, current %s, delta %s: %s beyond limit %s", row->metric, baseline,
+                 current, delta, verdict, limit);
+        break;
     case XTIO_COMPARE_CROSSED:
         element = "failure";
         snprintf(message, sizeof(message), "%s: baseline %s, current %s, delta %s > limit %s",
@@ -188,10 +236,11 @@ static void put_threshold(const struct xtio_compare_row *row, FILE *out)
                  row->metric, baseline, current);
         break;
     default:
+        text = NULL;
         break;
     }
     put_testcase("xtio-compare.thresholds", name, out);
-    put_outcome(element, message, out);
+    put_outcome(element, text, out);
 }
 
 static void put_finding(const struct xtio_compare_finding *f, FILE *out)
@@ -210,11 +259,22 @@ static void put_finding(const struct xtio_compare_finding *f, FILE *out)
                  f->kind, f->group, (unsigned long long)f->baseline,
                  (unsigned long long)f->current);
     put_testcase("xtio-compare.findings", name, out);
-    put_outcome(xtio_compare_verdict_fails(f->verdict) ? "failure" : NULL, message, out);
+    bool fails = xtio_compare_verdict_fails(f->verdict);
+    put_outcome(fails ? "failure" : NULL, fails ? message : NULL, out);
 }
 
-int xtio_compare_write_junit(const struct xtio_compare_result *result, const char *baseline_path,
-                             const char *current_path, FILE *out)
+static void put_properties(const char *name, const char *const *paths, size_t count, FILE *out)
+{
+    for (size_t i = 0; i < count; i++) {
+        fprintf(out, "    <property name=\"%s\" value=\"", name);
+        put_escaped(paths[i], out);
+        fputs("\"/>\n", out);
+    }
+}
+
+int xtio_compare_write_junit(const struct xtio_compare_result *result,
+                             const char *const *baseline_paths, const char *const *current_paths,
+                             FILE *out)
 {
     size_t skipped = 0;
     for (size_t i = 0; i < result->row_count; i++) {
@@ -227,11 +287,10 @@ int xtio_compare_write_junit(const struct xtio_compare_result *result, const cha
             "skipped=\"%zu\">\n",
             result->thresholds + result->finding_count,
             result->thresholds_failed + result->findings_new + result->findings_missing, skipped);
-    fputs("  <properties>\n    <property name=\"baseline\" value=\"", out);
-    put_escaped(baseline_path, out);
-    fputs("\"/>\n    <property name=\"current\" value=\"", out);
-    put_escaped(current_path, out);
-    fputs("\"/>\n  </properties>\n", out);
+    fputs("  <properties>\n", out);
+    put_properties("baseline", baseline_paths, result->baseline_reports, out);
+    put_properties("current", current_paths, result->current_reports, out);
+    fputs("  </properties>\n", out);
     for (size_t i = 0; i < result->row_count; i++) {
         if (result->rows[i].thresholded)
             put_threshold(&result->rows[i], out);

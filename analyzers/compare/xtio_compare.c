@@ -20,11 +20,22 @@
 #define EXIT_USAGE 2
 
 static const char usage_text[] =
-    "Usage: xtio-compare [OPTION]... BASELINE.json CURRENT.json\n"
-    "Compare two reports of `xtio-analyze --format json`: the handoff latencies and counts of\n"
-    "each mode, and the findings. Gate CI on its exit status.\n"
+    "Usage: xtio-compare [OPTION]... BASELINE.json CURRENT.json...\n"
+    "  or:  xtio-compare [OPTION]... --baseline BASELINE.json... CURRENT.json...\n"
+    "Compare reports of `xtio-analyze --format json`: the handoff latencies and counts of\n"
+    "each mode, and the findings. Gate CI on its exit status. With several reports a side,\n"
+    "each metric is the median over them.\n"
+    "\n"
+    "Without --max-regress or --preset, the preset handoffs applies: every mode's\n"
+    "queue_wait_us and end_to_end_us, p50 and p99, divided by reference.cpu_us of the same\n"
+    "report (recorded by xtio-reference, embedded by xtio-analyze --reference), may be worse\n"
+    "by at most 300% (p50) or 1000% (p99); better by the same factor is reported as changed.\n"
     "\n"
     "Options:\n"
+    "      --baseline FILE   a baseline report (repeatable); then every FILE operand is a\n"
+    "                        current report\n"
+    "      --preset NAME     handoffs (the default set above) or none (findings only)\n"
+    "      --fail-on-change  fail on a metric better by more than its limit's factor too\n"
     "      --max-regress METRIC=PCT\n"
     "                        fail when METRIC of CURRENT is worse than in BASELINE by more\n"
     "                        than PCT percent (repeatable; a negative PCT demands an\n"
@@ -42,6 +53,7 @@ static const char usage_text[] =
     "  MODE.COUNT           COUNT: handoffs bytes records dropped dropped_bytes\n"
     "  MODE.LATENCY.STAT    LATENCY: queue_wait_us end_to_end_us flush_us\n"
     "                       producer_blocked_us spool_delay_us; STAT: p50 p90 p99 p99_9 max\n"
+    "  reference.TIMING.STAT  xtio-reference's timings: wakeup_us loopback_us cpu_us\n"
     "  A/B                  the ratio of two metrics, computed within each report: use it on\n"
     "                       noisy machines, where absolute times drift between runs\n"
     "  MODE is inline, sync, async, batch or direct: the process whose primary_mode it is,\n"
@@ -61,7 +73,7 @@ static const char usage_text[] =
     "  1  a threshold was crossed, a finding appeared, or an expected one is missing\n"
     "  2  bad usage or input: an unreadable file, not an xtio-analysis report of version 1,\n"
     "     the report of a refused trace, a bad --max-regress or --expect-finding, a metric\n"
-    "     in neither report, an ambiguous mode\n";
+    "     in neither report, an ambiguous mode, a reference a report lacks\n";
 
 static void complain(const char *fmt, ...)
 {
@@ -73,8 +85,9 @@ static void complain(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+/* paths: the baselines, then the current reports, as the result counts them. */
 static int write_junit(const struct xtio_compare_result *result, const char *path,
-                       const char *baseline, const char *current)
+                       const char *const *paths)
 {
     FILE *file = fopen(path, "w");
     if (!file) {
@@ -82,7 +95,7 @@ static int write_junit(const struct xtio_compare_result *result, const char *pat
                  strerror(errno));
         return -errno;
     }
-    int status = xtio_compare_write_junit(result, baseline, current, file);
+    int status = xtio_compare_write_junit(result, paths, paths + result->baseline_reports, file);
     if (fclose(file) != 0 && !status)
         status = -EIO;
     if (status)
@@ -90,39 +103,60 @@ static int write_junit(const struct xtio_compare_result *result, const char *pat
     return status;
 }
 
-static int compare(const char *baseline_path, const char *current_path,
-                   const struct xtio_compare_threshold *thresholds, size_t threshold_count,
-                   const struct xtio_compare_expectation *expectations, size_t expectation_count,
-                   const char *junit, bool quiet)
+/* paths[0..count): the baselines first, then the current reports. */
+static int compare(char **paths, size_t baseline_count, size_t count,
+                   struct xtio_compare_inputs *inputs, const char *junit, bool quiet)
 {
     int exit_status = EXIT_USAGE;
     struct xtio_compare_error error;
-    xtio_compare_report *baseline = NULL, *current = NULL;
+    xtio_compare_report **reports = calloc(count, sizeof(*reports));
     struct xtio_compare_result result;
 
-    if (xtio_compare_report_load(baseline_path, &baseline, &error) ||
-        xtio_compare_report_load(current_path, &current, &error) ||
-        xtio_compare_run(baseline, current, thresholds, threshold_count, expectations,
-                         expectation_count, &result, &error)) {
+    if (!reports) {
+        complain("out of memory");
+        return EXIT_USAGE;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (xtio_compare_report_load(paths[i], &reports[i], &error)) {
+            complain("%s", error.message);
+            goto end;
+        }
+    }
+    inputs->baselines = (const xtio_compare_report *const *)reports;
+    inputs->baseline_count = baseline_count;
+    inputs->currents = (const xtio_compare_report *const *)reports + baseline_count;
+    inputs->current_count = count - baseline_count;
+    if (xtio_compare_run_inputs(inputs, &result, &error)) {
         complain("%s", error.message);
         goto end;
     }
     int status = xtio_compare_write_table(&result, quiet, stdout);
     if (status)
         complain("cannot write to standard output: %s", strerror(-status));
-    else if (!junit || write_junit(&result, junit, baseline_path, current_path) == 0)
+    else if (!junit || write_junit(&result, junit, (const char *const *)paths) == 0)
         exit_status = result.exit_code;
     xtio_compare_result_fini(&result);
 end:
-    xtio_compare_report_free(baseline);
-    xtio_compare_report_free(current);
+    for (size_t i = 0; i < count; i++)
+        xtio_compare_report_free(reports[i]);
+    free(reports);
     return exit_status;
 }
 
 int main(int argc, char **argv)
 {
-    enum { OPT_MAX_REGRESS = 256, OPT_EXPECT_FINDING, OPT_JUNIT };
+    enum {
+        OPT_MAX_REGRESS = 256,
+        OPT_EXPECT_FINDING,
+        OPT_JUNIT,
+        OPT_BASELINE,
+        OPT_PRESET,
+        OPT_FAIL_ON_CHANGE
+    };
     static const struct option longopts[] = {
+        {"baseline", required_argument, NULL, OPT_BASELINE},
+        {"preset", required_argument, NULL, OPT_PRESET},
+        {"fail-on-change", no_argument, NULL, OPT_FAIL_ON_CHANGE},
         {"max-regress", required_argument, NULL, OPT_MAX_REGRESS},
         {"expect-finding", required_argument, NULL, OPT_EXPECT_FINDING},
         {"junit", required_argument, NULL, OPT_JUNIT},
@@ -131,8 +165,15 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    /* Every option is one argument at least, so argc bounds their number. */
-    struct xtio_compare_threshold *thresholds = calloc((size_t)argc, sizeof(*thresholds));
+    /* Every option is one argument at least, so argc bounds their number, and a preset adds
+     * at most XTIO_COMPARE_PRESET_MAX. */
+    size_t threshold_capacity = (size_t)argc + XTIO_COMPARE_PRESET_MAX;
+    struct xtio_compare_threshold *thresholds = calloc(threshold_capacity, sizeof(*thresholds));
+    /* The reports: the --baseline ones, then the operands. */
+    char **paths = calloc((size_t)argc + 1, sizeof(*paths));
+    size_t baseline_count = 0, path_count = 0;
+    const char *preset = NULL;
+    bool fail_on_change = false;
     struct xtio_compare_expectation *expectations = calloc((size_t)argc, sizeof(*expectations));
     size_t threshold_count = 0, expectation_count = 0;
     const char *junit = NULL;
@@ -141,7 +182,7 @@ int main(int argc, char **argv)
     int exit_status = EXIT_USAGE;
     int c;
 
-    if (!thresholds || !expectations) {
+    if (!thresholds || !expectations || !paths) {
         complain("out of memory");
         goto end;
     }
@@ -165,6 +206,16 @@ int main(int argc, char **argv)
         case OPT_JUNIT:
             junit = optarg;
             break;
+        case OPT_BASELINE:
+            paths[path_count++] = optarg;
+            baseline_count++;
+            break;
+        case OPT_PRESET:
+            preset = optarg;
+            break;
+        case OPT_FAIL_ON_CHANGE:
+            fail_on_change = true;
+            break;
         case 'q':
             quiet = true;
             break;
@@ -187,15 +238,36 @@ int main(int argc, char **argv)
             goto end;
         }
     }
-    if (argc - optind != 2) {
-        complain("expected 2 reports, BASELINE.json and CURRENT.json, got %d: write them with "
-                 "`xtio-analyze --format json --output FILE TRACE`; see --help",
+    if (argc - optind < (baseline_count ? 1 : 2)) {
+        complain("expected %s, got %d report operands: write them with `xtio-analyze --format "
+                 "json --output FILE TRACE`; see --help",
+                 baseline_count ? "1 or more CURRENT.json after --baseline"
+                                : "BASELINE.json and 1 or more CURRENT.json",
                  argc - optind);
         goto end;
     }
-    exit_status = compare(argv[optind], argv[optind + 1], thresholds, threshold_count, expectations,
-                          expectation_count, junit, quiet);
+    if (!baseline_count)
+        baseline_count = 1;
+    while (optind < argc)
+        paths[path_count++] = argv[optind++];
+    /* No threshold asked for: the default set, so that a bare run gates latencies too. */
+    if (!preset && !threshold_count)
+        preset = "handoffs";
+    size_t preset_count = 0;
+    if (preset &&
+        xtio_compare_preset(preset, thresholds + threshold_count,
+                            threshold_capacity - threshold_count, &preset_count, &error)) {
+        complain("%s", error.message);
+        goto end;
+    }
+    struct xtio_compare_inputs inputs = {.thresholds = thresholds,
+                                         .threshold_count = threshold_count + preset_count,
+                                         .expectations = expectations,
+                                         .expectation_count = expectation_count,
+                                         .fail_on_change = fail_on_change};
+    exit_status = compare(paths, baseline_count, path_count, &inputs, junit, quiet);
 end:
+    free(paths);
     free(thresholds);
     free(expectations);
     return exit_status;

@@ -5,7 +5,9 @@
 #   all.json        an inline, an async and a direct server, in one session
 #   safe.json       an inline and an async server only (a baseline without the direct server)
 # Then, on the reports:
-#   all vs all                            exit 0: a report compared with itself
+#   all vs all, no rule                   exit 2: the default preset needs a reference, which
+#                                         these reports lack; the message says how to record one
+#   all vs all, --preset none             exit 0: a report compared with itself
 #   safe vs all                           exit 1: the direct server's off-loop writes are new
 #   all vs safe, ratio thresholds         exit 0: two captures of the same workload, compared by
 #                                         ratios within each report with a generous PCT
@@ -141,13 +143,16 @@ capture safe inline async
 all=$workdir/all.json
 safe=$workdir/safe.json
 
-expect 0 itself "$all" "$all"
+# Without thresholds, the preset handoffs divides by the reference, which these reports lack.
+expect 2 no-reference "$all" "$all"
+expect_in "a bare comparison without a reference" "needs a reference" "$workdir/no-reference.err"
+expect 0 itself --preset none "$all" "$all"
 for metric in async.handoffs async.queue_wait_us.p99 async.end_to_end_us.p50 \
     direct.handoffs inline.end_to_end_us.p99 "direct off_loop_write" "PASS: 0 of 0"; do
     expect_in "the comparison of a report with itself" "$metric" "$workdir/itself.out"
 done
 
-expect 1 new-findings "$safe" "$all"
+expect 1 new-findings --preset none "$safe" "$all"
 grep -qE '^direct off_loop_write +0 +[1-9][0-9]* +FAIL: new$' "$workdir/new-findings.out" ||
     die "the direct server's off-loop writes are not a new finding: $(cat "$workdir/new-findings.out")"
 expect_in "safe vs all" "new finding kinds: 1, expected ones missing: 0; exit status 1" "$workdir/new-findings.out"

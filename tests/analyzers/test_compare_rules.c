@@ -466,8 +466,8 @@ static void junit_has_a_testcase_per_check_and_escapes(void **state)
     size_t size = 0;
     FILE *out = open_memstream(&xml, &size);
     assert_non_null(out);
-    assert_int_equal(
-        xtio_compare_write_junit(&run.result, "base<&>\"'\n.json", "current.json", out), 0);
+    static const char *const baselines[] = {"base<&>\"'\n.json"}, *currents[] = {"current.json"};
+    assert_int_equal(xtio_compare_write_junit(&run.result, baselines, currents, out), 0);
     fclose(out);
     /* 4 thresholds, 12 findings checks; the new ordering break fails, no spool delay is skipped. */
     assert_contains(xml, "<testsuite name=\"xtio-compare\" tests=\"16\" failures=\"1\" "
@@ -476,7 +476,8 @@ static void junit_has_a_testcase_per_check_and_escapes(void **state)
     assert_int_equal(occurrences(xml, "<failure "), 1);
     assert_int_equal(occurrences(xml, "<skipped "), 1);
     assert_int_equal(occurrences(xml, "</testcase>"), 2);
-    assert_contains(xml, "value=\"base&lt;&amp;&gt;&quot;&apos;&#10;.json\"");
+    assert_contains(xml, "<property name=\"baseline\" value=\"base&lt;&amp;&gt;&quot;&apos;&#10;"
+                         ".json\"/>\n    <property name=\"current\" value=\"current.json\"/>");
     assert_contains(xml, "name=\"async ordering_break\">\n    <failure message=\"ordering_break: "
                          "new finding in the processes of primary_mode async: baseline 0, "
                          "current 2, limit 0 new\"/>");

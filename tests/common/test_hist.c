@@ -134,6 +134,22 @@ static void a_percentile_is_the_nearest_rank(void **state)
     xtio_hist_fini(&h);
 }
 
+/* The rank alone, as xtio-compare reads its medians of a few numbers: the lower middle of an
+ * even count. */
+static void the_rank_is_shared_by_every_median(void **state)
+{
+    (void)state;
+    assert_int_equal(xtio_hist_rank(0, 500), 0);
+    assert_int_equal(xtio_hist_rank(1, 500), 1);
+    assert_int_equal(xtio_hist_rank(2, 500), 1);
+    assert_int_equal(xtio_hist_rank(3, 500), 2);
+    assert_int_equal(xtio_hist_rank(4, 500), 2);
+    assert_int_equal(xtio_hist_rank(5, 500), 3);
+    assert_int_equal(xtio_hist_rank(5, 0), 1);
+    assert_int_equal(xtio_hist_rank(5, 1000), 5);
+    assert_int_equal(xtio_hist_rank(UINT64_MAX, 1000), UINT64_MAX);
+}
+
 /* Every reading is within 1/2^(bits+1) of the true value of its rank, on either side. */
 static void readings_are_within_the_error_bound(void **state)
 {
@@ -251,6 +267,7 @@ int main(void)
         cmocka_unit_test(a_percentile_is_its_buckets_middle),
         cmocka_unit_test(the_middle_is_kept_within_min_and_max),
         cmocka_unit_test(a_percentile_is_the_nearest_rank),
+        cmocka_unit_test(the_rank_is_shared_by_every_median),
         cmocka_unit_test(readings_are_within_the_error_bound),
         cmocka_unit_test(merged_histograms_read_as_one),
         cmocka_unit_test(a_histogram_that_cannot_grow_is_unchanged),

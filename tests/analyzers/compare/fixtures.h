@@ -8,7 +8,11 @@
 
 #include "compare.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 /* The path of fixture NAME, in a static buffer. */
 static inline const char *fixture(const char *name)
@@ -24,6 +28,103 @@ static inline xtio_compare_report *load(const char *name)
     xtio_compare_report *report = NULL;
     if (xtio_compare_report_load(fixture(name), &report, &error) != 0)
         fail_msg("cannot load %s: %s", name, error.message);
+    return report;
+}
+
+/* ---- Reports made from a fixture ---------------------------------------------------------- */
+
+/* Fixture NAME as JSON, to change before load_json(). */
+static inline json_t *fixture_json(const char *name)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(fixture(name), 0, &jerr);
+    if (!root)
+        fail_msg("cannot read %s: %s", name, jerr.text);
+    return root;
+}
+
+/* The latency object KEY (end_to_end_us, ...) of MODE in the process whose primary_mode is
+ * PRIMARY. */
+static inline json_t *latency_json(json_t *root, const char *primary, const char *mode,
+                                   const char *key)
+{
+    size_t i;
+    json_t *process;
+    json_array_foreach(json_object_get(root, "processes"), i, process)
+    {
+        const char *name = json_string_value(json_object_get(process, "primary_mode"));
+        if (name && strcmp(name, primary) == 0)
+            return json_object_get(json_object_get(json_object_get(process, "modes"), mode), key);
+    }
+    fail_msg("no %s.%s in the process of primary_mode %s", mode, key, primary);
+    return NULL;
+}
+
+/* Multiplies every latency statistic of every mode of every process by scale. */
+static inline void scale_latencies(json_t *root, double scale)
+{
+    static const char *const stats[] = {"p50", "p90", "p99", "p99_9", "max"};
+    size_t i;
+    json_t *process;
+    json_array_foreach(json_object_get(root, "processes"), i, process)
+    {
+        const char *mode_name;
+        json_t *mode;
+        json_object_foreach(json_object_get(process, "modes"), mode_name, mode)
+        {
+            const char *key;
+            json_t *latency;
+            json_object_foreach(mode, key, latency)
+            {
+                for (size_t s = 0; json_is_object(latency) && s < 5; s++) {
+                    json_t *value = json_object_get(latency, stats[s]);
+                    if (json_is_number(value))
+                        json_real_set(value, json_number_value(value) * scale);
+                }
+            }
+        }
+    }
+}
+
+/* Timings as xtio-reference writes them, every statistic of each equal to its argument. */
+static inline json_t *timings_json(double wakeup_us, double loopback_us, double cpu_us)
+{
+    const double values[] = {wakeup_us, loopback_us, cpu_us};
+    static const char *const keys[] = {"wakeup_us", "loopback_us", "cpu_us"};
+    json_t *timings = json_object();
+    for (size_t k = 0; k < 3; k++)
+        json_object_set_new(timings, keys[k],
+                            json_pack("{s:i, s:f, s:f, s:f, s:f, s:f}", "count", 100, "p50",
+                                      values[k], "p90", values[k], "p99", values[k], "p99_9",
+                                      values[k], "max", values[k]));
+    return timings;
+}
+
+/* Gives root the `reference` of `xtio-analyze --reference`: the whole run's timings. */
+static inline json_t *set_reference(json_t *root, double wakeup_us, double loopback_us,
+                                    double cpu_us)
+{
+    json_t *reference = timings_json(wakeup_us, loopback_us, cpu_us);
+    json_object_set_new(reference, "format", json_string("xtio-reference"));
+    json_object_set_new(root, "reference", reference);
+    return reference;
+}
+
+/* root (consumed) written to a temporary file and loaded as a report. */
+static inline xtio_compare_report *load_json(json_t *root)
+{
+    char path[] = "/tmp/xtio-compare-test-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0 || json_dumpfd(root, fd, JSON_REAL_PRECISION(17)) != 0)
+        fail_msg("cannot write a report to %s", path);
+    close(fd);
+    json_decref(root);
+    struct xtio_compare_error error;
+    xtio_compare_report *report = NULL;
+    int status = xtio_compare_report_load(path, &report, &error);
+    unlink(path);
+    if (status != 0)
+        fail_msg("cannot load the report made: %s", error.message);
     return report;
 }
 

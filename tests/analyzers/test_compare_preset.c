@@ -1,0 +1,348 @@
+/*
+ * xtio-compare's default set, the preset "handoffs": which thresholds it makes, how each latency
+ * is divided by the reference of its own report, its limits, the "changed" verdict of a metric
+ * better by the limit's factor (a pass, unless fail_on_change), and a report without a reference.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "compare/fixtures.h"
+
+#define CPU_US 10.0
+
+struct run {
+    struct xtio_compare_result result;
+    struct xtio_compare_error error;
+    int status;
+};
+
+/* baseline.json with a reference of CPU_US, its latencies times `scale`. */
+static xtio_compare_report *scaled(double scale)
+{
+    json_t *root = fixture_json("baseline.json");
+    scale_latencies(root, scale);
+    set_reference(root, 30.0, 40.0, CPU_US);
+    return load_json(root);
+}
+
+/* The comparison of two reports (freed here) under --preset NAME. */
+static struct run compare_preset(xtio_compare_report *baseline, xtio_compare_report *current,
+                                 const char *name, bool fail_on_change)
+{
+    struct xtio_compare_threshold thresholds[XTIO_COMPARE_PRESET_MAX];
+    size_t count = 0;
+    struct run run;
+    if (xtio_compare_preset(name, thresholds, XTIO_COMPARE_PRESET_MAX, &count, &run.error) != 0)
+        fail_msg("--preset %s refused: %s", name, run.error.message);
+    const xtio_compare_report *baselines[] = {baseline}, *currents[] = {current};
+    const struct xtio_compare_inputs inputs = {.baselines = baselines,
+                                               .baseline_count = 1,
+                                               .currents = currents,
+                                               .current_count = 1,
+                                               .thresholds = thresholds,
+                                               .threshold_count = count,
+                                               .fail_on_change = fail_on_change};
+    run.status = xtio_compare_run_inputs(&inputs, &run.result, &run.error);
+    xtio_compare_report_free(baseline);
+    xtio_compare_report_free(current);
+    return run;
+}
+
+/* exit_code: the one expected, or -1 for any. */
+static struct run compared(double baseline_scale, double current_scale, bool fail_on_change,
+                           int exit_code)
+{
+    struct run run =
+        compare_preset(scaled(baseline_scale), scaled(current_scale), "handoffs", fail_on_change);
+    if (run.status != 0)
+        fail_msg("the comparison failed: %s", run.error.message);
+    if (exit_code >= 0)
+        assert_int_equal(run.result.exit_code, exit_code);
+    return run;
+}
+
+static const struct xtio_compare_row *row(const struct run *run, const char *metric)
+{
+    for (size_t i = 0; i < run->result.row_count; i++) {
+        if (strcmp(run->result.rows[i].metric, metric) == 0)
+            return &run->result.rows[i];
+    }
+    fail_msg("no row %s", metric);
+    return NULL;
+}
+
+static bool has_row(const struct run *run, const char *metric)
+{
+    for (size_t i = 0; i < run->result.row_count; i++) {
+        if (strcmp(run->result.rows[i].metric, metric) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void assert_contains(const char *text, const char *part)
+{
+    if (!strstr(text, part))
+        fail_msg("\"%s\" does not contain \"%s\"", text, part);
+}
+
+#define P50_QW  "async.queue_wait_us.p50/reference.cpu_us.p50"
+#define P50_E2E "async.end_to_end_us.p50/reference.cpu_us.p50"
+#define P99_E2E "async.end_to_end_us.p99/reference.cpu_us.p50"
+
+/* ---- The set ------------------------------------------------------------------------------- */
+
+static void the_preset_is_queue_wait_and_end_to_end_p50_and_p99_over_cpu(void **state)
+{
+    (void)state;
+    struct xtio_compare_threshold thresholds[XTIO_COMPARE_PRESET_MAX];
+    struct xtio_compare_error error;
+    size_t count = 0;
+    assert_int_equal(
+        xtio_compare_preset("handoffs", thresholds, XTIO_COMPARE_PRESET_MAX, &count, &error), 0);
+    static const struct {
+        const char *name;
+        double limit;
+    } want[] = {
+        {"*.queue_wait_us.p50/reference.cpu_us.p50", 300},
+        {"*.queue_wait_us.p99/reference.cpu_us.p50", 1000},
+        {"*.end_to_end_us.p50/reference.cpu_us.p50", 300},
+        {"*.end_to_end_us.p99/reference.cpu_us.p50", 1000},
+    };
+    assert_int_equal(count, 4);
+    for (size_t i = 0; i < count; i++) {
+        assert_string_equal(thresholds[i].name, want[i].name);
+        assert_true(thresholds[i].limit_pct == want[i].limit);
+        assert_true(thresholds[i].preset);
+    }
+    assert_int_equal(
+        xtio_compare_preset("none", thresholds, XTIO_COMPARE_PRESET_MAX, &count, &error), 0);
+    assert_int_equal(count, 0);
+    assert_int_equal(
+        xtio_compare_preset("fast", thresholds, XTIO_COMPARE_PRESET_MAX, &count, &error), -EINVAL);
+    assert_contains(error.message, "unknown --preset 'fast': use handoffs");
+    assert_contains(error.message, "or none");
+}
+
+/* baseline.json: inline (end to end only), async and direct (queue wait and end to end). */
+static void the_preset_covers_every_mode_and_skips_what_a_mode_lacks(void **state)
+{
+    (void)state;
+    struct run run = compared(1, 1, false, 0);
+    assert_int_equal(run.result.thresholds, 10);
+    static const char *const modes[] = {"async", "direct"};
+    for (size_t m = 0; m < 2; m++) {
+        for (size_t k = 0; k < 4; k++) {
+            char metric[XTIO_COMPARE_METRIC_MAX];
+            snprintf(metric, sizeof(metric), "%s.%s.%s/reference.cpu_us.p50", modes[m],
+                     k < 2 ? "queue_wait_us" : "end_to_end_us", k % 2 ? "p99" : "p50");
+            assert_true(row(&run, metric)->thresholded);
+            assert_true(row(&run, metric)->limit_pct == (k % 2 ? 1000 : 300));
+        }
+    }
+    assert_true(row(&run, "inline.end_to_end_us.p50/reference.cpu_us.p50")->thresholded);
+    assert_true(row(&run, "inline.end_to_end_us.p99/reference.cpu_us.p50")->thresholded);
+    /* Inline has no queue: no row, rather than a skipped check in every report. */
+    assert_false(has_row(&run, "inline.queue_wait_us.p50/reference.cpu_us.p50"));
+    assert_false(has_row(&run, "inline.queue_wait_us.p99/reference.cpu_us.p50"));
+    xtio_compare_result_fini(&run.result);
+}
+
+/* ---- The reference ------------------------------------------------------------------------- */
+
+/* A machine twice as slow: the latencies and the reference double, the ratios hold. */
+static void a_latency_is_divided_by_its_reports_reference(void **state)
+{
+    (void)state;
+    json_t *root = fixture_json("baseline.json");
+    scale_latencies(root, 2);
+    set_reference(root, 30.0, 40.0, 2 * CPU_US);
+    struct run run = compare_preset(scaled(1), load_json(root), "handoffs", false);
+    assert_int_equal(run.status, 0);
+    assert_int_equal(run.result.exit_code, 0);
+    const struct xtio_compare_row *r = row(&run, P50_E2E);
+    assert_true(r->baseline.number == 20.0 / CPU_US);
+    assert_true(r->current.number == 20.0 / CPU_US);
+    assert_true(r->delta_pct == 0);
+    assert_int_equal(r->verdict, XTIO_COMPARE_WITHIN);
+    /* The default rows stay raw: they show the doubling. */
+    assert_true(row(&run, "async.end_to_end_us.p50")->current.number == 40.0);
+    xtio_compare_result_fini(&run.result);
+}
+
+/* reference.TIMING.STAT names each of the three timings; alone, it is the whole run's. */
+static void reference_terms_name_each_timing(void **state)
+{
+    (void)state;
+    static const char *const specs[] = {
+        "reference.wakeup_us.p99=0",
+        "reference.loopback_us.p50=0",
+        "reference.cpu_us.max=0",
+        "async.end_to_end_us.p99/reference.loopback_us.p50=0",
+    };
+    struct xtio_compare_threshold thresholds[4], refused;
+    struct xtio_compare_error error;
+    assert_int_equal(xtio_compare_threshold_parse("reference.cpu_us=0", &refused, &error), -EINVAL);
+    assert_int_equal(xtio_compare_threshold_parse("reference.idle_us.p50=0", &refused, &error),
+                     -EINVAL);
+    assert_contains(error.message, "TIMING: wakeup_us loopback_us cpu_us");
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(xtio_compare_threshold_parse(specs[i], &thresholds[i], &error), 0);
+
+    xtio_compare_report *b = scaled(1), *c = scaled(1);
+    struct xtio_compare_result result;
+    assert_int_equal(xtio_compare_run(b, c, thresholds, 4, NULL, 0, &result, &error), 0);
+    assert_string_equal(result.rows[0].metric, "reference.wakeup_us.p99");
+    assert_true(result.rows[0].current.number == 30.0);
+    assert_true(result.rows[1].current.number == 40.0);
+    assert_true(result.rows[2].current.number == CPU_US);
+    assert_string_equal(result.rows[3].metric, "async.end_to_end_us.p99/reference.loopback_us.p50");
+    assert_true(result.rows[3].current.number == 100.0 / 40.0);
+    xtio_compare_result_fini(&result);
+    xtio_compare_report_free(b);
+    xtio_compare_report_free(c);
+}
+
+/* Under the preset, the reports must carry a reference: a usage error saying how to record one. */
+static void a_report_without_a_reference_is_refused_with_the_recipe(void **state)
+{
+    (void)state;
+    struct run run = compare_preset(scaled(1), load("baseline.json"), "handoffs", false);
+    assert_int_equal(run.status, -EINVAL);
+    assert_contains(run.error.message, "needs a reference, and the current report (");
+    assert_contains(run.error.message, "baseline.json) has none");
+    assert_contains(run.error.message, "xtio-reference -o ref.json -- WORKLOAD");
+    assert_contains(run.error.message, "xtio-analyze --format json --reference ref.json");
+    assert_contains(run.error.message, "--preset none");
+
+    run = compare_preset(load("baseline.json"), scaled(1), "handoffs", false);
+    assert_int_equal(run.status, -EINVAL);
+    assert_contains(run.error.message, "the baseline (");
+
+    /* --preset none: findings only, no reference needed. */
+    run = compare_preset(load("baseline.json"), load("baseline.json"), "none", false);
+    assert_int_equal(run.status, 0);
+    assert_int_equal(run.result.thresholds, 0);
+    xtio_compare_result_fini(&run.result);
+}
+
+/* ---- Limits and verdicts ------------------------------------------------------------------- */
+
+/* p50: +300% holds, more fails; p99: +1000% holds, more fails. */
+static void the_limits_are_300_percent_at_p50_and_1000_at_p99(void **state)
+{
+    (void)state;
+    /* Exactly +300% (20 us to 80 us); other rows land on either side of it by rounding. */
+    struct run run = compared(1, 4, false, -1);
+    assert_true(row(&run, P50_E2E)->delta_pct == 300);
+    assert_int_equal(row(&run, P50_E2E)->verdict, XTIO_COMPARE_WITHIN);
+    xtio_compare_result_fini(&run.result);
+    run = compared(1, 3.99, false, 0);
+    xtio_compare_result_fini(&run.result);
+
+    run = compared(1, 4.1, false, 1);
+    assert_int_equal(row(&run, P50_QW)->verdict, XTIO_COMPARE_CROSSED);
+    assert_int_equal(row(&run, P50_E2E)->verdict, XTIO_COMPARE_CROSSED);
+    assert_int_equal(row(&run, P99_E2E)->verdict, XTIO_COMPARE_WITHIN);
+    /* Inline, async and direct, p50 of each latency they have. */
+    assert_int_equal(run.result.thresholds_failed, 5);
+    xtio_compare_result_fini(&run.result);
+
+    run = compared(1, 11, false, 1);
+    assert_true(row(&run, P99_E2E)->delta_pct == 1000);
+    assert_int_equal(row(&run, P99_E2E)->verdict, XTIO_COMPARE_WITHIN);
+    xtio_compare_result_fini(&run.result);
+    run = compared(1, 11.5, false, 1);
+    assert_int_equal(row(&run, P99_E2E)->verdict, XTIO_COMPARE_CROSSED);
+    assert_int_equal(run.result.thresholds_failed, 10);
+    xtio_compare_result_fini(&run.result);
+}
+
+/* Better by the limit's factor (current < baseline / (1 + limit)): "changed", a pass. */
+static void a_change_passes_and_says_so(void **state)
+{
+    (void)state;
+    /* 5x faster: beyond 1/4 at p50, within 1/11 at p99. */
+    struct run run = compared(5, 1, false, 0);
+    assert_int_equal(row(&run, P50_E2E)->verdict, XTIO_COMPARE_CHANGED);
+    assert_int_equal(row(&run, P99_E2E)->verdict, XTIO_COMPARE_WITHIN);
+    assert_int_equal(run.result.thresholds_changed, 5);
+    assert_int_equal(run.result.thresholds_failed, 0);
+    assert_false(xtio_compare_verdict_fails(XTIO_COMPARE_CHANGED));
+
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    assert_int_equal(xtio_compare_write_table(&run.result, false, out), 0);
+    fclose(out);
+    assert_contains(text, "changed: faster by 80.0%");
+    assert_contains(text, "5 of 10 thresholds changed: better by more than the limit allows");
+    assert_contains(text, "PASS: 0 of 10 thresholds crossed");
+    free(text);
+
+    /* In JUnit: a pass whose system-out says what changed. */
+    static const char *const baselines[] = {"b.json"}, *currents[] = {"c.json"};
+    out = open_memstream(&text, &size);
+    assert_int_equal(xtio_compare_write_junit(&run.result, baselines, currents, out), 0);
+    fclose(out);
+    assert_contains(text, "failures=\"0\"");
+    assert_contains(text, "name=\"" P50_E2E " within +300%\">\n    <system-out>" P50_E2E
+                          ": baseline 10, current 2, delta -80.0%: changed: faster by 80.0% "
+                          "beyond limit +300%; passes, refresh the baseline if the change is "
+                          "meant</system-out>\n  </testcase>");
+    assert_contains(text, "name=\"" P99_E2E " within +1000%\"/>");
+    free(text);
+    xtio_compare_result_fini(&run.result);
+
+    /* 3.9x faster: within the factor at p50. */
+    run = compared(3.9, 1, false, 0);
+    assert_int_equal(row(&run, P50_E2E)->verdict, XTIO_COMPARE_WITHIN);
+    assert_int_equal(run.result.thresholds_changed, 0);
+    xtio_compare_result_fini(&run.result);
+}
+
+static void fail_on_change_makes_a_change_fail(void **state)
+{
+    (void)state;
+    struct run run = compared(5, 1, true, 1);
+    assert_int_equal(row(&run, P50_E2E)->verdict, XTIO_COMPARE_CHANGED_FAILS);
+    assert_int_equal(row(&run, P99_E2E)->verdict, XTIO_COMPARE_WITHIN);
+    assert_int_equal(run.result.thresholds_failed, 5);
+    assert_int_equal(run.result.thresholds_changed, 5);
+
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    static const char *const baselines[] = {"b.json"}, *currents[] = {"c.json"};
+    assert_int_equal(xtio_compare_write_junit(&run.result, baselines, currents, out), 0);
+    fclose(out);
+    assert_contains(text, "failures=\"5\"");
+    assert_contains(text, "name=\"" P50_E2E " within +300%\">\n    <failure message=\"" P50_E2E
+                          ": baseline 10, current 2, delta -80.0%: FAIL: changed: faster by "
+                          "80.0% beyond limit +300%\"/>");
+    free(text);
+    xtio_compare_result_fini(&run.result);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_preset_is_queue_wait_and_end_to_end_p50_and_p99_over_cpu),
+        cmocka_unit_test(the_preset_covers_every_mode_and_skips_what_a_mode_lacks),
+        cmocka_unit_test(a_latency_is_divided_by_its_reports_reference),
+        cmocka_unit_test(reference_terms_name_each_timing),
+        cmocka_unit_test(a_report_without_a_reference_is_refused_with_the_recipe),
+        cmocka_unit_test(the_limits_are_300_percent_at_p50_and_1000_at_p99),
+        cmocka_unit_test(a_change_passes_and_says_so),
+        cmocka_unit_test(fail_on_change_makes_a_change_fail),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
