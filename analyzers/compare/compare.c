@@ -422,7 +422,8 @@ int xtio_compare_threshold_parse(const char *spec, struct xtio_compare_threshold
 int xtio_compare_preset(const char *name, struct xtio_compare_threshold *thresholds,
                         size_t capacity, size_t *count, struct xtio_compare_error *error)
 {
-    static const char *const latencies[] = {"queue_wait_us", "end_to_end_us"};
+    /* spool_delay_us: batch only, where a record waits before its chunk is handed off. */
+    static const char *const latencies[] = {"queue_wait_us", "end_to_end_us", "spool_delay_us"};
     static const struct {
         const char *stat;
         double limit;
@@ -432,10 +433,11 @@ int xtio_compare_preset(const char *name, struct xtio_compare_threshold *thresho
         return 0;
     if (strcmp(name, "handoffs") != 0)
         return fail(error, -EINVAL,
-                    "unknown --preset '%s': use handoffs (every mode's queue wait and end to "
-                    "end, p50 and p99, against the reference) or none (findings only)",
+                    "unknown --preset '%s': use handoffs (every mode's queue wait, end to "
+                    "end and spool delay, p50 and p99, against the reference) or none (findings "
+                    "only)",
                     name);
-    for (size_t l = 0; l < 2; l++) {
+    for (size_t l = 0; l < sizeof(latencies) / sizeof(latencies[0]); l++) {
         for (size_t s = 0; s < 2; s++) {
             char spec[XTIO_COMPARE_METRIC_MAX];
             snprintf(spec, sizeof(spec), "*.%s.%s/" REFERENCE_NAME ".cpu_us.p50=%g", latencies[l],

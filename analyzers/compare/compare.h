@@ -69,7 +69,8 @@ int xtio_compare_threshold_parse(const char *spec, struct xtio_compare_threshold
                                  struct xtio_compare_error *error);
 
 /* --preset NAME: the thresholds of a named set, in threshold[0..*count) (at most capacity).
- * "handoffs": every mode's queue_wait_us and end_to_end_us, p50 and p99, each divided by
+ * "handoffs": every mode's queue_wait_us, end_to_end_us and spool_delay_us, p50 and p99, each
+ * divided by
  * reference.cpu_us.p50 (limits: XTIO_COMPARE_PRESET_*); "none": no threshold
  * (findings only). 0, or -EINVAL with error->message naming the presets. */
 int xtio_compare_preset(const char *name, struct xtio_compare_threshold *thresholds,

@@ -116,8 +116,10 @@ static void the_preset_is_queue_wait_and_end_to_end_p50_and_p99_over_cpu(void **
         {"*.queue_wait_us.p99/reference.cpu_us.p50", 1000},
         {"*.end_to_end_us.p50/reference.cpu_us.p50", 300},
         {"*.end_to_end_us.p99/reference.cpu_us.p50", 1000},
+        {"*.spool_delay_us.p50/reference.cpu_us.p50", 300},
+        {"*.spool_delay_us.p99/reference.cpu_us.p50", 1000},
     };
-    assert_int_equal(count, 4);
+    assert_int_equal(count, 6);
     for (size_t i = 0; i < count; i++) {
         assert_string_equal(thresholds[i].name, want[i].name);
         assert_true(thresholds[i].limit_pct == want[i].limit);
@@ -150,9 +152,11 @@ static void the_preset_covers_every_mode_and_skips_what_a_mode_lacks(void **stat
     }
     assert_true(row(&run, "inline.end_to_end_us.p50/reference.cpu_us.p50")->thresholded);
     assert_true(row(&run, "inline.end_to_end_us.p99/reference.cpu_us.p50")->thresholded);
-    /* Inline has no queue: no row, rather than a skipped check in every report. */
+    /* Inline has no queue, and only batch spools: no row, rather than a skipped check in every
+     * report. */
     assert_false(has_row(&run, "inline.queue_wait_us.p50/reference.cpu_us.p50"));
     assert_false(has_row(&run, "inline.queue_wait_us.p99/reference.cpu_us.p50"));
+    assert_false(has_row(&run, "async.spool_delay_us.p50/reference.cpu_us.p50"));
     xtio_compare_result_fini(&run.result);
 }
 
