@@ -18,12 +18,6 @@
 
 #define MAX_REPORTS 5
 
-struct run {
-    struct xtio_compare_result result;
-    struct xtio_compare_error error;
-    int status;
-};
-
 /* baseline.json, its latencies times scale, with a reference of cpu_us. */
 static xtio_compare_report *scaled(double scale, double cpu_us)
 {
@@ -61,16 +55,6 @@ static struct run compare_sides(xtio_compare_report **baselines, xtio_compare_re
     if (run.status != 0)
         fail_msg("the comparison failed: %s", run.error.message);
     return run;
-}
-
-static const struct xtio_compare_row *row(const struct run *run, const char *metric)
-{
-    for (size_t i = 0; i < run->result.row_count; i++) {
-        if (strcmp(run->result.rows[i].metric, metric) == 0)
-            return &run->result.rows[i];
-    }
-    fail_msg("no row %s", metric);
-    return NULL;
 }
 
 static const struct xtio_compare_finding *finding(const struct run *run, const char *group,

@@ -18,12 +18,6 @@
 
 #define CPU_US 10.0
 
-struct run {
-    struct xtio_compare_result result;
-    struct xtio_compare_error error;
-    int status;
-};
-
 /* baseline.json with a reference of CPU_US, its latencies times `scale`. */
 static xtio_compare_report *scaled(double scale)
 {
@@ -67,25 +61,6 @@ static struct run compared(double baseline_scale, double current_scale, bool fai
     if (exit_code >= 0)
         assert_int_equal(run.result.exit_code, exit_code);
     return run;
-}
-
-static const struct xtio_compare_row *row(const struct run *run, const char *metric)
-{
-    for (size_t i = 0; i < run->result.row_count; i++) {
-        if (strcmp(run->result.rows[i].metric, metric) == 0)
-            return &run->result.rows[i];
-    }
-    fail_msg("no row %s", metric);
-    return NULL;
-}
-
-static bool has_row(const struct run *run, const char *metric)
-{
-    for (size_t i = 0; i < run->result.row_count; i++) {
-        if (strcmp(run->result.rows[i].metric, metric) == 0)
-            return true;
-    }
-    return false;
 }
 
 static void assert_contains(const char *text, const char *part)

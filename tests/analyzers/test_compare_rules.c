@@ -19,12 +19,6 @@
 #define MAX_THRESHOLDS 4
 
 /* A comparison of two fixtures under up to MAX_THRESHOLDS --max-regress specs. */
-struct run {
-    struct xtio_compare_result result;
-    struct xtio_compare_error error;
-    int status;
-};
-
 static struct run compare(const char *baseline, const char *current, const char *const *specs)
 {
     struct xtio_compare_threshold thresholds[MAX_THRESHOLDS];
@@ -51,25 +45,6 @@ static struct run compared(const char *baseline, const char *current, const char
         fail_msg("%s vs %s failed: %s", baseline, current, run.error.message);
     assert_int_equal(run.result.exit_code, exit_code);
     return run;
-}
-
-static const struct xtio_compare_row *row(const struct run *run, const char *metric)
-{
-    for (size_t i = 0; i < run->result.row_count; i++) {
-        if (strcmp(run->result.rows[i].metric, metric) == 0)
-            return &run->result.rows[i];
-    }
-    fail_msg("no row %s", metric);
-    return NULL;
-}
-
-static bool has_row(const struct run *run, const char *metric)
-{
-    for (size_t i = 0; i < run->result.row_count; i++) {
-        if (strcmp(run->result.rows[i].metric, metric) == 0)
-            return true;
-    }
-    return false;
 }
 
 static const struct xtio_compare_finding *finding(const struct run *run, const char *group,

@@ -9,6 +9,7 @@
 #include "compare.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,34 @@ static inline xtio_compare_report *load_json(json_t *root)
     if (status != 0)
         fail_msg("cannot load the report made: %s", error.message);
     return report;
+}
+
+/* A comparison as the tests make it: its result, or its status and why it failed. The tests
+ * include cmocka before this header. */
+struct run {
+    struct xtio_compare_result result;
+    struct xtio_compare_error error;
+    int status;
+};
+
+/* The row of `metric`; fails the test when there is none. */
+static inline const struct xtio_compare_row *row(const struct run *run, const char *metric)
+{
+    for (size_t i = 0; i < run->result.row_count; i++) {
+        if (strcmp(run->result.rows[i].metric, metric) == 0)
+            return &run->result.rows[i];
+    }
+    fail_msg("no row %s", metric);
+    return NULL;
+}
+
+static inline bool has_row(const struct run *run, const char *metric)
+{
+    for (size_t i = 0; i < run->result.row_count; i++) {
+        if (strcmp(run->result.rows[i].metric, metric) == 0)
+            return true;
+    }
+    return false;
 }
 
 #endif
