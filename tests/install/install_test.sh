@@ -40,11 +40,13 @@ expected_files=(
     "$bindir/xtio-analyze"
     "$bindir/xtio-capture"
     "$bindir/xtio-compare"
+    "$bindir/xtio-reference"
     "$mandir/man1/xtio-server.1"
     "$mandir/man1/xtio-load.1"
     "$mandir/man1/xtio-analyze.1"
     "$mandir/man1/xtio-capture.1"
     "$mandir/man1/xtio-compare.1"
+    "$mandir/man1/xtio-reference.1"
     "$mandir/man7/xtio.7"
     "$mandir/man7/xtio-preload.7"
 )
