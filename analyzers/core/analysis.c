@@ -516,8 +516,8 @@ static bool sample_after(const struct sample *a, const struct sample *b)
 
 /* Counts the finding and keeps it as evidence if it is among the earliest max_samples: findings
  * made at the end (lost handoffs) come in the order of the handoff table, not in time order. */
-static int add_finding(xtio_analysis *analysis, struct process *process,
-                       enum xtio_finding_kind kind, const struct sample *sample)
+int xtio__add_finding(xtio_analysis *analysis, struct process *process, enum xtio_finding_kind kind,
+                      const struct sample *sample)
 {
     int status = 0;
     struct finding *finding = &process->findings[kind];
@@ -544,12 +544,6 @@ static int add_finding(xtio_analysis *analysis, struct process *process,
     finding->samples[pos] = *sample;
 end:
     return status;
-}
-
-int xtio__add_finding(xtio_analysis *analysis, struct process *process, enum xtio_finding_kind kind,
-                      const struct sample *sample)
-{
-    return add_finding(analysis, process, kind, sample);
 }
 
 /* Could a discard hold an event from before `ts_ns`? Discards come in trace order, so every
@@ -702,7 +696,7 @@ static int settle_gaps(xtio_analysis *analysis, struct process *process,
             .writer_tid = -1,
             .owner_tid = conn->owner_tid,
         };
-        status = add_finding(analysis, process, XTIO_FINDING_LOST_HANDOFF, &sample);
+        status = xtio__add_finding(analysis, process, XTIO_FINDING_LOST_HANDOFF, &sample);
         process->findings[XTIO_FINDING_LOST_HANDOFF].count += gap->count - 1;
     }
     return status;
@@ -860,7 +854,7 @@ static int on_enqueue(xtio_analysis *analysis, struct process *process,
     bool closed = idset_contains(&process->closed, event->conn_id);
     if (closed) {
         struct sample sample = sample_of(event, event->owner_tid);
-        int status = add_finding(analysis, process, XTIO_FINDING_WRITE_AFTER_CLOSE, &sample);
+        int status = xtio__add_finding(analysis, process, XTIO_FINDING_WRITE_AFTER_CLOSE, &sample);
         if (status)
             return status;
     }
@@ -924,13 +918,13 @@ static int check_write(xtio_analysis *analysis, struct process *process,
     }
     if (off_loop) {
         struct sample sample = sample_of(event, owner);
-        status = add_finding(analysis, process, XTIO_FINDING_OFF_LOOP_WRITE, &sample);
+        status = xtio__add_finding(analysis, process, XTIO_FINDING_OFF_LOOP_WRITE, &sample);
         if (status)
             goto end;
     }
     if (closed) {
         struct sample sample = sample_of(event, event->owner_tid);
-        status = add_finding(analysis, process, XTIO_FINDING_WRITE_AFTER_CLOSE, &sample);
+        status = xtio__add_finding(analysis, process, XTIO_FINDING_WRITE_AFTER_CLOSE, &sample);
         if (status)
             goto end;
     }
@@ -940,7 +934,7 @@ static int check_write(xtio_analysis *analysis, struct process *process,
         struct sample sample = sample_of(event, conn->owner_tid);
         sample.prev_seq = conn->last_seq;
         sample.has_prev_seq = true;
-        status = add_finding(analysis, process, XTIO_FINDING_ORDERING_BREAK, &sample);
+        status = xtio__add_finding(analysis, process, XTIO_FINDING_ORDERING_BREAK, &sample);
         if (status)
             goto end;
     }
@@ -1234,7 +1228,7 @@ static int on_drop(xtio_analysis *analysis, struct process *process, const struc
         note_without_enqueue(analysis, process, event);
     }
     /* Kept as a finding always; whether it counts is decided by options.strict when reporting. */
-    return add_finding(analysis, process, XTIO_FINDING_DROPPED_DATA, &sample);
+    return xtio__add_finding(analysis, process, XTIO_FINDING_DROPPED_DATA, &sample);
 }
 
 static int on_sync_wait_end(xtio_analysis *analysis, struct process *process,
@@ -1670,7 +1664,7 @@ static int settle_in_flight(void *data, int64_t vpid, uint64_t handoff_id,
         .writer_tid = handoff->producer_tid,
         .owner_tid = handoff->owner_tid,
     };
-    return add_finding(analysis, process, XTIO_FINDING_LOST_HANDOFF, &sample);
+    return xtio__add_finding(analysis, process, XTIO_FINDING_LOST_HANDOFF, &sample);
 }
 
 int xtio_analysis_finish(xtio_analysis *analysis)

@@ -135,7 +135,6 @@ struct process {
     bool has_posts;  /* a loop_post or loop_run */
     bool has_writes; /* an io_write */
     struct mech_stats mechs[XTIO_SCHEMA_MECH_COUNT];
-    struct write_counts writes;
 };
 
 /* A task posted to a loop and not yet run: the posts since the last run of (loop_id, task). Keyed
@@ -344,6 +343,8 @@ void xtio__free_loops(xtio_analysis *analysis);
 /* Writers and handovers of a process, sorted by tid and by (conn_id, writer_tid): owned arrays of
  * weak pointers, or NULL (-ENOMEM). */
 struct writer **xtio__sorted_writers(const xtio_analysis *analysis, int64_t vpid, size_t *count);
+/* The io_writes of process `vpid`: the sum of its writers'. */
+struct write_counts xtio__process_writes(const xtio_analysis *analysis, int64_t vpid);
 struct handover **xtio__sorted_handovers(const xtio_analysis *analysis, int64_t vpid,
                                          size_t *count);
 

@@ -173,8 +173,6 @@ int xtio__on_io_write(xtio_analysis *analysis, struct process *process,
         }
     }
     process->has_writes = true;
-    process->writes.writes[class]++;
-    process->writes.bytes[class] += event->bytes;
     writer->counts.writes[class]++;
     writer->counts.bytes[class] += event->bytes;
     if (class == XTIO_WRITE_HANDOVER)
@@ -215,6 +213,21 @@ struct writer **xtio__sorted_writers(const xtio_analysis *analysis, int64_t vpid
     }
     qsort(sorted, *count, sizeof(*sorted), compare_writers);
     return sorted;
+}
+
+struct write_counts xtio__process_writes(const xtio_analysis *analysis, int64_t vpid)
+{
+    struct write_counts sum = {0};
+    for (size_t i = 0; i < analysis->writers.cap; i++) {
+        const struct writer *w = analysis->writers.slots[i].value;
+        if (!w || analysis->writers.slots[i].vpid != vpid)
+            continue;
+        for (int c = 0; c < XTIO_WRITE_CLASS_COUNT; c++) {
+            sum.writes[c] += w->counts.writes[c];
+            sum.bytes[c] += w->counts.bytes[c];
+        }
+    }
+    return sum;
 }
 
 static int compare_handovers(const void *pa, const void *pb)

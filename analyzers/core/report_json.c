@@ -308,7 +308,8 @@ static json_t *write_counts_json(struct builder *b, json_t *object, const struct
 static json_t *writes_json(struct builder *b, const struct process *process)
 {
     const xtio_analysis *analysis = b->analysis;
-    json_t *object = write_counts_json(b, json_object(), &process->writes);
+    const struct write_counts totals = xtio__process_writes(analysis, process->vpid);
+    json_t *object = write_counts_json(b, json_object(), &totals);
     json_t *threads = json_array();
     json_t *handovers = json_array();
     size_t count;

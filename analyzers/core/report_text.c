@@ -349,15 +349,16 @@ static int print_writes(FILE *out, const xtio_analysis *analysis, const struct p
 {
     int status = 0;
     size_t count;
+    const struct write_counts totals = xtio__process_writes(analysis, process->vpid);
     uint64_t writes = 0, bytes = 0;
     for (int c = 0; c < XTIO_WRITE_CLASS_COUNT; c++) {
-        writes += process->writes.writes[c];
-        bytes += process->writes.bytes[c];
+        writes += totals.writes[c];
+        bytes += totals.bytes[c];
     }
     fprintf(out, "\nwrites to connections: %" PRIu64 ", bytes %" PRIu64 "\n", writes, bytes);
     for (int c = 0; c < XTIO_WRITE_CLASS_COUNT; c++)
         fprintf(out, "  %-*s writes %" PRIu64 ", bytes %" PRIu64 "\n", LABEL_WIDTH - 6,
-                write_class_labels[c], process->writes.writes[c], process->writes.bytes[c]);
+                write_class_labels[c], totals.writes[c], totals.bytes[c]);
 
     struct writer **writers = xtio__sorted_writers(analysis, process->vpid, &count);
     if (!writers)

@@ -293,7 +293,8 @@ int xtio_analysis_write_summary(const xtio_analysis *analysis, int64_t vpid, int
     if (!process || !process->has_writes)
         return -ENOENT;
     if (tid < 0) {
-        write_summary(&process->writes, summary);
+        const struct write_counts totals = xtio__process_writes(analysis, vpid);
+        write_summary(&totals, summary);
         return 0;
     }
     const struct writer *writer = xtio__map_get(&analysis->writers, vpid, (uint64_t)tid);
