@@ -2,6 +2,7 @@
 #include "xtio_parse.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 
 /* Leading digits as a number; *end past them. strtoull alone would take a sign or spaces, and
@@ -60,5 +61,16 @@ bool xtio_parse_port(const char *text, unsigned min, unsigned *port)
     if (!xtio_parse_uint(text, min, 65535, &n))
         return false;
     *port = (unsigned)n;
+    return true;
+}
+
+bool xtio_parse_seconds(const char *text, double min, double max, double *value)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !isfinite(v) || v < min || v > max)
+        return false;
+    *value = v;
     return true;
 }

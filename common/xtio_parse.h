@@ -1,8 +1,8 @@
 /*
  * xtio_parse: how the xtio tools read a number on their command line, one definition of each
- * kind: a whole decimal number, a size with an optional k, m or g suffix, a TCP port. A number is
- * decimal digits only: no sign, no space, nothing after it but a size's suffix. Each returns
- * false, leaving *value alone, for anything else or anything out of range.
+ * kind: a whole decimal number, a size with an optional k, m or g suffix, a TCP port, a time in
+ * seconds. A whole number is decimal digits only: no sign, no space, nothing after it but a size's
+ * suffix. Each returns false, leaving *value alone, for anything else or anything out of range.
  */
 #ifndef XTIO_PARSE_H
 #define XTIO_PARSE_H
@@ -18,5 +18,8 @@ bool xtio_parse_size(const char *text, uint64_t min, uint64_t max, uint64_t *val
 /* A TCP port: a whole decimal number in [min, 65535], never with a suffix. min is 0 where 0
  * means "let the kernel choose" (xtio-server --port), else 1. */
 bool xtio_parse_port(const char *text, unsigned min, unsigned *port);
+
+/* Seconds as a finite decimal number, fractions allowed ("0.25", "1e-3"), in [min, max]. */
+bool xtio_parse_seconds(const char *text, double min, double max, double *value);
 
 #endif

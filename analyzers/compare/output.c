@@ -1,5 +1,6 @@
 /* xtio-compare's output: the delta table for people, JUnit XML for CI systems. */
 #include "compare.h"
+#include "xtio_markup.h"
 
 #include <errno.h>
 #include <math.h>
@@ -130,42 +131,12 @@ int xtio_compare_write_table(const struct xtio_compare_result *result, bool quie
 
 /* ---- JUnit ----------------------------------------------------------------------------------- */
 
-/* Text as XML attribute content. Control characters are not allowed in XML 1.0, even escaped. */
-static void put_escaped(const char *text, FILE *out)
-{
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        switch (*p) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&apos;", out);
-            break;
-        case '\t':
-        case '\n':
-            fprintf(out, "&#%d;", *p);
-            break;
-        default:
-            fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
-        }
-    }
-}
-
 static void put_testcase(const char *classname, const char *name, FILE *out)
 {
     fputs("  <testcase classname=\"", out);
-    put_escaped(classname, out);
+    xtio_markup_put_escaped(out, classname);
     fputs("\" name=\"", out);
-    put_escaped(name, out);
+    xtio_markup_put_escaped(out, name);
     fputs("\"", out);
 }
 
@@ -179,12 +150,12 @@ static void put_outcome(const char *element, const char *message, FILE *out)
     }
     if (element) {
         fprintf(out, ">\n    <%s message=\"", element);
-        put_escaped(message, out);
+        xtio_markup_put_escaped(out, message);
         fputs("\"/>\n  </testcase>\n", out);
         return;
     }
     fputs(">\n    <system-out>", out);
-    put_escaped(message, out);
+    xtio_markup_put_escaped(out, message);
     fputs("</system-out>\n  </testcase>\n", out);
 }
 
@@ -267,7 +238,7 @@ static void put_properties(const char *name, const char *const *paths, size_t co
 {
     for (size_t i = 0; i < count; i++) {
         fprintf(out, "    <property name=\"%s\" value=\"", name);
-        put_escaped(paths[i], out);
+        xtio_markup_put_escaped(out, paths[i]);
         fputs("\"/>\n", out);
     }
 }

@@ -69,17 +69,6 @@ static void usage(FILE *out)
             XTIO_LOAD_MAX_VALUE_SIZE);
 }
 
-static bool parse_seconds(const char *text, double min, double max, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end || !isfinite(v) || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 /* "kind=weight,..."; kinds left out weigh 0. */
 static bool parse_mix(const char *text, unsigned *mix, FILE *err)
 {
@@ -293,7 +282,7 @@ enum xtio_load_verdict xtio_load_parse_args(struct xtio_load_config *cfg, int ar
             ok = xtio_parse_uint(optarg, 1, (uint64_t)1 << 40, &cfg->requests);
             break;
         case 'd':
-            ok = parse_seconds(optarg, 0.001, 86400, &cfg->duration);
+            ok = xtio_parse_seconds(optarg, 0.001, 86400, &cfg->duration);
             break;
         case OPT_MIX:
             if (!parse_mix(optarg, cfg->mix, err))
@@ -337,7 +326,7 @@ enum xtio_load_verdict xtio_load_parse_args(struct xtio_load_config *cfg, int ar
             cfg->slow_reader = true;
             break;
         case OPT_SLOW_SECONDS:
-            ok = parse_seconds(optarg, 0.1, 3600, &cfg->slow_seconds);
+            ok = xtio_parse_seconds(optarg, 0.1, 3600, &cfg->slow_seconds);
             break;
         case OPT_EXPECT_INFO:
             cfg->expect_info = true;
@@ -346,7 +335,7 @@ enum xtio_load_verdict xtio_load_parse_args(struct xtio_load_config *cfg, int ar
             cfg->json = true;
             break;
         case OPT_TIMEOUT:
-            ok = parse_seconds(optarg, 0.1, 3600, &cfg->timeout);
+            ok = xtio_parse_seconds(optarg, 0.1, 3600, &cfg->timeout);
             break;
         case OPT_SEED:
             ok = xtio_parse_uint(optarg, 0, UINT64_MAX, &cfg->seed);

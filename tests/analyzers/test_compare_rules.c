@@ -451,7 +451,7 @@ static void junit_has_a_testcase_per_check_and_escapes(void **state)
     assert_int_equal(occurrences(xml, "<failure "), 1);
     assert_int_equal(occurrences(xml, "<skipped "), 1);
     assert_int_equal(occurrences(xml, "</testcase>"), 2);
-    assert_contains(xml, "<property name=\"baseline\" value=\"base&lt;&amp;&gt;&quot;&apos;&#10;"
+    assert_contains(xml, "<property name=\"baseline\" value=\"base&lt;&amp;&gt;&quot;&#39;&#10;"
                          ".json\"/>\n    <property name=\"current\" value=\"current.json\"/>");
     assert_contains(xml, "name=\"async ordering_break\">\n    <failure message=\"ordering_break: "
                          "new finding in the processes of primary_mode async: baseline 0, "
