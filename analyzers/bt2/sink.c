@@ -13,6 +13,7 @@
 
 #include "analysis.h"
 #include "decode.h"
+#include "export.h"
 
 /* The messages that explain a refusal or a decoding problem (the core keeps as long a refusal:
  * XTIO_ANALYSIS_ERROR_SIZE). */
@@ -30,13 +31,17 @@ struct xtio_bt2_sink {
     unsigned next_event;           /* the buffer the next event is decoded into */
     const bt_message *fed_message; /* owned: the message of the last event fed; NULL when none */
     enum xtio_report_format format;
-    char *output_path; /* owned; NULL: standard output */
-    FILE *out;         /* owned when output_path is set */
-    bool consumed;     /* at least one message was read */
-    bool failed;       /* an error ended the run: finalize must not report */
-    bool concluded;    /* xtio_bt2_sink_conclude() ran (whatever its outcome) */
-    bool reported;     /* the report was written */
+    xtio_export *export; /* owned: the view of an html, perfetto or csv format; else NULL */
+    char *output_path;   /* owned; NULL: standard output */
+    FILE *out;           /* owned when output_path is set */
+    bool consumed;       /* at least one message was read */
+    bool failed;         /* an error ended the run: finalize must not report */
+    bool concluded;      /* xtio_bt2_sink_conclude() ran (whatever its outcome) */
+    bool reported;       /* the report was written */
     int exit_code;
+    struct xtio_bt2_sink_progress progress;
+    void (*on_report)(void *data); /* NULL when not set */
+    void *on_report_data;
 };
 
 /* ---- Parameters ------------------------------------------------------------------------------ */
@@ -45,12 +50,21 @@ static const struct {
     const char *name;
     bt_value_type type;
 } known_params[] = {
-    {"format", BT_VALUE_TYPE_STRING},  {"output", BT_VALUE_TYPE_STRING},
-    {"strict", BT_VALUE_TYPE_BOOL},    {"by-connection", BT_VALUE_TYPE_BOOL},
+    {"format", BT_VALUE_TYPE_STRING},
+    {"output", BT_VALUE_TYPE_STRING},
+    {"strict", BT_VALUE_TYPE_BOOL},
+    {"by-connection", BT_VALUE_TYPE_BOOL},
     {"by-thread", BT_VALUE_TYPE_BOOL},
+    {"rows", BT_VALUE_TYPE_STRING},
+    /* Numbers: integers or reals, checked by number_param(). */
+    {"begin", BT_VALUE_TYPE_REAL},
+    {"end", BT_VALUE_TYPE_REAL},
+    {"limit", BT_VALUE_TYPE_REAL},
+    {"window-ms", BT_VALUE_TYPE_REAL},
 };
 #define KNOWN_PARAM_COUNT (sizeof(known_params) / sizeof(known_params[0]))
-#define KNOWN_PARAM_LIST  "format, output, strict, by-connection, by-thread"
+#define KNOWN_PARAM_LIST                                                                           \
+    "format, output, strict, by-connection, by-thread, rows, begin, end, limit, window-ms"
 
 struct param_check {
     char unknown[128]; /* the first key that is not a known parameter; "" when none */
@@ -71,7 +85,30 @@ find_unknown_param(const char *key, const bt_value *value, void *data)
 
 static const char *type_name(bt_value_type type)
 {
-    return type == BT_VALUE_TYPE_BOOL ? "a boolean (yes/no)" : "a string";
+    return type == BT_VALUE_TYPE_BOOL   ? "a boolean (yes/no)"
+           : type == BT_VALUE_TYPE_REAL ? "a number"
+                                        : "a string";
+}
+
+static bool type_fits(const bt_value *v, bt_value_type type)
+{
+    if (type == BT_VALUE_TYPE_REAL)
+        return bt_value_is_real(v) || bt_value_is_signed_integer(v) ||
+               bt_value_is_unsigned_integer(v);
+    return bt_value_get_type(v) == type;
+}
+
+/* A number parameter, `scale` times its value, at least 0 (false: absent). */
+static bool number_param(const bt_value *params, const char *name, double scale, uint64_t *value)
+{
+    const bt_value *v = bt_value_map_borrow_entry_value_const(params, name);
+    if (!v)
+        return false;
+    double x = bt_value_is_real(v)             ? bt_value_real_get(v)
+               : bt_value_is_signed_integer(v) ? (double)bt_value_integer_signed_get(v)
+                                               : (double)bt_value_integer_unsigned_get(v);
+    *value = x > 0 ? (uint64_t)(x * scale + 0.5) : 0;
+    return true;
 }
 
 static bool bool_param(const bt_value *params, const char *name)
@@ -83,7 +120,8 @@ static bool bool_param(const bt_value *params, const char *name)
 /* Fills the options, the format and the output path from the component's parameters. */
 static bt_component_class_initialize_method_status
 apply_params(struct xtio_bt2_sink *sink, const bt_value *params,
-             struct xtio_analysis_options *options)
+             struct xtio_analysis_options *options, bool *has_export,
+             enum xtio_export_format *export_format, struct xtio_export_options *export_options)
 {
     bt_component_class_initialize_method_status status =
         BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_ERROR;
@@ -103,7 +141,7 @@ apply_params(struct xtio_bt2_sink *sink, const bt_value *params,
     }
     for (size_t i = 0; i < KNOWN_PARAM_COUNT; i++) {
         const bt_value *v = bt_value_map_borrow_entry_value_const(params, known_params[i].name);
-        if (v && bt_value_get_type(v) != known_params[i].type) {
+        if (v && !type_fits(v, known_params[i].type)) {
             BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
                 sink->self, "Invalid parameter type: name=\"%s\", expected %s",
                 known_params[i].name, type_name(known_params[i].type));
@@ -112,13 +150,43 @@ apply_params(struct xtio_bt2_sink *sink, const bt_value *params,
     }
 
     const bt_value *format = bt_value_map_borrow_entry_value_const(params, "format");
+    const char *name = format ? bt_value_string_get(format) : "text";
     sink->format = XTIO_REPORT_TEXT;
-    if (format && strcmp(bt_value_string_get(format), "json") == 0) {
+    *has_export = false;
+    if (strcmp(name, "json") == 0) {
         sink->format = XTIO_REPORT_JSON;
-    } else if (format && strcmp(bt_value_string_get(format), "text") != 0) {
+    } else if (xtio_export_format_parse(name, export_format) == 0) {
+        *has_export = true;
+    } else if (strcmp(name, "text") != 0) {
         BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
-            sink->self, "Invalid report format: format=\"%s\", expected \"text\" or \"json\"",
-            bt_value_string_get(format));
+            sink->self,
+            "Invalid report format: format=\"%s\", expected \"text\", \"json\", \"html\", "
+            "\"perfetto\" or \"csv\"",
+            name);
+        goto end;
+    }
+    const bt_value *rows = bt_value_map_borrow_entry_value_const(params, "rows");
+    if (rows && (!*has_export || *export_format != XTIO_EXPORT_CSV ||
+                 strcmp(bt_value_string_get(rows), "handoffs") != 0)) {
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+            sink->self, "Invalid rows: rows=\"%s\", expected \"handoffs\" with format=\"csv\"",
+            bt_value_string_get(rows));
+        goto end;
+    }
+    uint64_t window_ms = 0;
+    number_param(params, "begin", 1e9, &export_options->begin_ns);
+    number_param(params, "end", 1e9, &export_options->end_ns);
+    number_param(params, "limit", 1, &export_options->max_handoffs);
+    if (number_param(params, "window-ms", 1, &window_ms) && window_ms == 0) {
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+            sink->self, "Invalid window: window-ms=0, expected a number of milliseconds above 0");
+        goto end;
+    }
+    export_options->window_ns = window_ms * 1000000;
+    if (export_options->end_ns && export_options->end_ns <= export_options->begin_ns) {
+        BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+            sink->self, "Invalid time range: begin=%.9f, end=%.9f: end must come after begin",
+            export_options->begin_ns / 1e9, export_options->end_ns / 1e9);
         goto end;
     }
 
@@ -133,6 +201,8 @@ apply_params(struct xtio_bt2_sink *sink, const bt_value *params,
     options->strict = bool_param(params, "strict");
     options->by_connection = bool_param(params, "by-connection");
     options->by_thread = bool_param(params, "by-thread");
+    export_options->by_connection = options->by_connection;
+    export_options->by_thread = options->by_thread;
     status = BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_OK;
 end:
     return status;
@@ -147,6 +217,7 @@ static void sink_destroy(struct xtio_bt2_sink *sink)
     BT_MESSAGE_PUT_REF_AND_RESET(sink->fed_message);
     BT_MESSAGE_ITERATOR_PUT_REF_AND_RESET(sink->iterator);
     xtio_analysis_destroy(sink->analysis);
+    xtio_export_destroy(sink->export);
     xtio_bt2_decoder_destroy(sink->decoder);
     if (sink->out)
         fclose(sink->out);
@@ -167,6 +238,9 @@ xtio_bt2_sink_initialize(bt_self_component_sink *self_sink,
     bt_component_class_initialize_method_status status =
         BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_OK;
     struct xtio_analysis_options options = {0};
+    struct xtio_export_options export_options = {0};
+    enum xtio_export_format export_format = XTIO_EXPORT_HTML;
+    bool has_export = false;
     struct xtio_bt2_sink *sink = calloc(1, sizeof(*sink));
 
     if (!sink) {
@@ -178,7 +252,7 @@ xtio_bt2_sink_initialize(bt_self_component_sink *self_sink,
     sink->self = self;
     sink->exit_code = 2;
 
-    status = apply_params(sink, params, &options);
+    status = apply_params(sink, params, &options, &has_export, &export_format, &export_options);
     if (status != BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_OK)
         goto end;
 
@@ -194,7 +268,20 @@ xtio_bt2_sink_initialize(bt_self_component_sink *self_sink,
         }
     }
 
-    int rc = xtio_analysis_create(&sink->analysis, &options);
+    int rc = 0;
+    if (has_export) {
+        rc = xtio_export_create(&sink->export, export_format, &export_options,
+                                sink->out ? sink->out : stdout);
+        if (rc < 0) {
+            BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
+                self, "Failed to create the report's view: error=\"%s\"", strerror(-rc));
+            status = rc == -ENOMEM ? BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_MEMORY_ERROR
+                                   : BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_ERROR;
+            goto end;
+        }
+        options.observer = xtio_export_observer(sink->export);
+    }
+    rc = xtio_analysis_create(&sink->analysis, &options);
     if (rc < 0) {
         BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
             self, "Failed to create the analysis: error=\"%s\"", strerror(-rc));
@@ -333,7 +420,10 @@ static int core_failed(struct xtio_bt2_sink *sink, const char *what, int rc)
 static int write_report(struct xtio_bt2_sink *sink)
 {
     FILE *out = sink->out ? sink->out : stdout;
-    int rc = xtio_analysis_write_report(sink->analysis, sink->format, out);
+    if (sink->on_report)
+        sink->on_report(sink->on_report_data);
+    int rc = sink->export ? xtio_export_finish(sink->export, sink->analysis)
+                          : xtio_analysis_write_report(sink->analysis, sink->format, out);
     if (rc == 0 && fflush(out) != 0)
         rc = -errno;
     if (rc < 0) {
@@ -420,6 +510,7 @@ static int handle_message(struct xtio_bt2_sink *sink, const bt_message *msg)
 
     switch (bt_message_get_type(msg)) {
     case BT_MESSAGE_TYPE_EVENT:
+        sink->progress.events++;
         return handle_event(sink, msg);
     case BT_MESSAGE_TYPE_DISCARDED_EVENTS:
     case BT_MESSAGE_TYPE_DISCARDED_PACKETS:
@@ -449,6 +540,26 @@ int xtio_bt2_sink_conclude(struct xtio_bt2_sink *sink)
     if (write_report(sink))
         return -1;
     return rc < 0 ? core_failed(sink, "finish the analysis", rc) : 0;
+}
+
+/* The time of the batch's last event that has one, for xtio_bt2_sink_progress(): once per
+ * batch, not per event. */
+static void note_time(struct xtio_bt2_sink *sink, bt_message_array_const msgs, uint64_t count)
+{
+    for (uint64_t i = count; i-- > 0;) {
+        const bt_message *msg = msgs[i];
+        int64_t ns;
+        if (bt_message_get_type(msg) != BT_MESSAGE_TYPE_EVENT ||
+            !bt_message_event_borrow_stream_class_default_clock_class_const(msg))
+            continue;
+        if (bt_clock_snapshot_get_ns_from_origin(
+                bt_message_event_borrow_default_clock_snapshot_const(msg), &ns) ==
+            BT_CLOCK_SNAPSHOT_GET_NS_FROM_ORIGIN_STATUS_OK) {
+            sink->progress.time_ns = ns;
+            sink->progress.has_time = true;
+        }
+        return;
+    }
 }
 
 bt_component_class_sink_consume_method_status
@@ -492,6 +603,7 @@ xtio_bt2_sink_consume(bt_self_component_sink *self_sink)
     }
 
     sink->consumed = true;
+    note_time(sink, msgs, count);
     for (uint64_t i = 0; i < count; i++) {
         if (status == BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_OK &&
             handle_message(sink, msgs[i]) < 0)
@@ -522,4 +634,15 @@ int xtio_bt2_sink_exit_code(const struct xtio_bt2_sink *sink)
 const char *xtio_bt2_sink_refusal(const struct xtio_bt2_sink *sink)
 {
     return xtio_analysis_error(sink->analysis);
+}
+
+struct xtio_bt2_sink_progress xtio_bt2_sink_progress(const struct xtio_bt2_sink *sink)
+{
+    return sink->progress;
+}
+
+void xtio_bt2_sink_on_report(struct xtio_bt2_sink *sink, void (*fn)(void *data), void *data)
+{
+    sink->on_report = fn;
+    sink->on_report_data = data;
 }

@@ -17,10 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "export.h"
 #include "sink.h"
+#include "xtio_parse.h"
 
 #ifndef XTIO_VERSION
 #define XTIO_VERSION "unknown"
@@ -58,15 +62,33 @@ static const char usage_text[] =
     "  lttng add-context -u -t vtid -t vpid\n"
     "\n"
     "Options:\n"
-    "  -f, --format FORMAT   report format: text (default) or json\n"
+    "  -f, --format FORMAT   report format (docs/analysis.md describes each):\n"
+    "                          text      the tables of the report (default)\n"
+    "                          json      the same as one JSON document, for scripts and CI\n"
+    "                          html      one self-contained page with plots (CDFs, latency\n"
+    "                                    and throughput over time), for a browser\n"
+    "                          perfetto  a timeline of the handoffs with flow arrows, in the\n"
+    "                                    Chrome JSON trace format (ui.perfetto.dev)\n"
+    "                          csv       one row per handoff, streamed as the trace is read\n"
     "  -o, --output FILE     write the report to FILE instead of standard output\n"
     "      --strict          handoffs dropped at close (handoff_drop) are findings too,\n"
     "                        not only counted\n"
     "      --by-connection   add per-connection latency tables\n"
     "      --by-thread       add per loop thread and per producing thread tables\n"
+    "      --rows handoffs   csv: what a row is; handoffs, one row per handoff, is the only\n"
+    "                        kind so far (and the default)\n"
+    "      --begin SECONDS   perfetto: leave out what ends before SECONDS from the first\n"
+    "                        xtio event (default 0)\n"
+    "      --end SECONDS     perfetto: leave out what starts after SECONDS from the first\n"
+    "                        xtio event (default: the end of the trace)\n"
+    "      --limit N         perfetto: at most N handoffs, the earliest (default 100000), so\n"
+    "                        that a browser can open the file; it says what was left out\n"
+    "      --window MS       html: the window of the plots over time, in ms (default 100)\n"
     "      --reference FILE  embed FILE, the timings of xtio-reference taken in the same run,\n"
     "                        as the JSON report's `reference` (needs --format json and\n"
     "                        --output): what xtio-compare divides latencies by\n"
+    "  -q, --quiet           show no progress; it is shown on stderr while the trace is\n"
+    "                        read, only when stderr is a terminal\n"
     "  -v, --verbose         let babeltrace2's components log their warnings on stderr\n"
     "  -h, --help            print this help and exit\n"
     "  -V, --version         print the version and exit\n"
@@ -84,7 +106,12 @@ struct options {
     const char *format;
     const char *output;
     const char *reference;
+    const char *rows;   /* csv */
+    double begin, end;  /* perfetto, seconds; end 0: to the end */
+    uint64_t limit;     /* perfetto; 0: the default */
+    uint64_t window_ms; /* html; 0: the default */
     bool strict, by_connection, by_thread;
+    bool quiet; /* no progress on stderr */
     /* Of the babeltrace2 components: their failures reach the user as error causes anyway. */
     bt_logging_level log_level;
 };
@@ -389,6 +416,215 @@ static void discovery_fini(struct discovery *d)
     free(d->seen);
 }
 
+/* ---- Progress -------------------------------------------------------------------------------- */
+
+/* A line on stderr, rewritten in place while the trace is read, when stderr is a terminal: how
+ * much of the traces' time range was read, the events and their rate, and the time left. The
+ * range comes from source.ctf.fs's `babeltrace.trace-infos` query; a live input has none, and
+ * its line shows what was read. The clock is read every PROGRESS_BATCHES consume batches (a
+ * batch is a few messages), never per event. */
+#define PROGRESS_INTERVAL_S 0.25
+#define PROGRESS_BATCHES    32
+#define PROGRESS_COLUMNS    80 /* when the terminal does not say its width */
+
+struct progress {
+    struct xtio_bt2_sink *sink; /* weak */
+    bool has_range;             /* the traces' time range is known */
+    int64_t begin_ns, end_ns;
+    bool has_first; /* without a range: the time of the first event read is first_ns */
+    int64_t first_ns;
+    struct timespec start;
+    double next_s;    /* seconds after start of the next update */
+    unsigned batches; /* consume batches since the clock was last read */
+    unsigned columns; /* of the terminal: the line is cut to fit, as a wrapped line stays */
+    bool shown;       /* a line is on the terminal */
+    bool complete;    /* the whole trace was read */
+    bool done;        /* the graph stopped: no more lines */
+};
+
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static bool value_int64(const bt_value *v, int64_t *x)
+{
+    if (v && bt_value_is_signed_integer(v))
+        *x = bt_value_integer_signed_get(v);
+    else if (v && bt_value_is_unsigned_integer(v) && bt_value_integer_unsigned_get(v) <= INT64_MAX)
+        *x = (int64_t)bt_value_integer_unsigned_get(v);
+    else
+        return false;
+    return true;
+}
+
+/* Widens p's range to the streams of the traces of `g`, as source.ctf.fs reads them (from the
+ * packets' bounds). false when babeltrace2 cannot say: the line then shows no total. */
+static bool query_range(const bt_component_class *fs, const struct group *g, struct progress *p)
+{
+    bt_value *params = bt_value_map_create();
+    bt_query_executor *query = NULL;
+    const bt_value *result = NULL;
+    bool ok = false;
+
+    if (!params || bt_value_map_insert_entry(params, "inputs", g->inputs) ||
+        !(query = bt_query_executor_create(fs, "babeltrace.trace-infos", params)) ||
+        bt_query_executor_query(query, &result) != BT_QUERY_EXECUTOR_QUERY_STATUS_OK ||
+        !bt_value_is_array(result)) {
+        bt_current_thread_clear_error();
+        goto end;
+    }
+    for (uint64_t i = 0; i < bt_value_array_get_length(result); i++) {
+        const bt_value *trace = bt_value_array_borrow_element_by_index_const(result, i);
+        const bt_value *streams = bt_value_is_map(trace)
+                                      ? bt_value_map_borrow_entry_value_const(trace, "stream-infos")
+                                      : NULL;
+        for (uint64_t j = 0;
+             streams && bt_value_is_array(streams) && j < bt_value_array_get_length(streams); j++) {
+            const bt_value *stream = bt_value_array_borrow_element_by_index_const(streams, j);
+            const bt_value *range = bt_value_is_map(stream)
+                                        ? bt_value_map_borrow_entry_value_const(stream, "range-ns")
+                                        : NULL;
+            int64_t begin, end;
+            if (!range || !bt_value_is_map(range) ||
+                !value_int64(bt_value_map_borrow_entry_value_const(range, "begin"), &begin) ||
+                !value_int64(bt_value_map_borrow_entry_value_const(range, "end"), &end) ||
+                end < begin)
+                continue;
+            if (!p->has_range || begin < p->begin_ns)
+                p->begin_ns = begin;
+            if (!p->has_range || end > p->end_ns)
+                p->end_ns = end;
+            p->has_range = true;
+            ok = true;
+        }
+    }
+end:
+    bt_value_put_ref(result);
+    bt_query_executor_put_ref(query);
+    bt_value_put_ref(params);
+    return ok;
+}
+
+static void format_rate(char *buf, size_t size, double per_s)
+{
+    if (per_s >= 1e6)
+        snprintf(buf, size, "%.2fM", per_s / 1e6);
+    else if (per_s >= 1e3)
+        snprintf(buf, size, "%.1fk", per_s / 1e3);
+    else
+        snprintf(buf, size, "%.0f", per_s);
+}
+
+static void format_duration(char *buf, size_t size, double s)
+{
+    unsigned long long n = (unsigned long long)(s + 0.5);
+    if (s < 1)
+        snprintf(buf, size, "<1s");
+    else if (n < 60)
+        snprintf(buf, size, "%llus", n);
+    else if (n < 3600)
+        snprintf(buf, size, "%llum%02llus", n / 60, n % 60);
+    else
+        snprintf(buf, size, "%lluh%02llum", n / 3600, n / 60 % 60);
+}
+
+/* Rewrites the line: "\r", the line, then clear to the end of the line. */
+static void progress_show(struct progress *p)
+{
+    double elapsed = seconds_since(&p->start);
+    struct xtio_bt2_sink_progress read = xtio_bt2_sink_progress(p->sink);
+    char line[256], rate[32] = "--", left[32] = "--";
+
+    if (read.events && elapsed > 0)
+        format_rate(rate, sizeof(rate), read.events / elapsed);
+    if (p->has_range) {
+        double span = (double)(p->end_ns - p->begin_ns);
+        double done = read.has_time ? (double)(read.time_ns - p->begin_ns) : 0;
+        done = done < 0 ? 0 : done > span ? span : done;
+        /* The last event comes a little before the end of its packet, the end of the range. */
+        if (p->complete)
+            done = span;
+        double fraction = span > 0 ? done / span : read.has_time || p->complete;
+        if (fraction >= 1)
+            snprintf(left, sizeof(left), "0s");
+        else if (fraction > 0)
+            format_duration(left, sizeof(left), elapsed * (1 - fraction) / fraction);
+        /* In order of use: a narrow terminal cuts the rate first. */
+        snprintf(line, sizeof(line),
+                 "read %.1f of %.1f s of trace (%d%%), %s left, %llu events, %s events/s",
+                 done / 1e9, span / 1e9, (int)(fraction * 100), left,
+                 (unsigned long long)read.events, rate);
+    } else {
+        if (read.has_time && !p->has_first) {
+            p->first_ns = read.time_ns;
+            p->has_first = true;
+        }
+        double done = read.has_time ? (double)(read.time_ns - p->first_ns) : 0;
+        snprintf(line, sizeof(line), "read %.1f s of trace, %llu events, %s events/s", done / 1e9,
+                 (unsigned long long)read.events, rate);
+    }
+    if (p->columns - 1 < sizeof(line))
+        line[p->columns - 1] = '\0';
+    fprintf(stderr, "\r%s\033[K", line);
+    p->shown = true;
+}
+
+static void progress_clear(struct progress *p)
+{
+    if (!p->shown)
+        return;
+    fputs("\r\033[K", stderr);
+    p->shown = false;
+}
+
+/* Once every PROGRESS_BATCHES batches (and while a live source waits): an update when due. */
+static void progress_tick(struct progress *p)
+{
+    p->batches = 0;
+    if (seconds_since(&p->start) < p->next_s)
+        return;
+    progress_show(p);
+    p->next_s = seconds_since(&p->start) + PROGRESS_INTERVAL_S;
+}
+
+/* Before the sink writes its report: a last line (what was read in all), then none, so that the
+ * report starts on a clean line. The graph runs until then: the trace was read to its end, unless
+ * the input was refused. */
+static void progress_before_report(void *data)
+{
+    struct progress *p = data;
+    if (p->done)
+        return;
+    p->complete = !xtio_bt2_sink_refusal(p->sink);
+    progress_show(p);
+    progress_clear(p);
+    p->done = true;
+}
+
+/* Shows the first line. `fs` and `d`: the traces whose range gives the total; NULL with a live
+ * input, whose end is not known. */
+static void progress_start(struct progress *p, struct xtio_bt2_sink *sink,
+                           const bt_component_class *fs, const struct discovery *d)
+{
+    struct winsize ws;
+    *p = (struct progress){.sink = sink, .columns = PROGRESS_COLUMNS};
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+        p->columns = ws.ws_col;
+    for (size_t i = 0; d && i < d->count; i++) {
+        if (!query_range(fs, &d->groups[i], p)) {
+            p->has_range = false; /* a partial range would give a wrong total */
+            break;
+        }
+    }
+    xtio_bt2_sink_on_report(sink, progress_before_report, p);
+    clock_gettime(CLOCK_MONOTONIC, &p->start);
+    progress_show(p);
+    p->next_s = PROGRESS_INTERVAL_S;
+}
+
 /* ---- The graph ------------------------------------------------------------------------------- */
 
 static bt_interrupter *volatile sigint_interrupter;
@@ -447,15 +683,47 @@ static bt_value *sink_params(const struct options *opt)
         (opt->output && bt_value_map_insert_string_entry(params, "output", opt->output)) ||
         bt_value_map_insert_bool_entry(params, "strict", opt->strict) ||
         bt_value_map_insert_bool_entry(params, "by-connection", opt->by_connection) ||
-        bt_value_map_insert_bool_entry(params, "by-thread", opt->by_thread)) {
+        bt_value_map_insert_bool_entry(params, "by-thread", opt->by_thread) ||
+        (opt->rows && bt_value_map_insert_string_entry(params, "rows", opt->rows)) ||
+        (opt->begin > 0 && bt_value_map_insert_real_entry(params, "begin", opt->begin)) ||
+        (opt->end > 0 && bt_value_map_insert_real_entry(params, "end", opt->end)) ||
+        (opt->limit && bt_value_map_insert_unsigned_integer_entry(params, "limit", opt->limit)) ||
+        (opt->window_ms &&
+         bt_value_map_insert_unsigned_integer_entry(params, "window-ms", opt->window_ms))) {
         bt_value_put_ref(params);
         return NULL;
     }
     return params;
 }
 
-/* Runs the graph to its end (or to SIGINT). Returns the exit status. */
-static int run_graph(bt_graph *graph, struct xtio_bt2_sink **sink)
+/* bt_graph_run(), one consume at a time, to update the progress line in between. */
+static bt_graph_run_status run_with_progress(bt_graph *graph, bt_interrupter *interrupter,
+                                             struct progress *progress)
+{
+    const struct timespec pause = {.tv_nsec = 100 * 1000 * 1000};
+    for (;;) {
+        bt_graph_run_once_status status = bt_graph_run_once(graph);
+        if (status == BT_GRAPH_RUN_ONCE_STATUS_END)
+            return BT_GRAPH_RUN_STATUS_OK;
+        if (status != BT_GRAPH_RUN_ONCE_STATUS_OK && status != BT_GRAPH_RUN_ONCE_STATUS_AGAIN)
+            return status == BT_GRAPH_RUN_ONCE_STATUS_MEMORY_ERROR
+                       ? BT_GRAPH_RUN_STATUS_MEMORY_ERROR
+                       : BT_GRAPH_RUN_STATUS_ERROR;
+        if (bt_interrupter_is_set(interrupter))
+            return BT_GRAPH_RUN_STATUS_AGAIN;
+        if (status == BT_GRAPH_RUN_ONCE_STATUS_AGAIN) {
+            /* A live source waits for data. */
+            progress_tick(progress);
+            nanosleep(&pause, NULL);
+        } else if (++progress->batches == PROGRESS_BATCHES) {
+            progress_tick(progress);
+        }
+    }
+}
+
+/* Runs the graph to its end (or to SIGINT), with the progress line when `progress` is not NULL.
+ * Returns the exit status. */
+static int run_graph(bt_graph *graph, struct xtio_bt2_sink **sink, struct progress *progress)
 {
     const struct timespec pause = {.tv_nsec = 100 * 1000 * 1000};
     bt_interrupter *interrupter = bt_graph_borrow_default_interrupter(graph);
@@ -465,12 +733,18 @@ static int run_graph(bt_graph *graph, struct xtio_bt2_sink **sink)
     sigaction(SIGINT, &sa, NULL);
 
     bt_graph_run_status status;
-    for (;;) {
-        status = bt_graph_run(graph);
-        /* Live sources answer AGAIN while they wait for data: retry, without spinning. */
-        if (status != BT_GRAPH_RUN_STATUS_AGAIN || bt_interrupter_is_set(interrupter))
-            break;
-        nanosleep(&pause, NULL);
+    if (progress) {
+        status = run_with_progress(graph, interrupter, progress);
+        progress_clear(progress);
+        progress->done = true;
+    } else {
+        for (;;) {
+            status = bt_graph_run(graph);
+            /* Live sources answer AGAIN while they wait for data: retry, without spinning. */
+            if (status != BT_GRAPH_RUN_STATUS_AGAIN || bt_interrupter_is_set(interrupter))
+                break;
+            nanosleep(&pause, NULL);
+        }
     }
     signal(SIGINT, SIG_DFL);
     sigint_interrupter = NULL;
@@ -585,11 +859,13 @@ static int analyze(const struct options *opt, char **inputs, int count)
         if (add_source(graph, fs, name, params, mux, what, opt->log_level))
             goto end;
     }
-    for (int i = 0, n = 0; i < count; i++) {
+    int live_inputs = 0;
+    for (int i = 0; i < count; i++) {
         if (strncmp(inputs[i], "net://", 6) != 0)
             continue;
+        int n = live_inputs++;
         char name[32];
-        snprintf(name, sizeof(name), "lttng-live-%d", n++);
+        snprintf(name, sizeof(name), "lttng-live-%d", n);
         bt_value_put_ref(params);
         params = bt_value_map_create();
         bt_value *urls = NULL;
@@ -629,7 +905,14 @@ static int analyze(const struct options *opt, char **inputs, int count)
         print_bt_error("cannot connect filter.utils.muxer to the analysis");
         goto end;
     }
-    status = run_graph(graph, &sink);
+    /* Progress on a terminal only, and not when csv rows stream out to that terminal. */
+    struct progress progress;
+    bool show_progress =
+        !opt->quiet && sink && isatty(STDERR_FILENO) &&
+        !(strcmp(opt->format, "csv") == 0 && !opt->output && isatty(STDOUT_FILENO));
+    if (show_progress)
+        progress_start(&progress, sink, d.fs, live_inputs ? NULL : &d);
+    status = run_graph(graph, &sink, show_progress ? &progress : NULL);
 end:
     bt_graph_put_ref(graph);
     bt_value_put_ref(params);
@@ -672,7 +955,17 @@ end:
 
 int main(int argc, char **argv)
 {
-    enum { OPT_STRICT = 256, OPT_BY_CONNECTION, OPT_BY_THREAD, OPT_REFERENCE };
+    enum {
+        OPT_STRICT = 256,
+        OPT_BY_CONNECTION,
+        OPT_BY_THREAD,
+        OPT_REFERENCE,
+        OPT_ROWS,
+        OPT_BEGIN,
+        OPT_END,
+        OPT_LIMIT,
+        OPT_WINDOW,
+    };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
@@ -680,6 +973,12 @@ int main(int argc, char **argv)
         {"by-connection", no_argument, NULL, OPT_BY_CONNECTION},
         {"by-thread", no_argument, NULL, OPT_BY_THREAD},
         {"reference", required_argument, NULL, OPT_REFERENCE},
+        {"rows", required_argument, NULL, OPT_ROWS},
+        {"begin", required_argument, NULL, OPT_BEGIN},
+        {"end", required_argument, NULL, OPT_END},
+        {"limit", required_argument, NULL, OPT_LIMIT},
+        {"window", required_argument, NULL, OPT_WINDOW},
+        {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -689,15 +988,18 @@ int main(int argc, char **argv)
     int c;
 
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":f:o:vhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:o:qvhV", longopts, NULL)) != -1) {
         switch (c) {
-        case 'f':
-            if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0) {
-                complain("invalid format '%s': use text or json", optarg);
+        case 'f': {
+            enum xtio_export_format view;
+            if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0 &&
+                xtio_export_format_parse(optarg, &view) != 0) {
+                complain("invalid format '%s': use text, json, html, perfetto or csv", optarg);
                 return EXIT_USAGE;
             }
             opt.format = optarg;
             break;
+        }
         case 'o':
             opt.output = optarg;
             break;
@@ -712,6 +1014,37 @@ int main(int argc, char **argv)
             break;
         case OPT_REFERENCE:
             opt.reference = optarg;
+            break;
+        case OPT_ROWS:
+            if (strcmp(optarg, "handoffs") != 0) {
+                complain("invalid --rows '%s': handoffs (one row per handoff) is the only kind",
+                         optarg);
+                return EXIT_USAGE;
+            }
+            opt.rows = optarg;
+            break;
+        case OPT_BEGIN:
+        case OPT_END:
+            if (!xtio_parse_seconds(optarg, 0, 1e9, c == OPT_BEGIN ? &opt.begin : &opt.end)) {
+                complain("invalid %s '%s': give seconds from the first xtio event, such as 1.5",
+                         argv[optind - 1], optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_LIMIT:
+            if (!xtio_parse_uint(optarg, 1, UINT64_MAX, &opt.limit)) {
+                complain("invalid --limit '%s': give a number of handoffs above 0", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_WINDOW:
+            if (!xtio_parse_uint(optarg, 1, 3600 * 1000, &opt.window_ms)) {
+                complain("invalid --window '%s': give milliseconds, 1 to 3600000", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'q':
+            opt.quiet = true;
             break;
         case 'v':
             opt.log_level = BT_LOGGING_LEVEL_WARNING;
@@ -736,6 +1069,24 @@ int main(int argc, char **argv)
     if (optind == argc) {
         complain("no TRACE given: name an lttng session output directory, a trace directory or "
                  "a net:// URL; see --help");
+        return EXIT_USAGE;
+    }
+    /* Options of one format given with another would be ignored: say so instead. */
+    static const struct {
+        const char *format;
+        const char *options;
+    } only[] = {
+        {"csv", "--rows"}, {"perfetto", "--begin, --end and --limit"}, {"html", "--window"}};
+    bool given[] = {opt.rows != NULL, opt.begin > 0 || opt.end > 0 || opt.limit, opt.window_ms};
+    for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++) {
+        if (given[i] && strcmp(opt.format, only[i].format) != 0) {
+            complain("%s: only with --format %s", only[i].options, only[i].format);
+            return EXIT_USAGE;
+        }
+    }
+    if (opt.end > 0 && opt.end <= opt.begin) {
+        complain("--end %g is not after --begin %g: give a range that ends after it begins",
+                 opt.end, opt.begin);
         return EXIT_USAGE;
     }
     if (opt.reference && (strcmp(opt.format, "json") != 0 || !opt.output)) {

@@ -20,6 +20,15 @@
     "the trace holds no xtio events; record them with: `lttng enable-event -u 'xtio:*'` (before "  \
     "`lttng start`)"
 #define NOMEM_MESSAGE "out of memory while analysing the trace"
+/* A view (export.h) failed to take a handoff, a wait or a finding: it writes a file. */
+#define VIEW_MESSAGE                                                                               \
+    "writing the output failed while analysing the trace: check that its file system has room "    \
+    "and that the file is writable"
+
+static const char *failure_message(int status)
+{
+    return status == -ENOMEM ? NOMEM_MESSAGE : VIEW_MESSAGE;
+}
 
 /* The most events of one timestamp held back to be put in causal order. */
 #define HELD_MAX 4096
@@ -143,7 +152,7 @@ int xtio_analysis_create(xtio_analysis **analysis, const struct xtio_analysis_op
 static void free_process(struct process *process)
 {
     for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
-        for (int i = 0; i < METRIC_COUNT; i++)
+        for (int i = 0; i < XTIO_LATENCY_KIND_COUNT; i++)
             xtio_hist_fini(&process->modes[m].metric[i]);
     }
     for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
@@ -161,7 +170,7 @@ static void free_process(struct process *process)
 
 static void free_row(struct row *row)
 {
-    for (int i = 0; i < METRIC_COUNT; i++)
+    for (int i = 0; i < XTIO_LATENCY_KIND_COUNT; i++)
         xtio_hist_fini(&row->metric[i]);
     xtio_hist_fini(&row->backpressure);
     free(row);
@@ -255,7 +264,7 @@ static int get_process(xtio_analysis *analysis, int64_t vpid, struct process **o
     }
     process->vpid = vpid;
     for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {
-        for (int i = 0; i < METRIC_COUNT; i++)
+        for (int i = 0; i < XTIO_LATENCY_KIND_COUNT; i++)
             xtio_hist_init(&process->modes[m].metric[i], HIST_BITS_MODE);
         xtio_hist_init(&process->modes[m].queue_depth, HIST_BITS_MODE);
         xtio_hist_init(&process->modes[m].queued_bytes, HIST_BITS_MODE);
@@ -288,7 +297,7 @@ static int get_row(struct xtio__map *rows, int64_t vpid, uint64_t id, struct row
     }
     row->id = id;
     row->owner_tid = -1;
-    for (int i = 0; i < METRIC_COUNT; i++)
+    for (int i = 0; i < XTIO_LATENCY_KIND_COUNT; i++)
         xtio_hist_init(&row->metric[i], HIST_BITS_ROW);
     xtio_hist_init(&row->backpressure, HIST_BITS_ROW);
     status = xtio__map_put(rows, vpid, id, row);
@@ -432,8 +441,8 @@ static inline int rows_of(xtio_analysis *analysis, const struct attribution *at,
     return table_rows_of(analysis, at, rows, count);
 }
 
-static int record_metric(xtio_analysis *analysis, const struct attribution *at, enum metric metric,
-                         uint64_t value_ns)
+static int record_metric(xtio_analysis *analysis, const struct attribution *at,
+                         enum xtio_latency_kind metric, uint64_t value_ns)
 {
     struct row *rows[3];
     size_t count;
@@ -522,6 +531,25 @@ int xtio__add_finding(xtio_analysis *analysis, struct process *process, enum xti
     int status = 0;
     struct finding *finding = &process->findings[kind];
     unsigned max = analysis->options.max_samples;
+    const struct xtio_analysis_observer *observer = analysis->options.observer;
+    if (observer && observer->finding) {
+        struct xtio_finding_record record = {
+            .vpid = process->vpid,
+            .kind = (int)kind,
+            .ts_ns = sample->ts_ns,
+            .tid = sample->writer_tid,
+            .owner_tid = sample->owner_tid,
+            .conn_id = sample->conn_id,
+            .handoff_id = sample->has_handoff ? sample->handoff_id : 0,
+            .seq = sample->seq,
+            .has_seq = sample->has_seq,
+            .mode = sample->mode,
+            .bytes = sample->bytes,
+        };
+        status = observer->finding(observer->data, &record);
+        if (status)
+            return status;
+    }
     finding->count++;
     finding->bytes += sample->bytes;
 
@@ -759,6 +787,31 @@ end:
     return status;
 }
 
+/* Tells the observer of a written handoff once its end is known (flush_ns 0: never flushed). */
+static int observe_handoff(xtio_analysis *analysis, int64_t vpid, uint64_t conn_id,
+                           const struct unflushed *entry, uint64_t flush_ns)
+{
+    const struct xtio_analysis_observer *observer = analysis->options.observer;
+    if (!observer || !observer->handoff)
+        return 0;
+    struct xtio_handoff_record record = {
+        .vpid = vpid,
+        .conn_id = conn_id,
+        .handoff_id = entry->handoff_id,
+        .seq = entry->seq,
+        .mode = entry->mode,
+        .bytes = entry->bytes,
+        .records = entry->records,
+        .producer_tid = entry->producer_tid,
+        .writer_tid = entry->writer_tid,
+        .enqueue_ns = entry->has_start ? entry->start_ns : 0,
+        .write_ns = entry->write_ns,
+        .flush_ns = flush_ns,
+        .finding = entry->finding,
+    };
+    return observer->handoff(observer->data, &record);
+}
+
 static int on_conn_close(xtio_analysis *analysis, struct process *process,
                          const struct xtio_event *event)
 {
@@ -775,9 +828,11 @@ static int on_conn_close(xtio_analysis *analysis, struct process *process,
         /* docs/tracepoints.md: bytes still in the output buffer at close never reach the
          * kernel, and no flush can follow a close. */
         for (size_t i = 0; i < conn->len; i++) {
+            const struct unflushed *entry = &conn->pending[(conn->head + i) & (conn->cap - 1)];
             process->unflushed_at_close++;
-            process->unflushed_at_close_bytes +=
-                conn->pending[(conn->head + i) & (conn->cap - 1)].bytes;
+            process->unflushed_at_close_bytes += entry->bytes;
+            if (status == 0)
+                status = observe_handoff(analysis, process->vpid, conn->conn_id, entry, 0);
         }
         analysis->unflushed_count -= conn->len;
         free_conn(conn);
@@ -842,7 +897,7 @@ static int enqueue_handoff(xtio_analysis *analysis, struct process *process,
         goto end;
     if (at->mode == XTIO_SCHEMA_MODE_BATCH) {
         struct attribution who = {process, at->mode, at->conn_id, owner_tid, e->producer_tid};
-        status = record_metric(analysis, &who, METRIC_SPOOL_DELAY, e->spool_ns);
+        status = record_metric(analysis, &who, XTIO_LATENCY_SPOOL_DELAY, e->spool_ns);
     }
 end:
     return status;
@@ -907,9 +962,11 @@ static int push_unflushed(xtio_analysis *analysis, struct conn_state *conn, stru
 
 /* Findings a write shows by itself: off the loop thread, on a closed connection, out of seq. */
 static int check_write(xtio_analysis *analysis, struct process *process,
-                       const struct xtio_event *event, struct conn_state *conn, bool closed)
+                       const struct xtio_event *event, struct conn_state *conn, bool closed,
+                       int8_t *finding)
 {
     int status = 0;
+    *finding = -1;
     int64_t owner = event->owner_tid;
     bool off_loop = event->vtid != event->owner_tid;
     if (!off_loop && conn && conn->owner_from_open && event->vtid != conn->owner_tid) {
@@ -921,12 +978,16 @@ static int check_write(xtio_analysis *analysis, struct process *process,
         status = xtio__add_finding(analysis, process, XTIO_FINDING_OFF_LOOP_WRITE, &sample);
         if (status)
             goto end;
+        if (*finding < 0)
+            *finding = XTIO_FINDING_OFF_LOOP_WRITE;
     }
     if (closed) {
         struct sample sample = sample_of(event, event->owner_tid);
         status = xtio__add_finding(analysis, process, XTIO_FINDING_WRITE_AFTER_CLOSE, &sample);
         if (status)
             goto end;
+        if (*finding < 0)
+            *finding = XTIO_FINDING_WRITE_AFTER_CLOSE;
     }
     if (!conn)
         goto end;
@@ -937,6 +998,8 @@ static int check_write(xtio_analysis *analysis, struct process *process,
         status = xtio__add_finding(analysis, process, XTIO_FINDING_ORDERING_BREAK, &sample);
         if (status)
             goto end;
+        if (*finding < 0)
+            *finding = XTIO_FINDING_ORDERING_BREAK;
     }
     conn->has_last_seq = true;
     conn->last_seq = event->seq;
@@ -951,7 +1014,8 @@ static int write_handoff(xtio_analysis *analysis, struct process *process,
                          const struct xtio_event *event, struct conn_state *conn, bool closed,
                          uint64_t end, bool exact)
 {
-    int status = check_write(analysis, process, event, conn, closed);
+    int8_t finding;
+    int status = check_write(analysis, process, event, conn, closed, &finding);
     if (status)
         goto end;
 
@@ -961,6 +1025,10 @@ static int write_handoff(xtio_analysis *analysis, struct process *process,
         .end = end,
         .bytes = event->bytes,
         .write_ns = event->ts_ns,
+        .handoff_id = event->handoff_id,
+        .seq = event->seq,
+        .writer_tid = event->vtid,
+        .finding = finding,
         .mode = (int8_t)event->mode,
     };
     uint64_t records = 0;
@@ -968,7 +1036,7 @@ static int write_handoff(xtio_analysis *analysis, struct process *process,
         xtio__handoffs_get(&analysis->handoffs, process->vpid, event->handoff_id);
     if (handoff && !handoff->written && !handoff->dropped) {
         at.producer_tid = handoff->producer_tid;
-        status = record_metric(analysis, &at, METRIC_QUEUE_WAIT,
+        status = record_metric(analysis, &at, XTIO_LATENCY_QUEUE_WAIT,
                                since(handoff->enqueue_ns, event->ts_ns));
         if (status)
             goto end;
@@ -990,18 +1058,26 @@ static int write_handoff(xtio_analysis *analysis, struct process *process,
         note_without_enqueue(analysis, process, event);
     }
     entry.producer_tid = at.producer_tid;
+    entry.records = (uint32_t)records;
     status = count_handoff(analysis, &at, event->bytes, records);
-    if (status || !conn)
+    if (status)
         goto end;
+    if (!conn) {
+        /* Written after its close: its bytes never reach the kernel. */
+        status = observe_handoff(analysis, process->vpid, event->conn_id, &entry, 0);
+        goto end;
+    }
 
     if ((exact && event->bytes == 0) || entry.end <= conn->flushed) {
         /* Nothing left to flush: complete at the write, with a flush time of 0
          * (docs/tracepoints.md). */
         if (entry.has_start)
-            status = record_metric(analysis, &at, METRIC_END_TO_END,
+            status = record_metric(analysis, &at, XTIO_LATENCY_END_TO_END,
                                    since(entry.start_ns, event->ts_ns));
         if (status == 0)
-            status = record_metric(analysis, &at, METRIC_FLUSH, 0);
+            status = record_metric(analysis, &at, XTIO_LATENCY_FLUSH, 0);
+        if (status == 0)
+            status = observe_handoff(analysis, process->vpid, event->conn_id, &entry, event->ts_ns);
         goto end;
     }
     status = push_unflushed(analysis, conn, entry);
@@ -1182,12 +1258,15 @@ static int on_flush(xtio_analysis *analysis, struct process *process,
         struct attribution at = {process, entry->mode, conn->conn_id, conn->owner_tid,
                                  entry->producer_tid};
         if (entry->has_start) {
-            status = record_metric(analysis, &at, METRIC_END_TO_END,
+            status = record_metric(analysis, &at, XTIO_LATENCY_END_TO_END,
                                    since(entry->start_ns, event->ts_ns));
             if (status)
                 goto end;
         }
-        status = record_metric(analysis, &at, METRIC_FLUSH, since(entry->write_ns, event->ts_ns));
+        status =
+            record_metric(analysis, &at, XTIO_LATENCY_FLUSH, since(entry->write_ns, event->ts_ns));
+        if (status == 0)
+            status = observe_handoff(analysis, process->vpid, conn->conn_id, entry, event->ts_ns);
         if (status)
             goto end;
         conn->head = (conn->head + 1) & (conn->cap - 1);
@@ -1244,8 +1323,20 @@ static int on_sync_wait_end(xtio_analysis *analysis, struct process *process,
     /* Counted whether it was written or dropped: the producer was blocked either way. */
     struct attribution at = {process, handoff->mode, handoff->conn_id, handoff->owner_tid,
                              event->vtid};
-    status = record_metric(analysis, &at, METRIC_PRODUCER_BLOCKED,
+    status = record_metric(analysis, &at, XTIO_LATENCY_PRODUCER_BLOCKED,
                            since(handoff->enqueue_ns, event->ts_ns));
+    const struct xtio_analysis_observer *observer = analysis->options.observer;
+    if (status == 0 && observer && observer->sync_wait) {
+        struct xtio_sync_wait_record record = {
+            .vpid = process->vpid,
+            .conn_id = handoff->conn_id,
+            .handoff_id = event->handoff_id,
+            .producer_tid = event->vtid,
+            .enqueue_ns = handoff->enqueue_ns,
+            .end_ns = event->ts_ns,
+        };
+        status = observer->sync_wait(observer->data, &record);
+    }
     if (status)
         goto end;
     handoff->waited = true;
@@ -1418,7 +1509,7 @@ static inline int release_held(xtio_analysis *analysis)
         free((void *)analysis->held[i].event.enqueues);
     analysis->held_len = 0;
     if (status)
-        refuse(analysis, status, NOMEM_MESSAGE);
+        refuse(analysis, status, failure_message(status));
     return status;
 }
 
@@ -1704,6 +1795,13 @@ int xtio_analysis_finish(xtio_analysis *analysis)
         struct process *process = xtio__map_get(&analysis->processes, slot->vpid, 0);
         const struct conn_state *conn = slot->value;
         process->coverage.incomplete_unflushed += conn->len;
+        for (size_t k = 0; k < conn->len && status == 0; k++)
+            status = observe_handoff(analysis, process->vpid, conn->conn_id,
+                                     &conn->pending[(conn->head + k) & (conn->cap - 1)], 0);
+        if (status) {
+            refuse(analysis, status, failure_message(status));
+            goto end;
+        }
         /* Version 3: gaps in the seqs of a connection still open, as in flight (not lost: that
          * takes its close, as for handoffs of earlier versions). */
         for (size_t g = 0; g < conn->gaps_len; g++)

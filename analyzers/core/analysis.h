@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "xtio_hist.h"
 #include "xtio_schema.h"
 
 /* The enqueue of one handoff of a handoff_run, from schema version 3 on: what its own
@@ -109,7 +110,67 @@ struct xtio_discard {
     const char *stream; /* weak: a name for the report, e.g. "trace-name/stream 3" */
 };
 
+/* ---- Each handoff as it completes, for views that show handoffs one by one ---------------- */
+
+/* One written handoff, given once its end is known: when the kernel took its last byte (its
+ * flush), at its write when nothing was left to flush, or at its connection's close or the end of
+ * the trace when its bytes never reached the kernel (flush_ns 0). So handoffs come in the order
+ * they complete, not in the order of their enqueues. Timestamps are on the clock of ts_ns. */
+struct xtio_handoff_record {
+    int64_t vpid;
+    uint64_t conn_id;
+    uint64_t handoff_id; /* 0: not known (an inline write, or one whose enqueue was not seen) */
+    uint64_t seq;        /* the connection's sequence number; from schema version 2 */
+    int mode;            /* enum xtio_schema_mode */
+    uint64_t bytes;
+    uint32_t records;     /* 0 when the enqueue was not seen */
+    int64_t producer_tid; /* -1 when not known */
+    int64_t writer_tid;   /* the thread that wrote it: the loop's, or a direct producer's */
+    uint64_t enqueue_ns;  /* 0: not seen; an inline handoff's is its write's */
+    uint64_t write_ns;
+    uint64_t flush_ns; /* 0: not flushed within the trace */
+    int finding;       /* enum xtio_finding_kind made at its write (an off-loop write, an
+                          ordering break, a write after close), or -1 */
+};
+
+/* A sync producer's wait for its handoff: from the enqueue to its xtio:sync_wait_end. */
+struct xtio_sync_wait_record {
+    int64_t vpid;
+    uint64_t conn_id;
+    uint64_t handoff_id;
+    int64_t producer_tid;
+    uint64_t enqueue_ns;
+    uint64_t end_ns;
+};
+
+/* A finding as it is made: the evidence the report's samples hold, for every finding. */
+struct xtio_finding_record {
+    int64_t vpid;
+    int kind; /* enum xtio_finding_kind */
+    uint64_t ts_ns;
+    int64_t tid;       /* the thread of the event that showed it; -1 when not known */
+    int64_t owner_tid; /* the owning loop's thread; -1 when not known */
+    uint64_t conn_id;
+    uint64_t handoff_id; /* 0 when not known */
+    uint64_t seq;
+    bool has_seq;
+    int mode; /* -1 when not known */
+    uint64_t bytes;
+};
+
+/* Callbacks the core calls as it feeds, in trace order (any may be NULL). A non-zero return (a
+ * negative errno) refuses the input as a feeding error does: sticky, given by
+ * xtio_analysis_feed_event() or xtio_analysis_finish(). Records are valid during the call. */
+struct xtio_analysis_observer {
+    void *data;
+    int (*handoff)(void *data, const struct xtio_handoff_record *record);
+    int (*sync_wait)(void *data, const struct xtio_sync_wait_record *record);
+    int (*finding)(void *data, const struct xtio_finding_record *record);
+};
+
 struct xtio_analysis_options {
+    /* weak, may be NULL: told of each handoff, sync wait and finding as the trace is fed */
+    const struct xtio_analysis_observer *observer;
     bool strict;          /* dropped data is a finding, not only reported */
     bool by_connection;   /* keep per-connection latency tables as well */
     bool by_thread;       /* keep per loop thread and per producing thread tables as well */
@@ -173,6 +234,18 @@ enum xtio_finding_kind {
 #define XTIO_FINDING_KIND_COUNT 5
 /* "off_loop_write", ... (the JSON keys); NULL when out of range. */
 const char *xtio_finding_kind_name(enum xtio_finding_kind kind);
+
+/* The latencies of a mode, as struct xtio_mode_summary has them. */
+enum xtio_latency_kind {
+    XTIO_LATENCY_QUEUE_WAIT,
+    XTIO_LATENCY_END_TO_END,
+    XTIO_LATENCY_FLUSH,
+    XTIO_LATENCY_PRODUCER_BLOCKED,
+    XTIO_LATENCY_SPOOL_DELAY,
+};
+#define XTIO_LATENCY_KIND_COUNT 5
+/* "queue_wait", ... (the JSON keys without their _us); NULL when out of range. */
+const char *xtio_latency_kind_name(enum xtio_latency_kind kind);
 
 /* A latency distribution in microseconds. Percentiles come from a log-linear histogram, read by
  * the rule of common/xtio_hist.h (docs/analysis.md, "Percentiles"); max is exact. All 0 when
@@ -327,6 +400,17 @@ int xtio_analysis_handover_summary(const xtio_analysis *analysis, int64_t vpid, 
  * xtio_site_info). -EINVAL for bad arguments. */
 int xtio_analysis_site_info(const xtio_analysis *analysis, int64_t vpid, uint64_t site,
                             struct xtio_site_info *info);
+
+/* The histogram, in nanoseconds, behind one latency of a mode's summary: for a view that draws
+ * the whole distribution (a CDF), read with xtio_hist_percentile(). NULL for a vpid not seen or a
+ * bad argument. */
+const struct xtio_hist *xtio_analysis_latency_hist(const xtio_analysis *analysis, int64_t vpid,
+                                                   int mode, enum xtio_latency_kind kind);
+/* A thread's name as the trace gives it (its procname, or its xtio:thread_name); "" when it has
+ * none. Weak: owned by the analysis. */
+const char *xtio_analysis_thread_name(const xtio_analysis *analysis, int64_t vpid, int64_t tid);
+/* The time range of the trace's `xtio` events, first and last timestamps; false before any. */
+bool xtio_analysis_time_range(const xtio_analysis *analysis, uint64_t *first_ns, uint64_t *last_ns);
 
 /* What decides the exit code: findings of every process (dropped data only with strict). */
 uint64_t xtio_analysis_findings_total(const xtio_analysis *analysis);

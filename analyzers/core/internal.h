@@ -22,18 +22,17 @@
 #define DEFAULT_MAX_SAMPLES 5
 #define NAME_SIZE           32 /* procname is at most 16 bytes in LTTng (TASK_COMM_LEN) */
 
-enum metric {
-    METRIC_QUEUE_WAIT,
-    METRIC_END_TO_END,
-    METRIC_FLUSH,
-    METRIC_PRODUCER_BLOCKED,
-    METRIC_SPOOL_DELAY,
-    METRIC_COUNT,
-};
-
 /* Percentiles reported, in permille. */
 #define PERCENTILE_COUNT 4
 extern const unsigned xtio__percentiles[PERCENTILE_COUNT];
+/* What the text and HTML reports call things (results.c): each latency, each statistic of a
+ * latency row (n, the percentiles, max), each finding kind, and what a finding means. */
+extern const char *const xtio__latency_labels[XTIO_LATENCY_KIND_COUNT];
+extern const char *const xtio__stat_labels[PERCENTILE_COUNT + 2];
+extern const char *const xtio__finding_labels[XTIO_FINDING_KIND_COUNT];
+extern const char *const xtio__finding_explanations[XTIO_FINDING_KIND_COUNT];
+/* Microseconds with as many decimals as fit a report's cell. */
+void xtio__format_us(char *buf, size_t size, uint64_t ns);
 
 /* The per-mode numbers of one process. */
 struct mode_stats {
@@ -42,7 +41,7 @@ struct mode_stats {
     uint64_t records;
     uint64_t drops;
     uint64_t drop_bytes;
-    struct xtio_hist metric[METRIC_COUNT];
+    struct xtio_hist metric[XTIO_LATENCY_KIND_COUNT];
     struct xtio_hist queue_depth;  /* at enqueue */
     struct xtio_hist queued_bytes; /* at enqueue, from schema version 2 */
 };
@@ -56,7 +55,7 @@ struct row {
     uint64_t handoffs[XTIO_SCHEMA_MODE_COUNT];
     uint64_t bytes;
     uint64_t records;
-    struct xtio_hist metric[METRIC_COUNT];
+    struct xtio_hist metric[XTIO_LATENCY_KIND_COUNT];
     struct xtio_hist backpressure;
 };
 
@@ -203,6 +202,12 @@ struct unflushed {
     uint64_t start_ns; /* enqueue, or the write itself for inline; valid when has_start */
     uint64_t write_ns;
     int64_t producer_tid; /* -1 when unknown */
+    /* For the observer's handoff record only. */
+    uint64_t handoff_id;
+    uint64_t seq;
+    int64_t writer_tid;
+    uint32_t records;
+    int8_t finding; /* enum xtio_finding_kind made at the write, or -1 */
     int8_t mode;
     bool has_start;
 };

@@ -10,12 +10,12 @@
 
 #define JSON_FORMAT_VERSION 1
 
-static const char *const metric_keys[METRIC_COUNT] = {
-    [METRIC_QUEUE_WAIT] = "queue_wait_us",
-    [METRIC_END_TO_END] = "end_to_end_us",
-    [METRIC_FLUSH] = "flush_us",
-    [METRIC_PRODUCER_BLOCKED] = "producer_blocked_us",
-    [METRIC_SPOOL_DELAY] = "spool_delay_us",
+static const char *const metric_keys[XTIO_LATENCY_KIND_COUNT] = {
+    [XTIO_LATENCY_QUEUE_WAIT] = "queue_wait_us",
+    [XTIO_LATENCY_END_TO_END] = "end_to_end_us",
+    [XTIO_LATENCY_FLUSH] = "flush_us",
+    [XTIO_LATENCY_PRODUCER_BLOCKED] = "producer_blocked_us",
+    [XTIO_LATENCY_SPOOL_DELAY] = "spool_delay_us",
 };
 
 static const char *const percentile_keys[PERCENTILE_COUNT] = {"p50", "p90", "p99", "p99_9"};
@@ -104,7 +104,7 @@ static json_t *quantity_json(struct builder *b, const struct xtio_hist *hist)
 
 static json_t *metrics_json(struct builder *b, json_t *object, const struct xtio_hist *metrics)
 {
-    for (int i = 0; i < METRIC_COUNT; i++)
+    for (int i = 0; i < XTIO_LATENCY_KIND_COUNT; i++)
         put(b, object, metric_keys[i], latency_json(b, &metrics[i]));
     return object;
 }

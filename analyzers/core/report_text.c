@@ -10,47 +10,6 @@
 #define LABEL_WIDTH 30
 #define CELL_WIDTH  12
 
-static const char *const metric_labels[METRIC_COUNT] = {
-    [METRIC_QUEUE_WAIT] = "queue wait",
-    [METRIC_END_TO_END] = "end to end",
-    [METRIC_FLUSH] = "flush",
-    [METRIC_PRODUCER_BLOCKED] = "producer blocked",
-    [METRIC_SPOOL_DELAY] = "spool delay",
-};
-
-static const char *const stat_labels[PERCENTILE_COUNT + 2] = {"n",   "p50",   "p90",
-                                                              "p99", "p99.9", "max"};
-
-static const char *const finding_labels[XTIO_FINDING_KIND_COUNT] = {
-    [XTIO_FINDING_OFF_LOOP_WRITE] = "off-loop writes",
-    [XTIO_FINDING_ORDERING_BREAK] = "ordering breaks",
-    [XTIO_FINDING_WRITE_AFTER_CLOSE] = "writes after close",
-    [XTIO_FINDING_LOST_HANDOFF] = "lost handoffs",
-    [XTIO_FINDING_DROPPED_DATA] = "dropped data",
-};
-
-static const char *const finding_explanations[XTIO_FINDING_KIND_COUNT] = {
-    [XTIO_FINDING_OFF_LOOP_WRITE] = "written by a thread other than the connection's loop thread",
-    [XTIO_FINDING_ORDERING_BREAK] = "a write whose seq is not above the previous write's on its "
-                                    "connection",
-    [XTIO_FINDING_WRITE_AFTER_CLOSE] = "an enqueue or write on a closed connection",
-    [XTIO_FINDING_LOST_HANDOFF] = "enqueued, then its connection closed with neither its write "
-                                  "nor its drop",
-    [XTIO_FINDING_DROPPED_DATA] = "handoffs dropped at close; a finding because of strict",
-};
-
-/* Microseconds with as many decimals as fit a cell. */
-static void format_us(char *buf, size_t size, uint64_t ns)
-{
-    double us = ns / 1000.0;
-    if (us < 100)
-        snprintf(buf, size, "%.2f", us);
-    else if (us < 100000)
-        snprintf(buf, size, "%.1f", us);
-    else
-        snprintf(buf, size, "%.0f", us);
-}
-
 /* Statistic `stat` of a histogram: 0 is the count, then the percentiles, then the max. */
 static void format_stat(char *buf, size_t size, const struct xtio_hist *hist, int stat)
 {
@@ -59,9 +18,9 @@ static void format_stat(char *buf, size_t size, const struct xtio_hist *hist, in
     else if (stat == 0)
         snprintf(buf, size, "%" PRIu64, hist->count);
     else if (stat <= PERCENTILE_COUNT)
-        format_us(buf, size, xtio_hist_percentile(hist, xtio__percentiles[stat - 1]));
+        xtio__format_us(buf, size, xtio_hist_percentile(hist, xtio__percentiles[stat - 1]));
     else
-        format_us(buf, size, hist->max);
+        xtio__format_us(buf, size, hist->max);
 }
 
 static void print_ts(FILE *out, uint64_t ns)
@@ -124,12 +83,12 @@ static void print_table(FILE *out, const xtio_analysis *analysis, const char *ti
         }
         fputc('\n', out);
     }
-    for (int metric = 0; metric < METRIC_COUNT; metric++) {
+    for (int metric = 0; metric < XTIO_LATENCY_KIND_COUNT; metric++) {
         for (int stat = 0; stat < PERCENTILE_COUNT + 2; stat++) {
             char label[64];
-            snprintf(label, sizeof(label), "%s%s", stat == 0 ? metric_labels[metric] : "",
+            snprintf(label, sizeof(label), "%s%s", stat == 0 ? xtio__latency_labels[metric] : "",
                      stat == 0 ? " (us)" : "");
-            fprintf(out, "  %-*s%-6s", LABEL_WIDTH - 8, label, stat_labels[stat]);
+            fprintf(out, "  %-*s%-6s", LABEL_WIDTH - 8, label, xtio__stat_labels[stat]);
             for (size_t c = 0; c < count; c++) {
                 const struct mode_stats *s = &columns[c].process->modes[columns[c].mode];
                 format_stat(cell, sizeof(cell), &s->metric[metric], stat);
@@ -204,7 +163,8 @@ static void print_summary_line(FILE *out, const struct xtio_hist *hist)
     char cell[32];
     for (int stat = 1; stat < PERCENTILE_COUNT + 2; stat++) {
         format_stat(cell, sizeof(cell), hist, stat);
-        fprintf(out, "%s %s%s", stat_labels[stat], cell, stat < PERCENTILE_COUNT + 1 ? ", " : "");
+        fprintf(out, "%s %s%s", xtio__stat_labels[stat], cell,
+                stat < PERCENTILE_COUNT + 1 ? ", " : "");
     }
 }
 
@@ -263,8 +223,8 @@ static void print_findings(FILE *out, const xtio_analysis *analysis, const struc
         if (!xtio__finding_counts(analysis, (enum xtio_finding_kind)k))
             continue;
         const struct finding *finding = &process->findings[k];
-        fprintf(out, "  %s: %" PRIu64 " (%s)\n", finding_labels[k], finding->count,
-                finding_explanations[k]);
+        fprintf(out, "  %s: %" PRIu64 " (%s)\n", xtio__finding_labels[k], finding->count,
+                xtio__finding_explanations[k]);
         for (unsigned i = 0; i < finding->nsamples; i++)
             print_sample(out, analysis, process, &finding->samples[i]);
         if (finding->count > finding->nsamples)
@@ -328,7 +288,7 @@ static void print_posts(FILE *out, const struct process *process)
     }
     for (int stat = 0; stat < PERCENTILE_COUNT + 2; stat++) {
         fprintf(out, "  %-*s%-6s", LABEL_WIDTH - 8, stat == 0 ? "wait (us)" : "",
-                stat_labels[stat]);
+                xtio__stat_labels[stat]);
         for (int c = 0; c < count; c++) {
             format_stat(cell, sizeof(cell), &process->mechs[used[c]].wait, stat);
             fprintf(out, "%*s", POSTS_CELL, cell);
@@ -440,11 +400,11 @@ static int print_rows(FILE *out, const xtio_analysis *analysis, const struct pro
                      xtio__thread_name(analysis, process->vpid, (int64_t)row->id)
                          ? xtio__thread_name(analysis, process->vpid, (int64_t)row->id)
                          : "?");
-        format_stat(cells[0], sizeof(cells[0]), &row->metric[METRIC_QUEUE_WAIT], 3);
-        format_stat(cells[1], sizeof(cells[1]), &row->metric[METRIC_END_TO_END], 1);
-        format_stat(cells[2], sizeof(cells[2]), &row->metric[METRIC_END_TO_END], 3);
-        format_stat(cells[3], sizeof(cells[3]), &row->metric[METRIC_END_TO_END], 5);
-        format_stat(cells[4], sizeof(cells[4]), &row->metric[METRIC_PRODUCER_BLOCKED], 3);
+        format_stat(cells[0], sizeof(cells[0]), &row->metric[XTIO_LATENCY_QUEUE_WAIT], 3);
+        format_stat(cells[1], sizeof(cells[1]), &row->metric[XTIO_LATENCY_END_TO_END], 1);
+        format_stat(cells[2], sizeof(cells[2]), &row->metric[XTIO_LATENCY_END_TO_END], 3);
+        format_stat(cells[3], sizeof(cells[3]), &row->metric[XTIO_LATENCY_END_TO_END], 5);
+        format_stat(cells[4], sizeof(cells[4]), &row->metric[XTIO_LATENCY_PRODUCER_BLOCKED], 3);
         format_stat(cells[5], sizeof(cells[5]), &row->backpressure, 0);
         format_stat(cells[6], sizeof(cells[6]), &row->backpressure, 3);
         fprintf(out,

@@ -22,6 +22,47 @@ const char *xtio_finding_kind_name(enum xtio_finding_kind kind)
     return finding_names[kind];
 }
 
+const char *const xtio__latency_labels[XTIO_LATENCY_KIND_COUNT] = {
+    [XTIO_LATENCY_QUEUE_WAIT] = "queue wait",
+    [XTIO_LATENCY_END_TO_END] = "end to end",
+    [XTIO_LATENCY_FLUSH] = "flush",
+    [XTIO_LATENCY_PRODUCER_BLOCKED] = "producer blocked",
+    [XTIO_LATENCY_SPOOL_DELAY] = "spool delay",
+};
+
+const char *const xtio__stat_labels[PERCENTILE_COUNT + 2] = {"n",   "p50",   "p90",
+                                                             "p99", "p99.9", "max"};
+
+const char *const xtio__finding_labels[XTIO_FINDING_KIND_COUNT] = {
+    [XTIO_FINDING_OFF_LOOP_WRITE] = "off-loop writes",
+    [XTIO_FINDING_ORDERING_BREAK] = "ordering breaks",
+    [XTIO_FINDING_WRITE_AFTER_CLOSE] = "writes after close",
+    [XTIO_FINDING_LOST_HANDOFF] = "lost handoffs",
+    [XTIO_FINDING_DROPPED_DATA] = "dropped data",
+};
+
+const char *const xtio__finding_explanations[XTIO_FINDING_KIND_COUNT] = {
+    [XTIO_FINDING_OFF_LOOP_WRITE] = "written by a thread other than the connection's loop thread",
+    [XTIO_FINDING_ORDERING_BREAK] = "a write whose seq is not above the previous write's on its "
+                                    "connection",
+    [XTIO_FINDING_WRITE_AFTER_CLOSE] = "an enqueue or write on a closed connection",
+    [XTIO_FINDING_LOST_HANDOFF] = "enqueued, then its connection closed with neither its write "
+                                  "nor its drop",
+    [XTIO_FINDING_DROPPED_DATA] = "handoffs dropped at close; a finding because of strict",
+};
+
+/* Microseconds with as many decimals as fit a cell. */
+void xtio__format_us(char *buf, size_t size, uint64_t ns)
+{
+    double us = ns / 1000.0;
+    if (us < 100)
+        snprintf(buf, size, "%.2f", us);
+    else if (us < 100000)
+        snprintf(buf, size, "%.1f", us);
+    else
+        snprintf(buf, size, "%.0f", us);
+}
+
 static int compare_processes(const void *pa, const void *pb)
 {
     const struct process *a = *(struct process *const *)pa, *b = *(struct process *const *)pb;
@@ -183,11 +224,11 @@ int xtio_analysis_mode_summary(const xtio_analysis *analysis, int64_t vpid, int 
         .drops = stats->drops,
         .drop_bytes = stats->drop_bytes,
     };
-    xtio__latency(&stats->metric[METRIC_QUEUE_WAIT], &summary->queue_wait);
-    xtio__latency(&stats->metric[METRIC_END_TO_END], &summary->end_to_end);
-    xtio__latency(&stats->metric[METRIC_FLUSH], &summary->flush);
-    xtio__latency(&stats->metric[METRIC_PRODUCER_BLOCKED], &summary->producer_blocked);
-    xtio__latency(&stats->metric[METRIC_SPOOL_DELAY], &summary->spool_delay);
+    xtio__latency(&stats->metric[XTIO_LATENCY_QUEUE_WAIT], &summary->queue_wait);
+    xtio__latency(&stats->metric[XTIO_LATENCY_END_TO_END], &summary->end_to_end);
+    xtio__latency(&stats->metric[XTIO_LATENCY_FLUSH], &summary->flush);
+    xtio__latency(&stats->metric[XTIO_LATENCY_PRODUCER_BLOCKED], &summary->producer_blocked);
+    xtio__latency(&stats->metric[XTIO_LATENCY_SPOOL_DELAY], &summary->spool_delay);
     xtio__quantity(&stats->queue_depth, &summary->queue_depth);
     xtio__quantity(&stats->queued_bytes, &summary->queued_bytes);
     return 0;
@@ -318,4 +359,56 @@ int xtio_analysis_handover_summary(const xtio_analysis *analysis, int64_t vpid, 
     summary->writes[XTIO_WRITE_HANDOVER] = h->writes;
     summary->bytes[XTIO_WRITE_HANDOVER] = h->bytes;
     return 0;
+}
+
+static const char *const latency_names[XTIO_LATENCY_KIND_COUNT] = {
+    [XTIO_LATENCY_QUEUE_WAIT] = "queue_wait",
+    [XTIO_LATENCY_END_TO_END] = "end_to_end",
+    [XTIO_LATENCY_FLUSH] = "flush",
+    [XTIO_LATENCY_PRODUCER_BLOCKED] = "producer_blocked",
+    [XTIO_LATENCY_SPOOL_DELAY] = "spool_delay",
+};
+
+const char *xtio_latency_kind_name(enum xtio_latency_kind kind)
+{
+    if ((unsigned)kind >= XTIO_LATENCY_KIND_COUNT)
+        return NULL;
+    return latency_names[kind];
+}
+
+const struct xtio_hist *xtio_analysis_latency_hist(const xtio_analysis *analysis, int64_t vpid,
+                                                   int mode, enum xtio_latency_kind kind)
+{
+    if (!analysis || mode < 0 || mode >= XTIO_SCHEMA_MODE_COUNT ||
+        (unsigned)kind >= XTIO_LATENCY_KIND_COUNT)
+        return NULL;
+    const struct process *process = xtio__map_get(&analysis->processes, vpid, 0);
+    return process ? &process->modes[mode].metric[kind] : NULL;
+}
+
+const char *xtio_analysis_thread_name(const xtio_analysis *analysis, int64_t vpid, int64_t tid)
+{
+    const char *name = analysis ? xtio__thread_name(analysis, vpid, tid) : NULL;
+    return name ? name : "";
+}
+
+bool xtio_analysis_time_range(const xtio_analysis *analysis, uint64_t *first_ns, uint64_t *last_ns)
+{
+    bool any = false;
+    uint64_t first = 0, last = 0;
+    for (size_t i = 0; analysis && i < analysis->processes.cap; i++) {
+        const struct process *process = analysis->processes.slots[i].value;
+        if (!process || process->events == 0)
+            continue;
+        if (!any || process->first_ns < first)
+            first = process->first_ns;
+        if (!any || process->last_ns > last)
+            last = process->last_ns;
+        any = true;
+    }
+    if (first_ns)
+        *first_ns = first;
+    if (last_ns)
+        *last_ns = last;
+    return any;
 }
