@@ -8,19 +8,21 @@
 #   - in the browser: no network request, no console warning or error, every plot's SVG rendered
 #     with its axes, tick and axis labels, a legend entry per line, a series per mode in the end
 #     to end CDF, each series' colour on screen, and a screenshot that is not blank;
-#   - the findings section holds direct's off-loop writes with their evidence.
-# Usage: html_test.sh TRACE XTIO_ANALYZE SOURCE_DIR
+#   - the findings section holds direct's off-loop writes with their evidence;
+#   - the babeltrace2 plugin's format="html" writes the same page.
+# Usage: html_test.sh TRACE XTIO_ANALYZE SOURCE_DIR PLUGIN_SO
 # TRACE: the capture of the fixture workload_trace (workload_trace.sh). Needs chromium,
 # chromium-driver and python3-selenium (scripts/install-deps).
 set -uo pipefail
 
-if (($# != 3)); then
-    echo "usage: $0 TRACE XTIO_ANALYZE SOURCE_DIR" >&2
+if (($# != 4)); then
+    echo "usage: $0 TRACE XTIO_ANALYZE SOURCE_DIR PLUGIN_SO" >&2
     exit 2
 fi
 trace=$1
 analyze=$2
 source_dir=$3
+plugin=$4
 readonly step_timeout=300
 
 die() {
@@ -65,6 +67,17 @@ grep -q 'data-kind="off_loop_write"' "$page" || die "no off-loop write among the
 grep -q '<table class="evidence">' "$page" || die "the findings have no evidence"
 grep -q '<table class="connections">' "$page" || die "--by-connection: no connection table"
 grep -q '<table class="loop-threads">' "$page" || die "--by-thread: no loop thread table"
+
+# shellcheck source=../lttng_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lttng_lib.sh"
+set_babeltrace "$plugin" # sets babeltrace
+# shellcheck disable=SC2154
+timeout "$step_timeout" "${babeltrace[@]}" --plugin-path="$(dirname "$plugin")" \
+    -c sink.xtio.analyze -p "format=\"html\",output=\"$workdir/plugin.html\",window-ms=1" \
+    -p 'by-connection=yes,by-thread=yes' "$trace" >"$workdir/plugin.out" 2>&1 ||
+    die "babeltrace2 -c sink.xtio.analyze -p format=\"html\" failed: $(tail -5 "$workdir/plugin.out")"
+cmp -s "$page" "$workdir/plugin.html" ||
+    die "the plugin's format=\"html\" page differs from xtio-analyze's: diff $page $workdir/plugin.html"
 
 timeout "$step_timeout" /usr/bin/python3 "$source_dir/tests/analyzers/html_check.py" "$page" \
     "$workdir/screenshot.png" 5 || die "the page as chromium renders it (see above)"
