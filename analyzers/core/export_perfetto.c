@@ -379,6 +379,13 @@ static const struct handoff *find_handoff(const struct perfetto *p, int64_t vpid
     return bsearch(&key, p->handoffs.items, p->handoffs.len, sizeof(key), by_key);
 }
 
+/* qsort, but for an empty array too: qsort's base must not be NULL even when there is nothing. */
+static void sort(void *base, size_t count, size_t size, int (*compare)(const void *, const void *))
+{
+    if (count > 1)
+        qsort(base, count, size, compare);
+}
+
 /* Marks what is drawn: the handoffs that overlap the window, the first max_handoffs of them by
  * start; the sync waits and markers of those (or, without a handoff, those in the window, the
  * first max_handoffs of them). Counts what is left out. */
@@ -388,7 +395,7 @@ static void select_drawn(struct perfetto *p, uint64_t first_ns)
     uint64_t end = p->options.end_ns ? first_ns + p->options.end_ns : UINT64_MAX;
     uint64_t max = p->max_handoffs;
 
-    qsort(p->handoffs.items, p->handoffs.len, sizeof(struct handoff), by_start);
+    sort(p->handoffs.items, p->handoffs.len, sizeof(struct handoff), by_start);
     uint64_t taken = 0;
     /* The start of the last handoff drawn when the limit cut any: what starts later was cut. */
     uint64_t last_start = 0;
@@ -417,7 +424,7 @@ static void select_drawn(struct perfetto *p, uint64_t first_ns)
     uint64_t limit_start = p->cut_limit ? last_start : UINT64_MAX;
     /* Sorted by (vpid, handoff_id) for the look-ups below; the handoffs of id 0 (not known) are
      * never looked up. */
-    qsort(p->handoffs.items, p->handoffs.len, sizeof(struct handoff), by_key);
+    sort(p->handoffs.items, p->handoffs.len, sizeof(struct handoff), by_key);
 
     for (size_t i = 0; i < p->waits.len; i++) {
         struct sync_wait *w = &p->waits.items[i];
@@ -430,7 +437,7 @@ static void select_drawn(struct perfetto *p, uint64_t first_ns)
             p->waits_cut++;
     }
 
-    qsort(p->markers.items, p->markers.len, sizeof(struct marker), by_time);
+    sort(p->markers.items, p->markers.len, sizeof(struct marker), by_time);
     uint64_t alone = 0;
     for (size_t i = 0; i < p->markers.len; i++) {
         struct marker *m = &p->markers.items[i];
@@ -534,7 +541,7 @@ static int assign_lanes(struct perfetto *p)
             keys[n++] = (struct flush_key){h->vpid, h->conn_id, h->write_ns, h->flush_ns, i};
     }
     p->flush_count = n;
-    qsort(keys, n, sizeof(*keys), by_flush);
+    sort(keys, n, sizeof(*keys), by_flush);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && keys[j].vpid == keys[i].vpid && keys[j].conn_id == keys[i].conn_id &&
@@ -544,7 +551,7 @@ static int assign_lanes(struct perfetto *p)
             (struct flush_group){keys[i].vpid, keys[i].write_ns, keys[i].flush_ns, i, j - i};
         i = j;
     }
-    qsort(groups, ngroups, sizeof(*groups), by_group_start);
+    sort(groups, ngroups, sizeof(*groups), by_group_start);
     int status = 0;
     size_t used = 0; /* lanes of the current process */
     for (size_t g = 0; g < ngroups && status == 0; g++) {
@@ -611,7 +618,7 @@ static int lay_out(struct perfetto *p)
     }
     if (status)
         return status;
-    qsort(p->points.items, p->points.len, sizeof(struct point), by_point);
+    sort(p->points.items, p->points.len, sizeof(struct point), by_point);
     for (size_t i = 0; i < p->points.len;) {
         size_t j = i + 1;
         while (j < p->points.len && same_slot(&p->points.items[i], &p->points.items[j]))
@@ -646,7 +653,7 @@ static int lay_out(struct perfetto *p)
         if (m->drawn && (status = add_item(p, ITEM_MARKER, m->ts_ns, 0, i, 0)))
             return status;
     }
-    qsort(p->items.items, p->items.len, sizeof(struct item), by_item);
+    sort(p->items.items, p->items.len, sizeof(struct item), by_item);
     return 0;
 }
 
@@ -891,7 +898,7 @@ static int write_names(const struct perfetto *p, const xtio_analysis *analysis, 
         if (p->handoffs.items[i].lane)
             tracks[n++] = (struct track){p->handoffs.items[i].vpid,
                                          LANE_TID_BASE + (int64_t)p->handoffs.items[i].lane};
-    qsort(tracks, n, sizeof(*tracks), by_track);
+    sort(tracks, n, sizeof(*tracks), by_track);
     FILE *out = p->out;
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && by_track(&tracks[i - 1], &tracks[i]) == 0)
