@@ -3,10 +3,12 @@
  * touch, before, during and after a command (a traced workload). A CI gate divides the
  * workload's latencies by it, so that a machine slowed down by its neighbours moves both sides and
  * a slower xtio moves one (docs/ci.md, "The reference"). It owns the three timings and their JSON
- * file; the percentile rule is common/xtio_hist.h.
+ * file, which also carries the workload's own figures (--workload) once COMMAND has written them;
+ * the percentile rule is common/xtio_hist.h.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -55,11 +57,15 @@ static const char usage_text[] =
     "      --interval MS     milliseconds between bursts while COMMAND runs (default 250)\n"
     "      --round-trips N   round trips of each kind per burst (default 200)\n"
     "      --bursts N        bursts without COMMAND (default 20)\n"
+    "      --workload FILE   once COMMAND has exited, read FILE, a JSON object with \"format\":\n"
+    "                        \"xtio-workload\" (scripts/workload --out DIR writes DIR/cpu.json:\n"
+    "                        each server's CPU time per record), and carry it as \"workload\"\n"
     "  -h, --help            print this help and exit\n"
     "  -V, --version         print the version and exit\n"
     "\n"
     "Exit status: COMMAND's (127 when it cannot be run, 128+N when signal N ended it); without\n"
-    "COMMAND, 0; 1 when a timing failed; 2 on a bad command line.\n";
+    "COMMAND, 0; 1 when a timing failed or the --workload file is missing or invalid; 2 on a\n"
+    "bad command line.\n";
 
 struct timings {
     struct xtio_hist wakeup, loopback, cpu;
@@ -210,7 +216,35 @@ static void put_latency(FILE *out, const char *key, const struct xtio_hist *hist
     fprintf(out, ", \"max\": %.3f}%s\n", (double)hist->max / 1000.0, last ? "" : ",");
 }
 
-static int write_json(const struct timings *t, const char *path)
+#define WORKLOAD_FORMAT "xtio-workload"
+
+/* The --workload file: a JSON object of format "xtio-workload" with a "modes" object, carried
+ * unchanged. NULL (and a message saying what to do) when it is missing or not one. */
+static json_t *read_workload(const char *path)
+{
+    json_error_t error;
+    json_t *workload = json_load_file(path, 0, &error);
+    if (!workload) {
+        complain("cannot read the --workload file %s (%s): the workload must write it before it "
+                 "exits (scripts/workload --out DIR writes DIR/cpu.json)",
+                 path, error.text);
+        return NULL;
+    }
+    const json_t *format = json_object_get(workload, "format");
+    if (!json_is_object(workload) || !json_is_string(format) ||
+        strcmp(json_string_value(format), WORKLOAD_FORMAT) != 0 ||
+        !json_is_object(json_object_get(workload, "modes"))) {
+        complain("%s is not a workload's figures (a JSON object with \"format\": "
+                 "\"" WORKLOAD_FORMAT "\" and a \"modes\" object): give the cpu.json that "
+                 "scripts/workload --out DIR writes",
+                 path);
+        json_decref(workload);
+        return NULL;
+    }
+    return workload;
+}
+
+static int write_json(const struct timings *t, const json_t *workload, const char *path)
 {
     FILE *out = path ? fopen(path, "w") : stdout;
     if (!out) {
@@ -221,7 +255,12 @@ static int write_json(const struct timings *t, const char *path)
     fprintf(out, "  \"bursts\": %llu,\n", (unsigned long long)t->bursts);
     put_latency(out, "wakeup_us", &t->wakeup, false);
     put_latency(out, "loopback_us", &t->loopback, false);
-    put_latency(out, "cpu_us", &t->cpu, true);
+    put_latency(out, "cpu_us", &t->cpu, !workload);
+    if (workload) {
+        fputs("  \"workload\": ", out);
+        json_dumpf(workload, out, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_REAL_PRECISION(12));
+        fputc('\n', out);
+    }
     fputs("}\n", out);
     int status = ferror(out) || fflush(out) != 0 ? -EIO : 0;
     if (path && fclose(out) != 0 && !status)
@@ -256,15 +295,13 @@ static bool wait_child(pid_t child, unsigned ms, int *exit_status)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"interval", required_argument, NULL, 'i'},
-        {"round-trips", required_argument, NULL, 'r'},
-        {"bursts", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"output", required_argument, NULL, 'o'},      {"interval", required_argument, NULL, 'i'},
+        {"round-trips", required_argument, NULL, 'r'}, {"bursts", required_argument, NULL, 'b'},
+        {"workload", required_argument, NULL, 'w'},    {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},           {NULL, 0, NULL, 0},
     };
-    const char *output = NULL;
+    const char *output = NULL, *workload_path = NULL;
+    json_t *workload = NULL;
     uint64_t interval = 250, count = 200, bursts = 20;
     struct timings t = {0};
     struct echo wakeup = {.near = -1, .far = -1}, loopback = {.near = -1, .far = -1};
@@ -275,6 +312,9 @@ int main(int argc, char **argv)
         switch (c) {
         case 'o':
             output = optarg;
+            break;
+        case 'w':
+            workload_path = optarg;
             break;
         case 'i':
         case 'r':
@@ -343,10 +383,14 @@ int main(int argc, char **argv)
     if (status) {
         complain("a timing failed: %s; the reference is not written", strerror(-status));
         exit_status = exit_status ? exit_status : 1;
-    } else if (write_json(&t, output) != 0) {
+    } else if (workload_path && !(workload = read_workload(workload_path))) {
+        complain("the reference is not written");
+        exit_status = exit_status ? exit_status : 1;
+    } else if (write_json(&t, workload, output) != 0) {
         exit_status = exit_status ? exit_status : 1;
     }
 end:
+    json_decref(workload);
     echo_stop(&wakeup);
     echo_stop(&loopback);
     xtio_hist_fini(&t.wakeup);

@@ -29,13 +29,24 @@ static const char *const stat_keys[] = {"p50", "p90", "p99", "p99_9", "max"};
 static const char *const reference_keys[] = {"wakeup_us", "loopback_us", "cpu_us"};
 #define REFERENCE_KEY_COUNT (int)(sizeof(reference_keys) / sizeof(reference_keys[0]))
 #define REFERENCE_NAME      "reference"
+/* The workload's own figures per mode, as scripts/workload writes them and xtio-reference
+ * --workload carries them: reference.workload.modes.MODE.KEY. */
+static const char *const workload_keys[] = {"server_cpu_ns_per_record", "server_cpu_us",
+                                            "loop_cpu_ns_per_record", "loop_cpu_us"};
+#define WORKLOAD_KEY_COUNT (int)(sizeof(workload_keys) / sizeof(workload_keys[0]))
+#define WORKLOAD_NAME      "workload"
+#define WORKLOAD_FORMAT    "xtio-workload"
 
 static const char metric_syntax[] =
-    "write MODE.COUNT, MODE.LATENCY.STAT or reference.TIMING.STAT, or A/B for the ratio of two "
-    "of them; MODE: inline sync async batch direct, or * for every mode present; COUNT: "
-    "handoffs bytes records dropped dropped_bytes; LATENCY: queue_wait_us end_to_end_us "
-    "flush_us producer_blocked_us spool_delay_us; TIMING: wakeup_us loopback_us cpu_us; STAT: "
-    "p50 p90 p99 p99_9 max (e.g. async.end_to_end_us.p99/reference.wakeup_us.p99=100)";
+    "write MODE.COUNT, MODE.LATENCY.STAT, MODE.WORKLOAD or reference.TIMING.STAT, or A/B for the "
+    "ratio of two of them; MODE: inline sync async batch direct, or * for every mode present; "
+    "COUNT: handoffs bytes records dropped dropped_bytes; LATENCY: queue_wait_us end_to_end_us "
+    "flush_us producer_blocked_us spool_delay_us; WORKLOAD (the workload's figures that "
+    "xtio-reference --workload carries): server_cpu_ns_per_record server_cpu_us "
+    "loop_cpu_ns_per_record loop_cpu_us; TIMING: "
+    "wakeup_us loopback_us cpu_us; STAT: p50 p90 p99 p99_9 max (e.g. "
+    "async.end_to_end_us.p99/reference.wakeup_us.p99=100, "
+    "async.server_cpu_ns_per_record/reference.cpu_us.p50=25)";
 
 static const char expectation_syntax[] =
     "write MODE.KIND; MODE: inline sync async batch direct; KIND: off_loop_write ordering_break "
@@ -48,6 +59,7 @@ struct xtio_compare_report {
     int *groups;              /* owned: per process, its primary mode or GROUP_NONE */
     size_t process_count;
     const json_t *reference; /* weak into root: xtio-reference's timings, or NULL */
+    const json_t *workload;  /* weak into root: reference.workload.modes, or NULL */
 };
 
 static int fail(struct xtio_compare_error *error, int status, const char *fmt, ...)
@@ -173,13 +185,53 @@ static int check_timings(const char *path, const char *where, const json_t *timi
     return 0;
 }
 
-/* `reference`, when the report has one: the timings xtio-reference took around the run. */
+/* reference.workload, when the reference carries one: an object of format "xtio-workload"
+ * whose modes hold numbers (or nulls) under workload_keys. Sets report->workload to its modes. */
+static int check_workload(struct xtio_compare_report *report, const json_t *reference,
+                          struct xtio_compare_error *error)
+{
+    const json_t *workload = json_object_get(reference, WORKLOAD_NAME);
+    if (!workload || json_is_null(workload))
+        return 0;
+    const json_t *format = json_object_get(workload, "format");
+    const json_t *modes = json_object_get(workload, "modes");
+    if (!json_is_object(workload) || !json_is_string(format) ||
+        strcmp(json_string_value(format), WORKLOAD_FORMAT) != 0 || !json_is_object(modes))
+        return fail(error, -EINVAL,
+                    "%s: " REFERENCE_NAME "." WORKLOAD_NAME " is not a workload's figures (an "
+                    "object with \"format\": \"" WORKLOAD_FORMAT "\" and a \"modes\" object): "
+                    "give xtio-reference --workload the cpu.json of `scripts/workload --out DIR`",
+                    report->path);
+    const char *name;
+    const json_t *mode;
+    json_object_foreach((json_t *)modes, name, mode)
+    {
+        for (int k = 0; k < WORKLOAD_KEY_COUNT; k++) {
+            const json_t *figure =
+                json_is_object(mode) ? json_object_get(mode, workload_keys[k]) : NULL;
+            if (!json_is_object(mode) ||
+                (figure && !json_is_number(figure) && !json_is_null(figure)))
+                return fail(error, -EINVAL,
+                            "%s: " REFERENCE_NAME "." WORKLOAD_NAME ".modes.%s is not an object "
+                            "of numbers or nulls: give the unmodified cpu.json of "
+                            "`scripts/workload --out DIR` to xtio-reference --workload",
+                            report->path, name);
+        }
+    }
+    report->workload = modes;
+    return 0;
+}
+
+/* `reference`, when the report has one: the timings xtio-reference took around the run, and the
+ * workload's figures it may carry. */
 static int check_reference(struct xtio_compare_report *report, struct xtio_compare_error *error)
 {
     const json_t *reference = json_object_get(report->root, REFERENCE_NAME);
     if (!reference || json_is_null(reference))
         return 0;
     int status = check_timings(report->path, REFERENCE_NAME, reference, error);
+    if (!status)
+        status = check_workload(report, reference, error);
     report->reference = status ? NULL : reference;
     return status;
 }
@@ -327,9 +379,16 @@ static bool parse_term(const char *text, struct xtio_compare_term *term)
         return false;
     term->key = -1;
     term->stat = -1;
+    term->workload = false;
     for (int k = 0; count == 2 && k < COUNT_KEY_COUNT; k++) {
         if (strcmp(parts[1], count_keys[k]) == 0)
             term->key = k;
+    }
+    for (int k = 0; count == 2 && k < WORKLOAD_KEY_COUNT; k++) {
+        if (strcmp(parts[1], workload_keys[k]) == 0) {
+            term->key = k;
+            term->workload = true;
+        }
     }
     for (int k = 0; count == 3 && k < LATENCY_KEY_COUNT; k++) {
         if (strcmp(parts[1], latency_keys[k]) == 0)
@@ -350,6 +409,8 @@ static void term_name(const struct xtio_compare_term *term, int mode, char *buf,
                  stat_keys[term->stat]);
     else if (is_latency(term))
         snprintf(buf, size, "%s.%s.%s", mode_name, latency_keys[term->key], stat_keys[term->stat]);
+    else if (term->workload)
+        snprintf(buf, size, "%s.%s", mode_name, workload_keys[term->key]);
     else
         snprintf(buf, size, "%s.%s", mode_name, count_keys[term->key]);
 }
@@ -358,7 +419,7 @@ static void term_name(const struct xtio_compare_term *term, int mode, char *buf,
 static void metric_name(const struct xtio_compare_metric *metric, int glob_mode, char *buf,
                         size_t size)
 {
-    /* The longest term, direct.producer_blocked_us.p99_9, is 32 characters. */
+    /* The longest term, direct.server_cpu_ns_per_record, is 31 characters. */
     char terms[2][XTIO_COMPARE_METRIC_MAX / 2];
     for (int t = 0; t < metric->term_count; t++) {
         const struct xtio_compare_term *term = &metric->terms[t];
@@ -428,27 +489,55 @@ int xtio_compare_preset(const char *name, struct xtio_compare_threshold *thresho
         const char *stat;
         double limit;
     } stats[] = {{"p50", XTIO_COMPARE_PRESET_LIMIT_P50}, {"p99", XTIO_COMPARE_PRESET_LIMIT_P99}};
+    char specs[XTIO_COMPARE_PRESET_MAX][XTIO_COMPARE_METRIC_MAX];
+    size_t spec_count = 0;
     *count = 0;
     if (strcmp(name, "none") == 0)
         return 0;
     if (strcmp(name, "handoffs") != 0)
         return fail(error, -EINVAL,
                     "unknown --preset '%s': use handoffs (every mode's queue wait, end to "
-                    "end and spool delay, p50 and p99, against the reference) or none (findings "
-                    "only)",
+                    "end and spool delay, p50 and p99, and its server's CPU time per record, "
+                    "against the reference) or none (findings only)",
                     name);
     for (size_t l = 0; l < sizeof(latencies) / sizeof(latencies[0]); l++) {
-        for (size_t s = 0; s < 2; s++) {
-            char spec[XTIO_COMPARE_METRIC_MAX];
-            snprintf(spec, sizeof(spec), "*.%s.%s/" REFERENCE_NAME ".cpu_us.p50=%g", latencies[l],
-                     stats[s].stat, stats[s].limit);
-            if (*count == capacity)
-                return fail(error, -EINVAL, "no room for the thresholds of --preset %s", name);
-            int status = xtio_compare_threshold_parse(spec, &thresholds[*count], error);
-            if (status)
-                return status;
-            thresholds[(*count)++].preset = true;
-        }
+        for (size_t s = 0; s < 2; s++)
+            snprintf(specs[spec_count++], sizeof(specs[0]),
+                     "*.%s.%s/" REFERENCE_NAME ".cpu_us.p50=%g", latencies[l], stats[s].stat,
+                     stats[s].limit);
+    }
+    /* A per-record CPU cost, which latencies cannot resolve: the server's, over the reference,
+     * and the share of it that its event loops take, which holds when contention makes every
+     * thread costlier. Per mode, as their noise differs: inline's cost has no handoff in it, and
+     * its loop does all of its work (a share of 1, no row); direct's producers write
+     * themselves, under the loop's lock, which makes its share noisier. */
+    static const struct {
+        const char *mode;
+        double cpu, share; /* share < 0: no row */
+    } cpu[] = {
+        {"inline", XTIO_COMPARE_PRESET_LIMIT_CPU_INLINE, -1},
+        {"sync", XTIO_COMPARE_PRESET_LIMIT_CPU, XTIO_COMPARE_PRESET_LIMIT_LOOP_SHARE},
+        {"async", XTIO_COMPARE_PRESET_LIMIT_CPU, XTIO_COMPARE_PRESET_LIMIT_LOOP_SHARE},
+        {"batch", XTIO_COMPARE_PRESET_LIMIT_CPU, XTIO_COMPARE_PRESET_LIMIT_LOOP_SHARE},
+        {"direct", XTIO_COMPARE_PRESET_LIMIT_CPU, XTIO_COMPARE_PRESET_LIMIT_LOOP_SHARE_DIRECT},
+    };
+    for (size_t m = 0; m < sizeof(cpu) / sizeof(cpu[0]); m++)
+        snprintf(specs[spec_count++], sizeof(specs[0]),
+                 "%s.server_cpu_ns_per_record/" REFERENCE_NAME ".cpu_us.p50=%g", cpu[m].mode,
+                 cpu[m].cpu);
+    for (size_t m = 0; m < sizeof(cpu) / sizeof(cpu[0]); m++) {
+        if (cpu[m].share >= 0)
+            snprintf(specs[spec_count++], sizeof(specs[0]),
+                     "%s.loop_cpu_ns_per_record/%s.server_cpu_ns_per_record=%g", cpu[m].mode,
+                     cpu[m].mode, cpu[m].share);
+    }
+    for (size_t i = 0; i < spec_count; i++) {
+        if (*count == capacity)
+            return fail(error, -EINVAL, "no room for the thresholds of --preset %s", name);
+        int status = xtio_compare_threshold_parse(specs[i], &thresholds[*count], error);
+        if (status)
+            return status;
+        thresholds[(*count)++].preset = true;
     }
     return 0;
 }
@@ -570,6 +659,21 @@ static int reference_value(struct comparison *c, const xtio_compare_report *repo
     return 0;
 }
 
+/* MODE.KEY of the workload's figures in one report: absent when the report has no reference,
+ * when its reference carries no workload figures, or none for MODE (a preset's or the default
+ * set's rows are then left out; add_threshold says how to record them). */
+static void workload_value(const xtio_compare_report *report, const struct xtio_compare_term *term,
+                           int mode, struct xtio_compare_value *value)
+{
+    const json_t *figures = json_object_get(report->workload, xtio_schema_mode_label(mode));
+    const json_t *figure = json_object_get(figures, workload_keys[term->key]);
+    *value = json_is_number(figure)
+                 ? (struct xtio_compare_value){.presence = XTIO_COMPARE_VALUE,
+                                               .number = json_number_value(figure)}
+             : figure ? (struct xtio_compare_value){.presence = XTIO_COMPARE_NULL}
+                      : (struct xtio_compare_value){.presence = XTIO_COMPARE_ABSENT};
+}
+
 /* A term in one report, of `mode` (a reference term ignores it: a run has one reference). */
 static int term_value(struct comparison *c, const xtio_compare_report *report, int role,
                       const struct xtio_compare_term *term, int mode, const char *metric,
@@ -577,6 +681,10 @@ static int term_value(struct comparison *c, const xtio_compare_report *report, i
 {
     if (term->mode == XTIO_COMPARE_REFERENCE)
         return reference_value(c, report, role, term, metric, value);
+    if (term->workload) {
+        workload_value(report, term, mode, value);
+        return 0;
+    }
     const json_t *process;
     int status = resolve(c, report, role, mode, metric, &process);
     if (status)
@@ -679,7 +787,7 @@ static bool either_direction(const struct xtio_compare_metric *metric)
 {
     const struct xtio_compare_term *term = &metric->terms[0];
     /* handoffs, bytes, records: the workload itself; dropped ones: larger is worse. */
-    return metric->term_count == 1 && !is_latency(term) && term->key <= 2;
+    return metric->term_count == 1 && !is_latency(term) && !term->workload && term->key <= 2;
 }
 
 static bool has_number(const struct xtio_compare_value *value)
@@ -820,6 +928,23 @@ static int add_threshold(struct comparison *c, const struct xtio_compare_thresho
         if (status)
             return status;
         const struct xtio_compare_row *row = &result->rows[before];
+        /* A preset's row that neither side has a value for (a mode no server ran). */
+        if (threshold->preset && row->verdict == XTIO_COMPARE_NO_DATA) {
+            result->row_count--;
+            return 0;
+        }
+        bool workload =
+            metric->terms[0].workload || (metric->term_count == 2 && metric->terms[1].workload);
+        if (!threshold->preset && workload && row->baseline.presence == XTIO_COMPARE_ABSENT &&
+            row->current.presence == XTIO_COMPARE_ABSENT)
+            return fail(c->error, -EINVAL,
+                        "metric '%s' of --max-regress is in neither report: no report has the "
+                        "workload's figures for its mode (reference.workload.modes); run the "
+                        "workload under `xtio-reference -o ref.json --workload cpu.json`, where "
+                        "it writes cpu.json as `scripts/workload --out DIR` does, and analyse its "
+                        "trace with `xtio-analyze --format json --reference ref.json`; or drop "
+                        "the metric",
+                        threshold->name);
         /* Absent from both: a mode no process runs, most likely a typo. */
         if (!threshold->preset && row->baseline.presence == XTIO_COMPARE_ABSENT &&
             row->current.presence == XTIO_COMPARE_ABSENT) {
@@ -836,15 +961,19 @@ static int add_threshold(struct comparison *c, const struct xtio_compare_thresho
     return 0;
 }
 
-/* Per mode present: handoffs, and queue wait and end to end p50 and p99. Left out: rows neither
+/* Per mode present: handoffs, queue wait and end to end p50 and p99, and the server's CPU time
+ * per record. Left out: rows neither
  * report has a value for, rows a threshold already shows, and modes that name several processes
  * (only a metric asked for says so, and fails). */
 static int add_default_rows(struct comparison *c)
 {
     static const struct xtio_compare_term defaults[] = {
-        {.key = 0, .stat = -1},                        /* handoffs */
-        {.key = 0, .stat = 0},  {.key = 0, .stat = 2}, /* queue_wait_us p50, p99 */
-        {.key = 1, .stat = 0},  {.key = 1, .stat = 2}, /* end_to_end_us p50, p99 */
+        {.key = 0, .stat = -1}, /* handoffs */
+        {.key = 0, .stat = 0},
+        {.key = 0, .stat = 2}, /* queue_wait_us p50, p99 */
+        {.key = 1, .stat = 0},
+        {.key = 1, .stat = 2},                    /* end_to_end_us p50, p99 */
+        {.key = 0, .stat = -1, .workload = true}, /* server_cpu_ns_per_record */
     };
     unsigned modes = present_modes(c);
     for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++) {

@@ -79,6 +79,31 @@ static void a_value_of_the_wrong_type_is_refused(void **state)
     assert_refused("bad_type.json", -EINVAL, "processes[0].modes.async.handoffs");
 }
 
+/* reference.workload: the figures xtio-reference --workload carries, checked on load. */
+static void a_workload_of_the_wrong_shape_is_refused(void **state)
+{
+    (void)state;
+    xtio_compare_report *report = load("workload.json");
+    xtio_compare_report_free(report);
+    assert_refused("bad_workload.json", -EINVAL, "reference.workload.modes.inline");
+    assert_refused("bad_workload.json", -EINVAL, "scripts/workload --out DIR");
+
+    json_t *root = fixture_json("workload.json");
+    json_object_set_new(json_object_get(json_object_get(root, "reference"), "workload"), "format",
+                        json_string("xtio-reference"));
+    char path[] = "/tmp/xtio-compare-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0 && json_dumpfd(root, fd, 0) == 0);
+    close(fd);
+    json_decref(root);
+    struct xtio_compare_error error;
+    assert_int_equal(xtio_compare_report_load(path, &report, &error), -EINVAL);
+    unlink(path);
+    assert_null(report);
+    assert_contains(error.message, "reference.workload is not a workload's figures");
+    assert_contains(error.message, "\"format\": \"xtio-workload\"");
+}
+
 static struct xtio_compare_threshold parsed(const char *spec)
 {
     struct xtio_compare_threshold threshold;
@@ -111,6 +136,19 @@ static void thresholds_name_counts_latencies_and_ratios(void **state)
     t = parsed("*.end_to_end_us.max=25");
     assert_int_equal(t.metric.terms[0].mode, XTIO_COMPARE_ANY_MODE);
     assert_int_equal(t.metric.terms[0].stat, 4);
+    assert_false(t.metric.terms[0].workload);
+
+    t = parsed("async.server_cpu_ns_per_record=25");
+    assert_string_equal(t.name, "async.server_cpu_ns_per_record");
+    assert_int_equal(t.metric.terms[0].mode, 2);
+    assert_int_equal(t.metric.terms[0].stat, -1);
+    assert_true(t.metric.terms[0].workload);
+
+    t = parsed("*.server_cpu_us/reference.cpu_us.p50=10");
+    assert_int_equal(t.metric.term_count, 2);
+    assert_true(t.metric.terms[0].workload);
+    assert_int_equal(t.metric.terms[0].key, 1);
+    assert_int_equal(t.metric.terms[1].mode, XTIO_COMPARE_REFERENCE);
 }
 
 static void assert_bad_threshold(const char *spec, const char *part)
@@ -145,11 +183,15 @@ static void an_unknown_metric_lists_the_valid_names(void **state)
         "handoffs=5",                /* no mode */
         "a.handoffs/b.handoffs/c.handoffs=5",
         "async.handoffs/=5",
+        "async.server_cpu_ns_per_record.p50=5", /* a workload figure with a stat */
+        "async.server_cpu_ns=5",                /* no such figure */
+        "reference.server_cpu_us=5",            /* a figure of no mode */
     };
     for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
         assert_bad_threshold(unknown[i], "unknown metric");
         assert_bad_threshold(unknown[i], "queue_wait_us end_to_end_us");
         assert_bad_threshold(unknown[i], "p50 p90 p99 p99_9 max");
+        assert_bad_threshold(unknown[i], "server_cpu_ns_per_record server_cpu_us");
     }
 }
 
@@ -164,6 +206,7 @@ int main(void)
         cmocka_unit_test(the_report_of_a_refused_trace_is_refused),
         cmocka_unit_test(a_report_without_primary_mode_asks_to_analyse_again),
         cmocka_unit_test(a_value_of_the_wrong_type_is_refused),
+        cmocka_unit_test(a_workload_of_the_wrong_shape_is_refused),
         cmocka_unit_test(thresholds_name_counts_latencies_and_ratios),
         cmocka_unit_test(a_bad_threshold_says_the_syntax),
         cmocka_unit_test(an_unknown_metric_lists_the_valid_names),

@@ -1,7 +1,8 @@
 /*
  * xtio-compare's default set, the preset "handoffs": which thresholds it makes, how each latency
  * is divided by the reference of its own report, its limits, the "changed" verdict of a metric
- * better by the limit's factor (a pass, unless fail_on_change), and a report without a reference.
+ * better by the limit's factor (a pass, unless fail_on_change), a report without a reference, and
+ * the server's CPU time per record that the reference's workload figures carry.
  */
 #include <errno.h>
 #include <math.h>
@@ -88,13 +89,27 @@ static void the_preset_is_queue_wait_and_end_to_end_p50_and_p99_over_cpu(void **
         double limit;
     } want[] = {
         {"*.queue_wait_us.p50/reference.cpu_us.p50", 300},
-        {"*.queue_wait_us.p99/reference.cpu_us.p50", 1000},
+        {"*.queue_wait_us.p99/reference.cpu_us.p50", 3000},
         {"*.end_to_end_us.p50/reference.cpu_us.p50", 300},
-        {"*.end_to_end_us.p99/reference.cpu_us.p50", 1000},
+        {"*.end_to_end_us.p99/reference.cpu_us.p50", 3000},
         {"*.spool_delay_us.p50/reference.cpu_us.p50", 300},
-        {"*.spool_delay_us.p99/reference.cpu_us.p50", 1000},
+        {"*.spool_delay_us.p99/reference.cpu_us.p50", 3000},
+        {"inline.server_cpu_ns_per_record/reference.cpu_us.p50",
+         XTIO_COMPARE_PRESET_LIMIT_CPU_INLINE},
+        {"sync.server_cpu_ns_per_record/reference.cpu_us.p50", XTIO_COMPARE_PRESET_LIMIT_CPU},
+        {"async.server_cpu_ns_per_record/reference.cpu_us.p50", XTIO_COMPARE_PRESET_LIMIT_CPU},
+        {"batch.server_cpu_ns_per_record/reference.cpu_us.p50", XTIO_COMPARE_PRESET_LIMIT_CPU},
+        {"direct.server_cpu_ns_per_record/reference.cpu_us.p50", XTIO_COMPARE_PRESET_LIMIT_CPU},
+        {"sync.loop_cpu_ns_per_record/sync.server_cpu_ns_per_record",
+         XTIO_COMPARE_PRESET_LIMIT_LOOP_SHARE},
+        {"async.loop_cpu_ns_per_record/async.server_cpu_ns_per_record",
+         XTIO_COMPARE_PRESET_LIMIT_LOOP_SHARE},
+        {"batch.loop_cpu_ns_per_record/batch.server_cpu_ns_per_record",
+         XTIO_COMPARE_PRESET_LIMIT_LOOP_SHARE},
+        {"direct.loop_cpu_ns_per_record/direct.server_cpu_ns_per_record",
+         XTIO_COMPARE_PRESET_LIMIT_LOOP_SHARE_DIRECT},
     };
-    assert_int_equal(count, 6);
+    assert_int_equal(count, 15);
     for (size_t i = 0; i < count; i++) {
         assert_string_equal(thresholds[i].name, want[i].name);
         assert_true(thresholds[i].limit_pct == want[i].limit);
@@ -122,7 +137,7 @@ static void the_preset_covers_every_mode_and_skips_what_a_mode_lacks(void **stat
             snprintf(metric, sizeof(metric), "%s.%s.%s/reference.cpu_us.p50", modes[m],
                      k < 2 ? "queue_wait_us" : "end_to_end_us", k % 2 ? "p99" : "p50");
             assert_true(row(&run, metric)->thresholded);
-            assert_true(row(&run, metric)->limit_pct == (k % 2 ? 1000 : 300));
+            assert_true(row(&run, metric)->limit_pct == (k % 2 ? 3000 : 300));
         }
     }
     assert_true(row(&run, "inline.end_to_end_us.p50/reference.cpu_us.p50")->thresholded);
@@ -132,6 +147,10 @@ static void the_preset_covers_every_mode_and_skips_what_a_mode_lacks(void **stat
     assert_false(has_row(&run, "inline.queue_wait_us.p50/reference.cpu_us.p50"));
     assert_false(has_row(&run, "inline.queue_wait_us.p99/reference.cpu_us.p50"));
     assert_false(has_row(&run, "async.spool_delay_us.p50/reference.cpu_us.p50"));
+    /* No workload figures on either side: no CPU row either. */
+    assert_false(has_row(&run, "async.server_cpu_ns_per_record/reference.cpu_us.p50"));
+    assert_false(has_row(&run, "async.server_cpu_ns_per_record"));
+    assert_false(has_row(&run, "async.loop_cpu_ns_per_record/async.server_cpu_ns_per_record"));
     xtio_compare_result_fini(&run.result);
 }
 
@@ -213,10 +232,173 @@ static void a_report_without_a_reference_is_refused_with_the_recipe(void **state
     xtio_compare_result_fini(&run.result);
 }
 
+/* ---- The server's CPU time per record ------------------------------------------------------ */
+
+#define CPU_ROW   "async.server_cpu_ns_per_record/reference.cpu_us.p50"
+#define SHARE_ROW "async.loop_cpu_ns_per_record/async.server_cpu_ns_per_record"
+
+/* workload_json(1, 1, 1) with `ns` more per async record on its event loop: its loop's figures
+ * and its server's. */
+static json_t *costlier_async_loop(double ns)
+{
+    json_t *root = workload_json(1, 1, 1);
+    json_t *async = json_object_get(
+        json_object_get(json_object_get(json_object_get(root, "reference"), "workload"), "modes"),
+        "async");
+    static const char *const figures[] = {"server_cpu_ns_per_record", "loop_cpu_ns_per_record"};
+    for (size_t f = 0; f < 2; f++) {
+        json_t *value = json_object_get(async, figures[f]);
+        json_real_set(value, json_number_value(value) + ns);
+    }
+    return root;
+}
+
+/* A cost on the loop moves its share of the server's CPU; every thread costlier (contention)
+ * does not. */
+static void the_loops_share_catches_a_costlier_loop(void **state)
+{
+    (void)state;
+    /* The ns on the loop that move async's share, 300/450, by the limit and 2 points less or
+     * more: (300 + x) / (450 + x) = t. */
+    double t = 300.0 / 450.0 * (1 + (XTIO_COMPARE_PRESET_LIMIT_LOOP_SHARE - 2) / 100);
+    struct run run = compare_preset(load_json(workload_json(1, 1, 1)),
+                                    load_json(costlier_async_loop((450 * t - 300) / (1 - t))),
+                                    "handoffs", false);
+    assert_int_equal(run.status, 0);
+    assert_int_equal(row(&run, SHARE_ROW)->verdict, XTIO_COMPARE_WITHIN);
+    xtio_compare_result_fini(&run.result);
+    t = 300.0 / 450.0 * (1 + (XTIO_COMPARE_PRESET_LIMIT_LOOP_SHARE + 2) / 100);
+    run = compare_preset(load_json(workload_json(1, 1, 1)),
+                         load_json(costlier_async_loop((450 * t - 300) / (1 - t))), "handoffs",
+                         false);
+    assert_int_equal(run.status, 0);
+    assert_int_equal(run.result.exit_code, 1);
+    assert_int_equal(row(&run, SHARE_ROW)->verdict, XTIO_COMPARE_CROSSED);
+    assert_int_equal(
+        row(&run, "direct.loop_cpu_ns_per_record/direct.server_cpu_ns_per_record")->verdict,
+        XTIO_COMPARE_WITHIN);
+    xtio_compare_result_fini(&run.result);
+    /* Every thread of every server costlier beyond the CPU limits: the CPU rows fail, the
+     * shares hold. */
+    double costlier = 1.1 + XTIO_COMPARE_PRESET_LIMIT_CPU / 100;
+    run = compare_preset(load_json(workload_json(1, 1, 1)),
+                         load_json(workload_json(costlier, 1, 1)), "handoffs", false);
+    assert_int_equal(run.status, 0);
+    assert_int_equal(row(&run, SHARE_ROW)->verdict, XTIO_COMPARE_WITHIN);
+    assert_true(fabs(row(&run, SHARE_ROW)->delta_pct) < 1e-9);
+    assert_int_equal(row(&run, CPU_ROW)->verdict, XTIO_COMPARE_CROSSED);
+    assert_int_equal(row(&run, "inline.server_cpu_ns_per_record/reference.cpu_us.p50")->verdict,
+                     XTIO_COMPARE_CROSSED);
+    xtio_compare_result_fini(&run.result);
+}
+
+/* Every mode of the workload's figures gets a row, over cpu_us; a mode without figures none. */
+static void the_preset_gates_every_modes_cpu_per_record(void **state)
+{
+    (void)state;
+    struct run run = compare_preset(load_json(workload_json(1, 1, 1)),
+                                    load_json(workload_json(1, 1, 1)), "handoffs", false);
+    assert_int_equal(run.status, 0);
+    assert_int_equal(run.result.exit_code, 0);
+    /* 10 latency rows, 3 of CPU per record, 2 of the loops' share (async and direct; none for
+     * inline, nor for sync, which the reports do not have). */
+    assert_int_equal(run.result.thresholds, 15);
+    assert_true(row(&run, SHARE_ROW)->limit_pct == XTIO_COMPARE_PRESET_LIMIT_LOOP_SHARE);
+    assert_true(row(&run, SHARE_ROW)->current.number == 300.0 / 450.0);
+    assert_true(
+        row(&run, "direct.loop_cpu_ns_per_record/direct.server_cpu_ns_per_record")->limit_pct ==
+        XTIO_COMPARE_PRESET_LIMIT_LOOP_SHARE_DIRECT);
+    assert_false(has_row(&run, "sync.loop_cpu_ns_per_record/sync.server_cpu_ns_per_record"));
+    static const char *const modes[] = {"inline", "async", "direct"};
+    static const double ns[] = {300, 450, 700};
+    for (size_t m = 0; m < 3; m++) {
+        char metric[XTIO_COMPARE_METRIC_MAX];
+        snprintf(metric, sizeof(metric), "%s.server_cpu_ns_per_record/reference.cpu_us.p50",
+                 modes[m]);
+        const struct xtio_compare_row *r = row(&run, metric);
+        assert_true(r->thresholded);
+        assert_false(r->either_direction);
+        assert_true(r->limit_pct ==
+                    (m ? XTIO_COMPARE_PRESET_LIMIT_CPU : XTIO_COMPARE_PRESET_LIMIT_CPU_INLINE));
+        assert_true(fabs(r->current.number - ns[m] / CPU_US) < 1e-9);
+        /* And the raw figure, as a row of the default set. */
+        snprintf(metric, sizeof(metric), "%s.server_cpu_ns_per_record", modes[m]);
+        assert_false(row(&run, metric)->thresholded);
+        assert_true(row(&run, metric)->current.number == ns[m]);
+    }
+    assert_false(has_row(&run, "sync.server_cpu_ns_per_record/reference.cpu_us.p50"));
+    xtio_compare_result_fini(&run.result);
+}
+
+/* Async's CPU per record up by more than the limit fails that row alone; less holds. */
+static void a_costlier_record_fails_its_modes_cpu_row(void **state)
+{
+    (void)state;
+    double over = 1 + XTIO_COMPARE_PRESET_LIMIT_CPU / 100 + 0.05;
+    struct run run = compare_preset(load_json(workload_json(1, 1, 1)),
+                                    load_json(workload_json(1, over, 1)), "handoffs", false);
+    assert_int_equal(run.status, 0);
+    assert_int_equal(run.result.exit_code, 1);
+    assert_int_equal(row(&run, CPU_ROW)->verdict, XTIO_COMPARE_CROSSED);
+    assert_int_equal(run.result.thresholds_failed, 1);
+
+    static const char *const baselines[] = {"b.json"}, *currents[] = {"c.json"};
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    assert_int_equal(xtio_compare_write_junit(&run.result, baselines, currents, out), 0);
+    fclose(out);
+    assert_contains(text, "name=\"" CPU_ROW " within +");
+    assert_contains(text, "<failure message=\"" CPU_ROW ": baseline 45, current ");
+    free(text);
+    xtio_compare_result_fini(&run.result);
+
+    double under = 1 + XTIO_COMPARE_PRESET_LIMIT_CPU / 100 - 0.05;
+    run = compare_preset(load_json(workload_json(1, 1, 1)), load_json(workload_json(1, under, 1)),
+                         "handoffs", false);
+    assert_int_equal(run.status, 0);
+    assert_int_equal(run.result.exit_code, 0);
+    assert_int_equal(row(&run, CPU_ROW)->verdict, XTIO_COMPARE_WITHIN);
+    xtio_compare_result_fini(&run.result);
+}
+
+/* A machine twice as slow doubles the CPU time per record and the reference: the ratio holds. */
+static void cpu_per_record_is_divided_by_the_reference(void **state)
+{
+    (void)state;
+    struct run run = compare_preset(load_json(workload_json(1, 1, 1)),
+                                    load_json(workload_json(2, 1, 2)), "handoffs", false);
+    assert_int_equal(run.status, 0);
+    assert_true(row(&run, CPU_ROW)->delta_pct == 0);
+    assert_int_equal(row(&run, CPU_ROW)->verdict, XTIO_COMPARE_WITHIN);
+    assert_true(row(&run, "async.server_cpu_ns_per_record")->current.number == 900);
+    xtio_compare_result_fini(&run.result);
+}
+
+/* A current report whose reference lost the workload's figures fails the rows the baseline has;
+ * a baseline without them lets the current ones pass ("no baseline value"). */
+static void workload_figures_lost_fail_and_new_ones_pass(void **state)
+{
+    (void)state;
+    struct run run =
+        compare_preset(load_json(workload_json(1, 1, 1)), scaled(1), "handoffs", false);
+    assert_int_equal(run.status, 0);
+    assert_int_equal(run.result.exit_code, 1);
+    assert_int_equal(row(&run, CPU_ROW)->verdict, XTIO_COMPARE_LOST);
+    assert_int_equal(run.result.thresholds_failed, 5);
+    xtio_compare_result_fini(&run.result);
+
+    run = compare_preset(scaled(1), load_json(workload_json(1, 1, 1)), "handoffs", false);
+    assert_int_equal(run.status, 0);
+    assert_int_equal(run.result.exit_code, 0);
+    assert_int_equal(row(&run, CPU_ROW)->verdict, XTIO_COMPARE_NO_BASELINE);
+    xtio_compare_result_fini(&run.result);
+}
+
 /* ---- Limits and verdicts ------------------------------------------------------------------- */
 
-/* p50: +300% holds, more fails; p99: +1000% holds, more fails. */
-static void the_limits_are_300_percent_at_p50_and_1000_at_p99(void **state)
+/* p50: +300% holds, more fails; p99: +3000% holds, more fails. */
+static void the_limits_are_300_percent_at_p50_and_3000_at_p99(void **state)
 {
     (void)state;
     /* Exactly +300% (20 us to 80 us); other rows land on either side of it by rounding. */
@@ -235,11 +417,11 @@ static void the_limits_are_300_percent_at_p50_and_1000_at_p99(void **state)
     assert_int_equal(run.result.thresholds_failed, 5);
     xtio_compare_result_fini(&run.result);
 
-    run = compared(1, 11, false, 1);
-    assert_true(row(&run, P99_E2E)->delta_pct == 1000);
+    run = compared(1, 31, false, 1);
+    assert_true(row(&run, P99_E2E)->delta_pct == 3000);
     assert_int_equal(row(&run, P99_E2E)->verdict, XTIO_COMPARE_WITHIN);
     xtio_compare_result_fini(&run.result);
-    run = compared(1, 11.5, false, 1);
+    run = compared(1, 31.5, false, 1);
     assert_int_equal(row(&run, P99_E2E)->verdict, XTIO_COMPARE_CROSSED);
     assert_int_equal(run.result.thresholds_failed, 10);
     xtio_compare_result_fini(&run.result);
@@ -249,7 +431,7 @@ static void the_limits_are_300_percent_at_p50_and_1000_at_p99(void **state)
 static void a_change_passes_and_says_so(void **state)
 {
     (void)state;
-    /* 5x faster: beyond 1/4 at p50, within 1/11 at p99. */
+    /* 5x faster: beyond 1/4 at p50, within 1/31 at p99. */
     struct run run = compared(5, 1, false, 0);
     assert_int_equal(row(&run, P50_E2E)->verdict, XTIO_COMPARE_CHANGED);
     assert_int_equal(row(&run, P99_E2E)->verdict, XTIO_COMPARE_WITHIN);
@@ -277,7 +459,7 @@ static void a_change_passes_and_says_so(void **state)
                           ": baseline 10, current 2, delta -80.0%: changed: faster by 80.0% "
                           "beyond limit +300%; passes, refresh the baseline if the change is "
                           "meant</system-out>\n  </testcase>");
-    assert_contains(text, "name=\"" P99_E2E " within +1000%\"/>");
+    assert_contains(text, "name=\"" P99_E2E " within +3000%\"/>");
     free(text);
     xtio_compare_result_fini(&run.result);
 
@@ -319,7 +501,12 @@ int main(void)
         cmocka_unit_test(a_latency_is_divided_by_its_reports_reference),
         cmocka_unit_test(reference_terms_name_each_timing),
         cmocka_unit_test(a_report_without_a_reference_is_refused_with_the_recipe),
-        cmocka_unit_test(the_limits_are_300_percent_at_p50_and_1000_at_p99),
+        cmocka_unit_test(the_preset_gates_every_modes_cpu_per_record),
+        cmocka_unit_test(a_costlier_record_fails_its_modes_cpu_row),
+        cmocka_unit_test(cpu_per_record_is_divided_by_the_reference),
+        cmocka_unit_test(workload_figures_lost_fail_and_new_ones_pass),
+        cmocka_unit_test(the_loops_share_catches_a_costlier_loop),
+        cmocka_unit_test(the_limits_are_300_percent_at_p50_and_3000_at_p99),
         cmocka_unit_test(a_change_passes_and_says_so),
         cmocka_unit_test(fail_on_change_makes_a_change_fail),
     };

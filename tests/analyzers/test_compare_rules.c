@@ -295,6 +295,28 @@ static void a_metric_in_neither_report_lists_the_processes(void **state)
                    "pid 10 inline, pid 11 async, pid 12 direct");
 }
 
+/* MODE.server_cpu_ns_per_record: the workload's figure for MODE, larger is worse (not a count of
+ * the workload, which fails either way); in no report, a usage error saying how to record it. */
+static void a_workload_figure_is_gated_one_way(void **state)
+{
+    (void)state;
+    static const char *const specs[] = {"async.server_cpu_ns_per_record=10",
+                                        "direct.server_cpu_us=10", NULL};
+    struct run run = compared("workload.json", "workload.json", specs, 0);
+    const struct xtio_compare_row *r = row(&run, "async.server_cpu_ns_per_record");
+    assert_true(r->thresholded);
+    assert_false(r->either_direction);
+    assert_true(r->baseline.number == 450);
+    assert_true(row(&run, "direct.server_cpu_us")->current.number == 70000);
+    xtio_compare_result_fini(&run.result);
+
+    assert_refused("baseline.json", "slower.json", specs, "no report has the workload's figures");
+    assert_refused("baseline.json", "slower.json", specs, "--workload cpu.json");
+    /* A mode the workload has no figures for, on both sides. */
+    static const char *const sync_specs[] = {"sync.server_cpu_ns_per_record=10", NULL};
+    assert_refused("workload.json", "workload.json", sync_specs, "(reference.workload.modes)");
+}
+
 /* ---- Findings ------------------------------------------------------------------------------ */
 
 static void a_new_finding_fails_and_a_known_one_is_shown(void **state)
@@ -480,6 +502,7 @@ int main(void)
         cmocka_unit_test(a_value_without_baseline_passes),
         cmocka_unit_test(no_values_on_either_side_pass),
         cmocka_unit_test(a_metric_in_neither_report_lists_the_processes),
+        cmocka_unit_test(a_workload_figure_is_gated_one_way),
         cmocka_unit_test(a_new_finding_fails_and_a_known_one_is_shown),
         cmocka_unit_test(a_baseline_without_the_direct_server_makes_its_findings_new),
         cmocka_unit_test(an_expected_finding_passes_when_there_and_fails_when_missing),

@@ -199,12 +199,13 @@ gate_verdict() {
     fi
 }
 
-# moved_rows MODES: the rows of the last gate's table for the latencies of MODES (alone, or over
-# another value), to show what moved when the gate missed it.
+# moved_rows MODES: the rows of the last gate's table for the latencies and the CPU time per
+# record of MODES (alone, or over another value), to show what moved when the gate missed it.
 moved_rows() {
     local mode
     for mode in $1; do
-        grep -E "^$mode\.[a-z_]+\.(p50|p99)[ /]" "$gate_stdout" || true
+        grep -E "^$mode\.([a-z_]+\.(p50|p99)|(server|loop)_cpu_ns_per_record)[ /]" \
+            "$gate_stdout" || true
     done
 }
 

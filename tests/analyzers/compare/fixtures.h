@@ -111,6 +111,38 @@ static inline json_t *set_reference(json_t *root, double wakeup_us, double loopb
     return reference;
 }
 
+/* workload.json (reference.cpu_us of 10 us; inline, async and direct at 300, 450 and 700 ns of
+ * server CPU per record, 300, 300 and 350 of them in their event loops) with every figure of its
+ * workload times `scale`, async's times `async_scale` more, and every timing of its reference
+ * times `machine`. */
+static inline json_t *workload_json(double scale, double async_scale, double machine)
+{
+    static const char *const timings[] = {"wakeup_us", "loopback_us", "cpu_us"};
+    static const char *const stats[] = {"p50", "p90", "p99", "p99_9", "max"};
+    json_t *root = fixture_json("workload.json");
+    json_t *reference = json_object_get(root, "reference");
+    for (size_t t = 0; t < 3; t++) {
+        for (size_t s = 0; s < 5; s++) {
+            json_t *value = json_object_get(json_object_get(reference, timings[t]), stats[s]);
+            json_real_set(value, json_number_value(value) * machine);
+        }
+    }
+    const char *mode_name;
+    json_t *mode;
+    json_object_foreach(json_object_get(json_object_get(reference, "workload"), "modes"), mode_name,
+                        mode)
+    {
+        double factor = scale * (strcmp(mode_name, "async") == 0 ? async_scale : 1.0);
+        static const char *const figures[] = {"server_cpu_us", "server_cpu_ns_per_record",
+                                              "loop_cpu_us", "loop_cpu_ns_per_record"};
+        for (size_t f = 0; f < 4; f++) {
+            json_t *value = json_object_get(mode, figures[f]);
+            json_real_set(value, json_number_value(value) * factor);
+        }
+    }
+    return root;
+}
+
 /* root (consumed) written to a temporary file and loaded as a report. */
 static inline xtio_compare_report *load_json(json_t *root)
 {
