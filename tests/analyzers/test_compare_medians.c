@@ -57,18 +57,6 @@ static struct run compare_sides(xtio_compare_report **baselines, xtio_compare_re
     return run;
 }
 
-static const struct xtio_compare_finding *finding(const struct run *run, const char *group,
-                                                  const char *kind)
-{
-    for (size_t i = 0; i < run->result.finding_count; i++) {
-        const struct xtio_compare_finding *f = &run->result.findings[i];
-        if (strcmp(f->group, group) == 0 && strcmp(f->kind, kind) == 0)
-            return f;
-    }
-    fail_msg("no findings check %s %s", group, kind);
-    return NULL;
-}
-
 #define E2E "async.end_to_end_us.p50" /* 20 us in baseline.json */
 
 /* An odd count: the middle one, whatever the order of the reports. */

@@ -47,18 +47,6 @@ static struct run compared(const char *baseline, const char *current, const char
     return run;
 }
 
-static const struct xtio_compare_finding *finding(const struct run *run, const char *group,
-                                                  const char *kind)
-{
-    for (size_t i = 0; i < run->result.finding_count; i++) {
-        const struct xtio_compare_finding *f = &run->result.findings[i];
-        if (strcmp(f->group, group) == 0 && strcmp(f->kind, kind) == 0)
-            return f;
-    }
-    fail_msg("no findings check %s %s", group, kind);
-    return NULL;
-}
-
 static void assert_refused(const char *baseline, const char *current, const char *const *specs,
                            const char *part)
 {

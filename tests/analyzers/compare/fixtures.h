@@ -189,4 +189,18 @@ static inline bool has_row(const struct run *run, const char *metric)
     return false;
 }
 
+/* The findings check of `kind` for the processes of primary mode `group`; fails the test when
+ * there is none. */
+static inline const struct xtio_compare_finding *finding(const struct run *run, const char *group,
+                                                         const char *kind)
+{
+    for (size_t i = 0; i < run->result.finding_count; i++) {
+        const struct xtio_compare_finding *f = &run->result.findings[i];
+        if (strcmp(f->group, group) == 0 && strcmp(f->kind, kind) == 0)
+            return f;
+    }
+    fail_msg("no findings check %s %s", group, kind);
+    return NULL;
+}
+
 #endif
