@@ -129,12 +129,21 @@ static int coarsen(struct html *html)
     return status;
 }
 
-static struct series *find_series(struct html *html, int64_t vpid, int mode)
+static const struct series *series_of(const struct html *html, int64_t vpid, int mode)
 {
     for (size_t i = 0; i < html->nseries; i++) {
         if (html->series[i].vpid == vpid && html->series[i].mode == mode)
             return &html->series[i];
     }
+    return NULL;
+}
+
+/* The series of (vpid, mode), added when new; NULL when out of memory. */
+static struct series *find_series(struct html *html, int64_t vpid, int mode)
+{
+    struct series *found = (struct series *)series_of(html, vpid, mode);
+    if (found)
+        return found;
     if (html->nseries == html->cap_series) {
         size_t cap = html->cap_series ? 2 * html->cap_series : 8;
         struct series *grown = realloc(html->series, cap * sizeof(*grown));
@@ -207,18 +216,9 @@ static int on_handoff(void *data, const struct xtio_handoff_record *record)
         return -ENOMEM;
     window->handoffs++;
     uint64_t start = record->enqueue_ns;
-    if (record->mode == XTIO_SCHEMA_MODE_INLINE && start == 0)
-        start = record->write_ns;
     if (start && record->flush_ns && record->flush_ns >= start)
         return xtio_hist_record(&window->e2e, record->flush_ns - start);
     return 0;
-}
-
-/* ---- Writing ------------------------------------------------------------------------------- */
-
-static void put_ts(FILE *out, uint64_t ns)
-{
-    fprintf(out, "%" PRIu64 ".%09" PRIu64 " s", ns / 1000000000u, ns % 1000000000u);
 }
 
 static void put_process(FILE *out, const struct process *process)
@@ -229,6 +229,18 @@ static void put_process(FILE *out, const struct process *process)
     } else {
         fprintf(out, "pid %" PRId64, process->vpid);
     }
+}
+
+/* A call site as the text report names it, "unknown" for 0. */
+static void put_site(FILE *out, const xtio_analysis *analysis, int64_t vpid, uint64_t site)
+{
+    char buf[512];
+    if (site == 0) {
+        fputs("unknown", out);
+        return;
+    }
+    xtio__format_site(analysis, vpid, site, buf, sizeof(buf));
+    xtio_markup_put_escaped(out, buf);
 }
 
 static void put_thread(FILE *out, const xtio_analysis *analysis, int64_t vpid, int64_t tid)
@@ -244,15 +256,6 @@ static void put_thread(FILE *out, const xtio_analysis *analysis, int64_t vpid, i
         xtio_markup_put_escaped(out, name);
         fputc(')', out);
     }
-}
-
-static void put_conn(FILE *out, uint64_t conn_id)
-{
-    /* xtio-preload's conn_ids have their top bit set: in hex, they read as its numbering. */
-    if (conn_id >> 63)
-        fprintf(out, "0x%" PRIx64, conn_id);
-    else
-        fprintf(out, "%" PRIu64, conn_id);
 }
 
 static const char style[] =
@@ -310,11 +313,9 @@ static void put_marker(FILE *out, int style, double x, double y)
 
 /* ---- Plots --------------------------------------------------------------------------------- */
 
-enum unit { UNIT_NS, UNIT_SECONDS, UNIT_FRACTION, UNIT_RATE };
-
 struct axis {
     const char *label; /* with its unit */
-    enum unit unit;
+    bool ns;           /* values are nanoseconds: decade ticks read "1 µs", "10 ms" */
     bool log;
     double lo, hi; /* data units; for a log axis, > 0 */
 };
@@ -463,7 +464,7 @@ static void put_axis(FILE *out, const struct axis *axis, bool is_x, double step)
             lo--;
         for (int e = lo; pow(10, e) <= axis->hi * (1 + 1e-9); e++) {
             double v = pow(10, e);
-            if (axis->unit == UNIT_NS)
+            if (axis->ns)
                 format_decade(label, sizeof(label), e);
             else
                 format_value(label, sizeof(label), v);
@@ -648,15 +649,7 @@ static struct column *make_columns(struct process *const *processes, size_t coun
 static void put_stat_cell(FILE *out, const struct xtio_hist *hist, int stat)
 {
     char cell[32];
-    if (hist->count == 0)
-        snprintf(cell, sizeof(cell), "-");
-    else if (stat == 0)
-        snprintf(cell, sizeof(cell), "%" PRIu64, hist->count);
-    else if (stat <= PERCENTILE_COUNT)
-        xtio__format_us(cell, sizeof(cell),
-                        xtio_hist_percentile(hist, xtio__percentiles[stat - 1]));
-    else
-        xtio__format_us(cell, sizeof(cell), hist->max);
+    xtio__format_stat(cell, sizeof(cell), hist, stat);
     fprintf(out, "<td>%s</td>", cell);
 }
 
@@ -787,22 +780,12 @@ static int put_cdfs(FILE *out, const struct column *columns, size_t count)
         const char *name = xtio_latency_kind_name((enum xtio_latency_kind)metric);
         snprintf(id, sizeof(id), "cdf-%s", name);
         snprintf(title, sizeof(title), "%s: CDF per mode", xtio__latency_labels[metric]);
-        struct axis x = {.label = "latency (log scale)", .unit = UNIT_NS, .log = true};
-        struct axis y = {
-            .label = "fraction of handoffs ≤ latency", .unit = UNIT_FRACTION, .lo = 0, .hi = 1};
+        struct axis x = {.label = "latency (log scale)", .ns = true, .log = true};
+        struct axis y = {.label = "fraction of handoffs ≤ latency", .lo = 0, .hi = 1};
         put_plot(out, id, title, &x, &y, series, used);
         free_plot_series(series, used);
     }
     return 0;
-}
-
-static const struct series *series_of(const struct html *html, int64_t vpid, int mode)
-{
-    for (size_t i = 0; i < html->nseries; i++) {
-        if (html->series[i].vpid == vpid && html->series[i].mode == mode)
-            return &html->series[i];
-    }
-    return NULL;
 }
 
 static int put_over_time(FILE *out, const struct html *html, const xtio_analysis *analysis,
@@ -861,9 +844,9 @@ static int put_over_time(FILE *out, const struct html *html, const xtio_analysis
                 p->len++;
             }
         }
-        struct axis x = {.label = "time from the trace's first event (s)", .unit = UNIT_SECONDS};
-        struct axis y0 = {.label = "p99 end to end (log scale)", .unit = UNIT_NS, .log = true};
-        struct axis y1 = {.label = "handoffs per second", .unit = UNIT_RATE};
+        struct axis x = {.label = "time from the trace's first event (s)"};
+        struct axis y0 = {.label = "p99 end to end (log scale)", .ns = true, .log = true};
+        struct axis y1 = {.label = "handoffs per second"};
         if (which == 0) {
             put_plot(out, "time-p99", "p99 end to end per window", &x, &y0, series, used);
         } else {
@@ -878,9 +861,9 @@ static void put_sample(FILE *out, const xtio_analysis *analysis, const struct pr
                        const struct sample *s)
 {
     fputs("<tr><td>", out);
-    put_ts(out, s->ts_ns);
+    xtio__put_ts(out, s->ts_ns);
     fprintf(out, "</td><td class=\"l\">xtio:%s</td><td>", xtio_schema_events[s->event].name);
-    put_conn(out, s->conn_id);
+    xtio__put_conn(out, s->conn_id);
     fputs("</td><td>", out);
     if (s->has_handoff)
         fprintf(out, "%" PRIu64, s->handoff_id);
@@ -896,14 +879,8 @@ static void put_sample(FILE *out, const xtio_analysis *analysis, const struct pr
     put_thread(out, analysis, process->vpid, s->owner_tid);
     fputs("</td><td class=\"l\">", out);
     if (s->event == XTIO_EVENT_IO_WRITE) {
-        char site[512];
         fprintf(out, "%s at ", xtio_schema_call_labels[s->call]);
-        if (s->site) {
-            xtio__format_site(analysis, process->vpid, s->site, site, sizeof(site));
-            xtio_markup_put_escaped(out, site);
-        } else {
-            fputs("unknown", out);
-        }
+        put_site(out, analysis, process->vpid, s->site);
     }
     fputs("</td></tr>\n", out);
 }
@@ -1086,21 +1063,15 @@ static int put_writes(FILE *out, const xtio_analysis *analysis, const struct pro
     for (size_t i = 0; i < count; i++) {
         const struct handover *h = handovers[i];
         fputs("<tr><td>", out);
-        put_conn(out, h->conn_id);
+        xtio__put_conn(out, h->conn_id);
         fputs("</td><td class=\"l\">", out);
         put_thread(out, analysis, process->vpid, h->writer_tid);
         fputs("</td><td class=\"l\">", out);
         put_thread(out, analysis, process->vpid, h->owner_tid);
         fprintf(out, "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>", h->writes, h->bytes);
-        put_ts(out, h->first_ns);
+        xtio__put_ts(out, h->first_ns);
         fprintf(out, "</td><td class=\"l\">%s at ", xtio_schema_call_labels[h->call]);
-        if (h->site) {
-            char site[512];
-            xtio__format_site(analysis, process->vpid, h->site, site, sizeof(site));
-            xtio_markup_put_escaped(out, site);
-        } else {
-            fputs("unknown", out);
-        }
+        put_site(out, analysis, process->vpid, h->site);
         fputs("</td></tr>\n", out);
     }
     if (count)
@@ -1153,10 +1124,10 @@ static void put_coverage(FILE *out, const xtio_analysis *analysis, struct proces
         xtio_markup_put_escaped(out, s->name);
         fprintf(out, "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>", s->events, s->messages);
         if (s->has_range)
-            put_ts(out, s->begin_ns);
+            xtio__put_ts(out, s->begin_ns);
         fputs("</td><td>", out);
         if (s->has_range)
-            put_ts(out, s->end_ns);
+            xtio__put_ts(out, s->end_ns);
         fprintf(out, "</td><td>%" PRIu64 "</td></tr>\n", s->unranged);
     }
     fputs("</table>\n", out);
@@ -1191,7 +1162,7 @@ static int put_rows(FILE *out, const xtio_analysis *analysis, const struct proce
             handoffs += row->handoffs[m];
         fputs("<tr><td>", out);
         if (kind == TABLE_CONNECTIONS)
-            put_conn(out, row->id);
+            xtio__put_conn(out, row->id);
         else
             fprintf(out, "%" PRIu64, row->id);
         fputs("</td><td class=\"l\">", out);
@@ -1238,9 +1209,9 @@ static void put_summary(FILE *out, const xtio_analysis *analysis, struct process
     fprintf(out, "%zu processes, %" PRIu64 " events", count, analysis->events);
     if (xtio_analysis_time_range(analysis, &first_ns, &last_ns)) {
         fputs(", from ", out);
-        put_ts(out, first_ns);
+        xtio__put_ts(out, first_ns);
         fputs(" to ", out);
-        put_ts(out, last_ns);
+        xtio__put_ts(out, last_ns);
         fprintf(out, " (%.3f s)", (last_ns - first_ns) / 1e9);
     }
     fprintf(out, "; %" PRIu64 " findings; exit code %d.</p>\n",

@@ -33,6 +33,13 @@ extern const char *const xtio__finding_labels[XTIO_FINDING_KIND_COUNT];
 extern const char *const xtio__finding_explanations[XTIO_FINDING_KIND_COUNT];
 /* Microseconds with as many decimals as fit a report's cell. */
 void xtio__format_us(char *buf, size_t size, uint64_t ns);
+/* Statistic `stat` of a latency row: 0 the count, then the percentiles, then the max; "-" when
+ * empty. */
+void xtio__format_stat(char *buf, size_t size, const struct xtio_hist *hist, int stat);
+/* A trace timestamp as seconds with nanoseconds: "1796564886.841099039 s". */
+void xtio__put_ts(FILE *out, uint64_t ns);
+/* A conn_id; xtio-preload's have their top bit set, and read as its numbering in hex. */
+void xtio__put_conn(FILE *out, uint64_t conn_id);
 
 /* The per-mode numbers of one process. */
 struct mode_stats {

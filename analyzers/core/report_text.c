@@ -10,24 +10,6 @@
 #define LABEL_WIDTH 30
 #define CELL_WIDTH  12
 
-/* Statistic `stat` of a histogram: 0 is the count, then the percentiles, then the max. */
-static void format_stat(char *buf, size_t size, const struct xtio_hist *hist, int stat)
-{
-    if (hist->count == 0)
-        snprintf(buf, size, "-");
-    else if (stat == 0)
-        snprintf(buf, size, "%" PRIu64, hist->count);
-    else if (stat <= PERCENTILE_COUNT)
-        xtio__format_us(buf, size, xtio_hist_percentile(hist, xtio__percentiles[stat - 1]));
-    else
-        xtio__format_us(buf, size, hist->max);
-}
-
-static void print_ts(FILE *out, uint64_t ns)
-{
-    fprintf(out, "%" PRIu64 ".%09" PRIu64 " s", ns / 1000000000u, ns % 1000000000u);
-}
-
 /* "xtio-server (pid 4401)", or "pid 4401" for a process the trace does not name. */
 static void print_process_name(FILE *out, const struct process *process)
 {
@@ -91,7 +73,7 @@ static void print_table(FILE *out, const xtio_analysis *analysis, const char *ti
             fprintf(out, "  %-*s%-6s", LABEL_WIDTH - 8, label, xtio__stat_labels[stat]);
             for (size_t c = 0; c < count; c++) {
                 const struct mode_stats *s = &columns[c].process->modes[columns[c].mode];
-                format_stat(cell, sizeof(cell), &s->metric[metric], stat);
+                xtio__format_stat(cell, sizeof(cell), &s->metric[metric], stat);
                 fprintf(out, "%*s", CELL_WIDTH, cell);
             }
             fputc('\n', out);
@@ -162,19 +144,10 @@ static void print_summary_line(FILE *out, const struct xtio_hist *hist)
 {
     char cell[32];
     for (int stat = 1; stat < PERCENTILE_COUNT + 2; stat++) {
-        format_stat(cell, sizeof(cell), hist, stat);
+        xtio__format_stat(cell, sizeof(cell), hist, stat);
         fprintf(out, "%s %s%s", xtio__stat_labels[stat], cell,
                 stat < PERCENTILE_COUNT + 1 ? ", " : "");
     }
-}
-
-/* xtio-preload's conn_ids have their top bit set: in hex, they read as its numbering. */
-static void print_conn(FILE *out, uint64_t conn_id)
-{
-    if (conn_id >> 63)
-        fprintf(out, "0x%" PRIx64, conn_id);
-    else
-        fprintf(out, "%" PRIu64, conn_id);
 }
 
 static void print_site(FILE *out, const xtio_analysis *analysis, int64_t vpid, uint64_t site)
@@ -192,11 +165,11 @@ static void print_sample(FILE *out, const xtio_analysis *analysis, const struct 
                          const struct sample *s)
 {
     fprintf(out, "    - ");
-    print_ts(out, s->ts_ns);
+    xtio__put_ts(out, s->ts_ns);
     fprintf(out, ": xtio:%s in ", xtio_schema_events[s->event].name);
     print_process_name(out, process);
     fprintf(out, ", conn ");
-    print_conn(out, s->conn_id);
+    xtio__put_conn(out, s->conn_id);
     if (s->has_handoff)
         fprintf(out, ", handoff %" PRIu64, s->handoff_id);
     if (s->has_seq)
@@ -290,7 +263,7 @@ static void print_posts(FILE *out, const struct process *process)
         fprintf(out, "  %-*s%-6s", LABEL_WIDTH - 8, stat == 0 ? "wait (us)" : "",
                 xtio__stat_labels[stat]);
         for (int c = 0; c < count; c++) {
-            format_stat(cell, sizeof(cell), &process->mechs[used[c]].wait, stat);
+            xtio__format_stat(cell, sizeof(cell), &process->mechs[used[c]].wait, stat);
             fprintf(out, "%*s", POSTS_CELL, cell);
         }
         fputc('\n', out);
@@ -352,13 +325,13 @@ static int print_writes(FILE *out, const xtio_analysis *analysis, const struct p
     for (size_t i = 0; i < count; i++) {
         const struct handover *h = handovers[i];
         fprintf(out, "  - conn ");
-        print_conn(out, h->conn_id);
+        xtio__put_conn(out, h->conn_id);
         fprintf(out, ": writer ");
         print_thread(out, analysis, process->vpid, h->writer_tid);
         fprintf(out, ", loop thread ");
         print_thread(out, analysis, process->vpid, h->owner_tid);
         fprintf(out, ": writes %" PRIu64 ", bytes %" PRIu64 ", first at ", h->writes, h->bytes);
-        print_ts(out, h->first_ns);
+        xtio__put_ts(out, h->first_ns);
         fprintf(out, " by %s at ", xtio_schema_call_labels[h->call]);
         print_site(out, analysis, process->vpid, h->site);
         fputc('\n', out);
@@ -400,13 +373,14 @@ static int print_rows(FILE *out, const xtio_analysis *analysis, const struct pro
                      xtio__thread_name(analysis, process->vpid, (int64_t)row->id)
                          ? xtio__thread_name(analysis, process->vpid, (int64_t)row->id)
                          : "?");
-        format_stat(cells[0], sizeof(cells[0]), &row->metric[XTIO_LATENCY_QUEUE_WAIT], 3);
-        format_stat(cells[1], sizeof(cells[1]), &row->metric[XTIO_LATENCY_END_TO_END], 1);
-        format_stat(cells[2], sizeof(cells[2]), &row->metric[XTIO_LATENCY_END_TO_END], 3);
-        format_stat(cells[3], sizeof(cells[3]), &row->metric[XTIO_LATENCY_END_TO_END], 5);
-        format_stat(cells[4], sizeof(cells[4]), &row->metric[XTIO_LATENCY_PRODUCER_BLOCKED], 3);
-        format_stat(cells[5], sizeof(cells[5]), &row->backpressure, 0);
-        format_stat(cells[6], sizeof(cells[6]), &row->backpressure, 3);
+        xtio__format_stat(cells[0], sizeof(cells[0]), &row->metric[XTIO_LATENCY_QUEUE_WAIT], 3);
+        xtio__format_stat(cells[1], sizeof(cells[1]), &row->metric[XTIO_LATENCY_END_TO_END], 1);
+        xtio__format_stat(cells[2], sizeof(cells[2]), &row->metric[XTIO_LATENCY_END_TO_END], 3);
+        xtio__format_stat(cells[3], sizeof(cells[3]), &row->metric[XTIO_LATENCY_END_TO_END], 5);
+        xtio__format_stat(cells[4], sizeof(cells[4]), &row->metric[XTIO_LATENCY_PRODUCER_BLOCKED],
+                          3);
+        xtio__format_stat(cells[5], sizeof(cells[5]), &row->backpressure, 0);
+        xtio__format_stat(cells[6], sizeof(cells[6]), &row->backpressure, 3);
         fprintf(out,
                 "  %10" PRIu64 " %-17s%9" PRIu64 "%12" PRIu64 "%9" PRIu64
                 "%10s%10s%10s%10s%10s%9s%10s\n",
@@ -485,9 +459,9 @@ static void print_discards(FILE *out, const xtio_analysis *analysis)
                 s->messages);
         if (s->has_range) {
             fprintf(out, ", from ");
-            print_ts(out, s->begin_ns);
+            xtio__put_ts(out, s->begin_ns);
             fprintf(out, " to ");
-            print_ts(out, s->end_ns);
+            xtio__put_ts(out, s->end_ns);
         }
         if (s->unranged)
             fprintf(out, ", %" PRIu64 " without a time range", s->unranged);

@@ -3,6 +3,8 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 const unsigned xtio__percentiles[PERCENTILE_COUNT] = {500, 900, 990, 999};
@@ -61,6 +63,32 @@ void xtio__format_us(char *buf, size_t size, uint64_t ns)
         snprintf(buf, size, "%.1f", us);
     else
         snprintf(buf, size, "%.0f", us);
+}
+
+/* Statistic `stat` of a histogram: 0 is the count, then the percentiles, then the max. */
+void xtio__format_stat(char *buf, size_t size, const struct xtio_hist *hist, int stat)
+{
+    if (hist->count == 0)
+        snprintf(buf, size, "-");
+    else if (stat == 0)
+        snprintf(buf, size, "%" PRIu64, hist->count);
+    else if (stat <= PERCENTILE_COUNT)
+        xtio__format_us(buf, size, xtio_hist_percentile(hist, xtio__percentiles[stat - 1]));
+    else
+        xtio__format_us(buf, size, hist->max);
+}
+
+void xtio__put_ts(FILE *out, uint64_t ns)
+{
+    fprintf(out, "%" PRIu64 ".%09" PRIu64 " s", ns / 1000000000u, ns % 1000000000u);
+}
+
+void xtio__put_conn(FILE *out, uint64_t conn_id)
+{
+    if (conn_id >> 63)
+        fprintf(out, "0x%" PRIx64, conn_id);
+    else
+        fprintf(out, "%" PRIu64, conn_id);
 }
 
 static int compare_processes(const void *pa, const void *pb)
