@@ -638,6 +638,18 @@ static int resolve(struct comparison *c, const xtio_compare_report *report, int 
                 metric, report_roles[role], report->path, name, found.users, name, pids);
 }
 
+/* A number of a report as a value: `missing` when `v` is NULL (not in the report), null when it is
+ * not a number. */
+static struct xtio_compare_value json_figure(const json_t *v, enum xtio_compare_presence missing)
+{
+    if (!v)
+        return (struct xtio_compare_value){.presence = missing};
+    if (!json_is_number(v))
+        return (struct xtio_compare_value){.presence = XTIO_COMPARE_NULL};
+    return (struct xtio_compare_value){.presence = XTIO_COMPARE_VALUE,
+                                       .number = json_number_value(v)};
+}
+
 /* reference.KEY.STAT in one report. */
 static int reference_value(struct comparison *c, const xtio_compare_report *report, int role,
                            const struct xtio_compare_term *term, const char *metric,
@@ -653,9 +665,7 @@ static int reference_value(struct comparison *c, const xtio_compare_report *repo
     const json_t *timings = report->reference;
     const json_t *stat =
         json_object_get(json_object_get(timings, reference_keys[term->key]), stat_keys[term->stat]);
-    *value = json_is_number(stat) ? (struct xtio_compare_value){.presence = XTIO_COMPARE_VALUE,
-                                                                .number = json_number_value(stat)}
-                                  : (struct xtio_compare_value){.presence = XTIO_COMPARE_NULL};
+    *value = json_figure(stat, XTIO_COMPARE_NULL);
     return 0;
 }
 
@@ -667,11 +677,7 @@ static void workload_value(const xtio_compare_report *report, const struct xtio_
 {
     const json_t *figures = json_object_get(report->workload, xtio_schema_mode_label(mode));
     const json_t *figure = json_object_get(figures, workload_keys[term->key]);
-    *value = json_is_number(figure)
-                 ? (struct xtio_compare_value){.presence = XTIO_COMPARE_VALUE,
-                                               .number = json_number_value(figure)}
-             : figure ? (struct xtio_compare_value){.presence = XTIO_COMPARE_NULL}
-                      : (struct xtio_compare_value){.presence = XTIO_COMPARE_ABSENT};
+    *value = json_figure(figure, XTIO_COMPARE_ABSENT);
 }
 
 /* A term in one report, of `mode` (a reference term ignores it: a run has one reference). */
@@ -701,10 +707,7 @@ static int term_value(struct comparison *c, const xtio_compare_report *report, i
         return 0;
     }
     const json_t *latency = json_object_get(stats, latency_keys[term->key]);
-    const json_t *stat = json_object_get(latency, stat_keys[term->stat]);
-    *value = json_is_number(stat) ? (struct xtio_compare_value){.presence = XTIO_COMPARE_VALUE,
-                                                                .number = json_number_value(stat)}
-                                  : (struct xtio_compare_value){.presence = XTIO_COMPARE_NULL};
+    *value = json_figure(json_object_get(latency, stat_keys[term->stat]), XTIO_COMPARE_NULL);
     return 0;
 }
 
@@ -722,11 +725,7 @@ static int report_value(struct comparison *c, const xtio_compare_report *report,
     struct xtio_compare_value terms[2] = {{0}};
     for (int t = 0; t < metric->term_count; t++) {
         const struct xtio_compare_term *term = &metric->terms[t];
-        int mode = term_mode(term, glob_mode);
-        /* A reference term takes the timings of the other term's mode. */
-        if (term->mode == XTIO_COMPARE_REFERENCE)
-            mode = metric->term_count == 2 ? term_mode(&metric->terms[1 - t], glob_mode) : -1;
-        int status = term_value(c, report, role, term, mode, name, &terms[t]);
+        int status = term_value(c, report, role, term, term_mode(term, glob_mode), name, &terms[t]);
         if (status)
             return status;
     }

@@ -50,8 +50,8 @@ struct xtio_compare_term {
 };
 #define XTIO_COMPARE_ANY_MODE  (-1)
 /* The term `reference.KEY.STAT`: the report's reference, timed by xtio-reference (KEY:
- * wakeup_us, loopback_us, cpu_us), in the same run as the workload, for the other term's mode
- * when the reference has one per mode. */
+ * wakeup_us, loopback_us, cpu_us), in the same run as the workload: one per run, whatever the
+ * other term's mode. */
 #define XTIO_COMPARE_REFERENCE (-2)
 
 /* A term, or the ratio of two terms computed within one report. */

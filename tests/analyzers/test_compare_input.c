@@ -14,12 +14,6 @@
 
 #include "compare/fixtures.h"
 
-static void assert_contains(const char *text, const char *part)
-{
-    if (!strstr(text, part))
-        fail_msg("\"%s\" does not contain \"%s\"", text, part);
-}
-
 /* Loading NAME fails with status, and the message names the file and says `part`. */
 static void assert_refused(const char *name, int status, const char *part)
 {

@@ -64,12 +64,6 @@ static struct run compared(double baseline_scale, double current_scale, bool fai
     return run;
 }
 
-static void assert_contains(const char *text, const char *part)
-{
-    if (!strstr(text, part))
-        fail_msg("\"%s\" does not contain \"%s\"", text, part);
-}
-
 #define P50_QW  "async.queue_wait_us.p50/reference.cpu_us.p50"
 #define P50_E2E "async.end_to_end_us.p50/reference.cpu_us.p50"
 #define P99_E2E "async.end_to_end_us.p99/reference.cpu_us.p50"

@@ -401,12 +401,6 @@ static char *table(const struct run *run, bool quiet)
     return text;
 }
 
-static void assert_contains(const char *text, const char *part)
-{
-    if (!strstr(text, part))
-        fail_msg("\"%s\" does not contain \"%s\"", text, part);
-}
-
 static void the_table_shows_deltas_findings_and_a_summary(void **state)
 {
     (void)state;

@@ -32,6 +32,13 @@ static inline xtio_compare_report *load(const char *name)
     return report;
 }
 
+/* Fails the test unless `text` holds `part`. */
+static inline void assert_contains(const char *text, const char *part)
+{
+    if (!strstr(text, part))
+        fail_msg("\"%s\" does not contain \"%s\"", text, part);
+}
+
 /* ---- Reports made from a fixture ---------------------------------------------------------- */
 
 /* Fixture NAME as JSON, to change before load_json(). */
