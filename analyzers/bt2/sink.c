@@ -201,8 +201,6 @@ apply_params(struct xtio_bt2_sink *sink, const bt_value *params,
     options->strict = bool_param(params, "strict");
     options->by_connection = bool_param(params, "by-connection");
     options->by_thread = bool_param(params, "by-thread");
-    export_options->by_connection = options->by_connection;
-    export_options->by_thread = options->by_thread;
     status = BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_OK;
 end:
     return status;

@@ -12,14 +12,14 @@ struct xtio_export {
     struct xtio_analysis_observer observer;
 };
 
+/* By enum xtio_export_format. */
 static const struct {
     const char *name;
-    enum xtio_export_format format;
     const struct xtio__export_ops *ops;
 } formats[] = {
-    {"html", XTIO_EXPORT_HTML, &xtio__export_html},
-    {"perfetto", XTIO_EXPORT_PERFETTO, &xtio__export_perfetto},
-    {"csv", XTIO_EXPORT_CSV, &xtio__export_csv},
+    [XTIO_EXPORT_HTML] = {"html", &xtio__export_html},
+    [XTIO_EXPORT_PERFETTO] = {"perfetto", &xtio__export_perfetto},
+    [XTIO_EXPORT_CSV] = {"csv", &xtio__export_csv},
 };
 #define FORMAT_COUNT (sizeof(formats) / sizeof(formats[0]))
 
@@ -27,7 +27,7 @@ int xtio_export_format_parse(const char *name, enum xtio_export_format *format)
 {
     for (size_t i = 0; name && i < FORMAT_COUNT; i++) {
         if (strcmp(name, formats[i].name) == 0) {
-            *format = formats[i].format;
+            *format = (enum xtio_export_format)i;
             return 0;
         }
     }
@@ -37,14 +37,10 @@ int xtio_export_format_parse(const char *name, enum xtio_export_format *format)
 int xtio_export_create(xtio_export **export, enum xtio_export_format format,
                        const struct xtio_export_options *options, FILE *out)
 {
-    const struct xtio__export_ops *ops = NULL;
-    for (size_t i = 0; i < FORMAT_COUNT; i++)
-        if (formats[i].format == format)
-            ops = formats[i].ops;
-    if (!export || !ops || !out)
+    if (!export || (unsigned)format >= FORMAT_COUNT || !out)
         return -EINVAL;
-    struct xtio_export_options defaults = {0};
-    struct xtio_export_options opts = options ? *options : defaults;
+    const struct xtio__export_ops *ops = formats[format].ops;
+    struct xtio_export_options opts = options ? *options : (struct xtio_export_options){0};
     if (opts.max_handoffs == 0)
         opts.max_handoffs = XTIO_EXPORT_DEFAULT_MAX_HANDOFFS;
     if (opts.window_ns == 0)

@@ -35,9 +35,6 @@ struct xtio_export_options {
     uint64_t max_handoffs;
     /* HTML: the window of the plots over time (0: XTIO_EXPORT_DEFAULT_WINDOW_NS). */
     uint64_t window_ns;
-    /* HTML: the per-connection and per-thread tables (the analysis must keep them too). */
-    bool by_connection;
-    bool by_thread;
 };
 #define XTIO_EXPORT_DEFAULT_MAX_HANDOFFS 100000
 #define XTIO_EXPORT_DEFAULT_WINDOW_NS    100000000ull

@@ -15,9 +15,8 @@
     "flush_ns,queue_wait_ns,end_to_end_ns,finding\n"
 
 struct csv {
-    FILE *out; /* weak */
+    FILE *out; /* weak; its error flag says whether a write failed */
     bool header_written;
-    bool failed; /* a write failed: every later call fails too */
 };
 
 static int create(void **state, const struct xtio_export_options *options, FILE *out)
@@ -40,10 +39,9 @@ static int write_header(struct csv *csv)
 {
     if (!csv->header_written) {
         csv->header_written = true;
-        if (fputs(CSV_HEADER, csv->out) == EOF)
-            csv->failed = true;
+        fputs(CSV_HEADER, csv->out);
     }
-    return csv->failed ? -EIO : 0;
+    return ferror(csv->out) ? -EIO : 0;
 }
 
 /* A timestamp or a latency: empty when not known. */
@@ -68,24 +66,19 @@ static int on_handoff(void *data, const struct xtio_handoff_record *r)
     bool flushed = r->flush_ns != 0;
     const char *finding = r->finding >= 0 ? xtio_finding_kind_name(r->finding) : NULL;
     FILE *out = csv->out;
-    fprintf(out, "%" PRId64 ",%" PRIu64 ",", r->vpid, r->conn_id);
-    if (r->handoff_id)
-        fprintf(out, "%" PRIu64, r->handoff_id);
-    fprintf(out, ",%" PRIu64 ",%s,%" PRIu64 ",", r->seq, xtio_schema_mode_label(r->mode), r->bytes);
-    if (r->records)
-        fprintf(out, "%" PRIu32, r->records);
-    fputc(',', out);
-    if (r->producer_tid >= 0)
-        fprintf(out, "%" PRId64, r->producer_tid);
+    fprintf(out, "%" PRId64 ",%" PRIu64, r->vpid, r->conn_id);
+    put_optional(out, r->handoff_id != 0, r->handoff_id);
+    fprintf(out, ",%" PRIu64 ",%s,%" PRIu64, r->seq, xtio_schema_mode_label(r->mode), r->bytes);
+    put_optional(out, r->records != 0, r->records);
+    put_optional(out, r->producer_tid >= 0, (uint64_t)r->producer_tid);
     fprintf(out, ",%" PRId64, r->writer_tid);
     put_optional(out, enqueued, r->enqueue_ns);
     fprintf(out, ",%" PRIu64, r->write_ns);
     put_optional(out, flushed, r->flush_ns);
     put_optional(out, waited, r->write_ns - r->enqueue_ns);
     put_optional(out, enqueued && flushed, r->flush_ns - r->enqueue_ns);
-    if (fprintf(out, ",%s\n", finding ? finding : "") < 0)
-        csv->failed = true;
-    return csv->failed ? -EIO : 0;
+    fprintf(out, ",%s\n", finding ? finding : "");
+    return ferror(out) ? -EIO : 0;
 }
 
 static void observe(struct xtio_analysis_observer *observer)

@@ -1271,15 +1271,16 @@ static int write_page(struct html *html, const xtio_analysis *analysis)
         goto end;
     put_findings(out, analysis, processes, count);
     put_coverage(out, analysis, processes, count);
-    if ((html->options.by_connection && analysis->options.by_connection) ||
-        (html->options.by_thread && analysis->options.by_thread))
+    /* The tables the analysis kept (its options by_connection and by_thread). */
+    bool by_connection = analysis->options.by_connection, by_thread = analysis->options.by_thread;
+    if (by_connection || by_thread)
         fputs("<h2 id=\"tables\">Per connection and per thread</h2>\n", out);
     for (size_t i = 0; status == 0 && i < count; i++) {
-        if (html->options.by_connection && analysis->options.by_connection)
+        if (by_connection)
             status = put_rows(out, analysis, processes[i], TABLE_CONNECTIONS);
-        if (status == 0 && html->options.by_thread && analysis->options.by_thread)
+        if (status == 0 && by_thread)
             status = put_rows(out, analysis, processes[i], TABLE_LOOP_THREADS);
-        if (status == 0 && html->options.by_thread && analysis->options.by_thread)
+        if (status == 0 && by_thread)
             status = put_rows(out, analysis, processes[i], TABLE_PRODUCER_THREADS);
     }
     fputs("<p class=\"note\">Made by xtio-analyze; docs/analysis.md says how each number is "

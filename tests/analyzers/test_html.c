@@ -126,8 +126,7 @@ static void sections_plots_and_tables_are_there(void **state)
 {
     (void)state;
     struct page page;
-    struct xtio_export_options options = {.by_connection = true, .by_thread = true};
-    page_open(&page, &options, true, true);
+    page_open(&page, NULL, true, true);
     feed_modes(page.analysis);
     assert_int_equal(xtio_analysis_finish(page.analysis), 0);
     char *html = page_close(&page);
@@ -185,8 +184,7 @@ static void strings_from_the_trace_are_escaped_and_nothing_is_loaded(void **stat
 {
     (void)state;
     struct page page;
-    struct xtio_export_options options = {.by_connection = true, .by_thread = true};
-    page_open(&page, &options, true, true);
+    page_open(&page, NULL, true, true);
     feed_modes(page.analysis);
     assert_int_equal(xtio_analysis_finish(page.analysis), 0);
     char *html = page_close(&page);
