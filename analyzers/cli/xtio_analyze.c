@@ -435,7 +435,6 @@ struct progress {
     int64_t first_ns;
     struct timespec start;
     double next_s;    /* seconds after start of the next update */
-    unsigned batches; /* consume batches since the clock was last read */
     unsigned columns; /* of the terminal: the line is cut to fit, as a wrapped line stays */
     bool shown;       /* a line is on the terminal */
     bool complete;    /* the whole trace was read */
@@ -580,11 +579,11 @@ static void progress_clear(struct progress *p)
     p->shown = false;
 }
 
-/* Once every PROGRESS_BATCHES batches (and while a live source waits): an update when due. */
+/* Once every PROGRESS_BATCHES batches (and while a live source waits): an update when due.
+ * Nothing without a progress line (p NULL). */
 static void progress_tick(struct progress *p)
 {
-    p->batches = 0;
-    if (seconds_since(&p->start) < p->next_s)
+    if (!p || seconds_since(&p->start) < p->next_s)
         return;
     progress_show(p);
     p->next_s = seconds_since(&p->start) + PROGRESS_INTERVAL_S;
@@ -696,11 +695,13 @@ static bt_value *sink_params(const struct options *opt)
     return params;
 }
 
-/* bt_graph_run(), one consume at a time, to update the progress line in between. */
-static bt_graph_run_status run_with_progress(bt_graph *graph, bt_interrupter *interrupter,
-                                             struct progress *progress)
+/* bt_graph_run(), one consume at a time, to update the progress line (when not NULL) in between;
+ * a live source that waits for data (AGAIN) is polled every 100 ms until SIGINT. */
+static bt_graph_run_status run_consumes(bt_graph *graph, bt_interrupter *interrupter,
+                                        struct progress *progress)
 {
     const struct timespec pause = {.tv_nsec = 100 * 1000 * 1000};
+    unsigned batches = 0; /* consume batches since the clock was last read */
     for (;;) {
         bt_graph_run_once_status status = bt_graph_run_once(graph);
         if (status == BT_GRAPH_RUN_ONCE_STATUS_END)
@@ -712,10 +713,11 @@ static bt_graph_run_status run_with_progress(bt_graph *graph, bt_interrupter *in
         if (bt_interrupter_is_set(interrupter))
             return BT_GRAPH_RUN_STATUS_AGAIN;
         if (status == BT_GRAPH_RUN_ONCE_STATUS_AGAIN) {
-            /* A live source waits for data. */
+            /* A live source waits for data: retry, without spinning. */
             progress_tick(progress);
             nanosleep(&pause, NULL);
-        } else if (++progress->batches == PROGRESS_BATCHES) {
+        } else if (++batches == PROGRESS_BATCHES) {
+            batches = 0;
             progress_tick(progress);
         }
     }
@@ -725,26 +727,16 @@ static bt_graph_run_status run_with_progress(bt_graph *graph, bt_interrupter *in
  * Returns the exit status. */
 static int run_graph(bt_graph *graph, struct xtio_bt2_sink **sink, struct progress *progress)
 {
-    const struct timespec pause = {.tv_nsec = 100 * 1000 * 1000};
     bt_interrupter *interrupter = bt_graph_borrow_default_interrupter(graph);
     struct sigaction sa = {.sa_handler = on_sigint};
     sigemptyset(&sa.sa_mask);
     sigint_interrupter = interrupter;
     sigaction(SIGINT, &sa, NULL);
 
-    bt_graph_run_status status;
+    bt_graph_run_status status = run_consumes(graph, interrupter, progress);
     if (progress) {
-        status = run_with_progress(graph, interrupter, progress);
         progress_clear(progress);
         progress->done = true;
-    } else {
-        for (;;) {
-            status = bt_graph_run(graph);
-            /* Live sources answer AGAIN while they wait for data: retry, without spinning. */
-            if (status != BT_GRAPH_RUN_STATUS_AGAIN || bt_interrupter_is_set(interrupter))
-                break;
-            nanosleep(&pause, NULL);
-        }
     }
     signal(SIGINT, SIG_DFL);
     sigint_interrupter = NULL;
