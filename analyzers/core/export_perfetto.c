@@ -123,7 +123,6 @@ struct perfetto {
     VECTOR(struct marker) markers;
     VECTOR(struct point) points;
     struct flush_key *flushes; /* owned: the drawn flushes, grouped (assign_lanes()) */
-    size_t flush_count;
     VECTOR(struct item) items;
     uint64_t origin_ns; /* ts 0 of the file */
     /* Without --begin the window starts at the trace's first event, before any handoff, and the
@@ -540,7 +539,6 @@ static int assign_lanes(struct perfetto *p)
         if (h->drawn && has_flush(h))
             keys[n++] = (struct flush_key){h->vpid, h->conn_id, h->write_ns, h->flush_ns, i};
     }
-    p->flush_count = n;
     sort(keys, n, sizeof(*keys), by_flush);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
@@ -602,7 +600,9 @@ static int by_item(const void *a, const void *b)
 static int lay_out(struct perfetto *p)
 {
     int status = assign_lanes(p);
-    for (size_t i = 0; status == 0 && i < p->handoffs.len; i++) {
+    if (status)
+        return status;
+    for (size_t i = 0; i < p->handoffs.len; i++) {
         const struct handoff *h = &p->handoffs.items[i];
         if (!h->drawn)
             continue;
@@ -616,8 +616,6 @@ static int lay_out(struct perfetto *p)
             return -ENOMEM;
         *pt = (struct point){h->vpid, h->write_ns, h->writer_tid, POINT_WRITE, i};
     }
-    if (status)
-        return status;
     sort(p->points.items, p->points.len, sizeof(struct point), by_point);
     for (size_t i = 0; i < p->points.len;) {
         size_t j = i + 1;

@@ -19,11 +19,9 @@
  * Exit status: 0 when the expectation holds, 1 when it does not, 2 on bad usage or input.
  */
 #include "perfetto_check.h"
+#include "xtio_schema.h"
 
 #include <stdarg.h>
-
-#define MODE_COUNT 5
-static const char *const modes[MODE_COUNT] = {"inline", "sync", "async", "batch", "direct"};
 
 static int problems;
 
@@ -73,10 +71,11 @@ static long long report_handoffs(const json_t *report, long long pid, bool inlin
     {
         if (pid >= 0 && integer(process, "pid") != pid)
             continue;
-        for (int m = 0; m < MODE_COUNT; m++)
-            if (!inline_only || m == 0)
-                total += integer(json_object_get(json_object_get(process, "modes"), modes[m]),
-                                 "handoffs");
+        for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++)
+            if (!inline_only || m == XTIO_SCHEMA_MODE_INLINE)
+                total += integer(
+                    json_object_get(json_object_get(process, "modes"), xtio_schema_mode_label(m)),
+                    "handoffs");
     }
     return total;
 }
