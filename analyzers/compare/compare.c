@@ -19,10 +19,13 @@
 
 static const char *const count_keys[] = {"handoffs", "bytes", "records", "dropped",
                                          "dropped_bytes"};
-#define COUNT_KEY_COUNT (int)(sizeof(count_keys) / sizeof(count_keys[0]))
-static const char *const latency_keys[] = {"queue_wait_us", "end_to_end_us", "flush_us",
-                                           "producer_blocked_us", "spool_delay_us"};
-#define LATENCY_KEY_COUNT (int)(sizeof(latency_keys) / sizeof(latency_keys[0]))
+#define COUNT_KEY_COUNT   (int)(sizeof(count_keys) / sizeof(count_keys[0]))
+/* The latencies' keys are the analysis core's, xtio_latency_kind_key(). */
+#define LATENCY_KEY_COUNT XTIO_LATENCY_KIND_COUNT
+static const char *latency_key(int k)
+{
+    return xtio_latency_kind_key((enum xtio_latency_kind)k);
+}
 static const char *const stat_keys[] = {"p50", "p90", "p99", "p99_9", "max"};
 #define STAT_COUNT (int)(sizeof(stat_keys) / sizeof(stat_keys[0]))
 /* The timings of xtio-reference's JSON, as a report's `reference` carries them. */
@@ -41,7 +44,8 @@ static const char metric_syntax[] =
     "write MODE.COUNT, MODE.LATENCY.STAT, MODE.WORKLOAD or reference.TIMING.STAT, or A/B for the "
     "ratio of two of them; MODE: inline sync async batch direct, or * for every mode present; "
     "COUNT: handoffs bytes records dropped dropped_bytes; LATENCY: queue_wait_us end_to_end_us "
-    "flush_us producer_blocked_us spool_delay_us; WORKLOAD (the workload's figures that "
+    "flush_us producer_blocked_us spool_delay_us loop_write_us wake_us; WORKLOAD (the workload's "
+    "figures that "
     "xtio-reference --workload carries): server_cpu_ns_per_record server_cpu_us "
     "loop_cpu_ns_per_record loop_cpu_us; TIMING: "
     "wakeup_us loopback_us cpu_us; STAT: p50 p90 p99 p99_9 max (e.g. "
@@ -147,8 +151,8 @@ static int check_process(const char *path, size_t index, const json_t *process, 
         char where[64];
         snprintf(where, sizeof(where), "processes[%zu].modes.%s", index, name);
         for (int k = 0; mode && k < LATENCY_KEY_COUNT; k++) {
-            int status = check_latency(path, where, latency_keys[k],
-                                       json_object_get(mode, latency_keys[k]), error);
+            int status = check_latency(path, where, latency_key(k),
+                                       json_object_get(mode, latency_key(k)), error);
             if (status)
                 return status;
         }
@@ -391,7 +395,7 @@ static bool parse_term(const char *text, struct xtio_compare_term *term)
         }
     }
     for (int k = 0; count == 3 && k < LATENCY_KEY_COUNT; k++) {
-        if (strcmp(parts[1], latency_keys[k]) == 0)
+        if (strcmp(parts[1], latency_key(k)) == 0)
             term->key = k;
     }
     for (int s = 0; count == 3 && s < STAT_COUNT; s++) {
@@ -408,7 +412,7 @@ static void term_name(const struct xtio_compare_term *term, int mode, char *buf,
         snprintf(buf, size, REFERENCE_NAME ".%s.%s", reference_keys[term->key],
                  stat_keys[term->stat]);
     else if (is_latency(term))
-        snprintf(buf, size, "%s.%s.%s", mode_name, latency_keys[term->key], stat_keys[term->stat]);
+        snprintf(buf, size, "%s.%s.%s", mode_name, latency_key(term->key), stat_keys[term->stat]);
     else if (term->workload)
         snprintf(buf, size, "%s.%s", mode_name, workload_keys[term->key]);
     else
@@ -706,7 +710,7 @@ static int term_value(struct comparison *c, const xtio_compare_report *report, i
                                              .number = (double)json_integer_value(count)};
         return 0;
     }
-    const json_t *latency = json_object_get(stats, latency_keys[term->key]);
+    const json_t *latency = json_object_get(stats, latency_key(term->key));
     *value = json_figure(json_object_get(latency, stat_keys[term->stat]), XTIO_COMPARE_NULL);
     return 0;
 }

@@ -165,6 +165,7 @@ static void free_process(struct process *process)
     for (int k = 0; k < XTIO_FINDING_KIND_COUNT; k++)
         free(process->findings[k].samples);
     free(process->closed.ranges);
+    free(process->drains);
     free(process);
 }
 
@@ -1009,10 +1010,11 @@ end:
 
 /* One handoff written: by its own handoff_write, or as one of a handoff_run (then `event` is the
  * run's, with this handoff's handoff_id, seq, bytes and offset, see on_run()). `end`: the stream
- * offset its last byte is flushed at; `exact`: end is offset + bytes, not a bound (on_run()). */
+ * offset its last byte is flushed at; `exact`: end is offset + bytes, not a bound (on_run()).
+ * `loop_write_ns`: the loop's time on it in a drain, or NULL when unknown (drain_step()). */
 static int write_handoff(xtio_analysis *analysis, struct process *process,
                          const struct xtio_event *event, struct conn_state *conn, bool closed,
-                         uint64_t end, bool exact)
+                         uint64_t end, bool exact, const uint64_t *loop_write_ns)
 {
     int8_t finding;
     int status = check_write(analysis, process, event, conn, closed, &finding);
@@ -1044,6 +1046,7 @@ static int write_handoff(xtio_analysis *analysis, struct process *process,
         entry.has_start = true;
         records = handoff->records;
         handoff->written = true;
+        handoff->write_ns = event->ts_ns;
         retire_if_done(analysis, process->vpid, event->handoff_id, handoff);
     } else if (event->mode == XTIO_SCHEMA_MODE_INLINE) {
         /* No enqueue: the loop thread is its own producer, and the handoff starts here. */
@@ -1059,7 +1062,10 @@ static int write_handoff(xtio_analysis *analysis, struct process *process,
     }
     entry.producer_tid = at.producer_tid;
     entry.records = (uint32_t)records;
-    status = count_handoff(analysis, &at, event->bytes, records);
+    if (loop_write_ns)
+        status = record_metric(analysis, &at, XTIO_LATENCY_LOOP_WRITE, *loop_write_ns);
+    if (status == 0)
+        status = count_handoff(analysis, &at, event->bytes, records);
     if (status)
         goto end;
     if (!conn) {
@@ -1107,7 +1113,7 @@ static int on_write(xtio_analysis *analysis, struct process *process,
         status = name_seqs(conn, event->seq, 1, event->ts_ns);
     if (status == 0)
         status = write_handoff(analysis, process, event, conn, closed, event->offset + event->bytes,
-                               true);
+                               true, NULL);
     return status;
 }
 
@@ -1151,7 +1157,7 @@ static void take_queued(struct conn_state *conn, struct queued *q)
 /* A version 3 handoff_run: it carries each handoff's enqueue, and so its bytes, and every
  * offset in it is exact. */
 static int on_run_with_enqueues(xtio_analysis *analysis, struct process *process,
-                                const struct xtio_event *run)
+                                const struct xtio_event *run, const uint64_t *loop_write_ns)
 {
     struct conn_state *conn;
     bool closed;
@@ -1169,7 +1175,8 @@ static int on_run_with_enqueues(xtio_analysis *analysis, struct process *process
         write.handoff_id = e->handoff_id;
         write.bytes = e->bytes;
         write.offset = offset;
-        status = write_handoff(analysis, process, &write, conn, closed, offset + e->bytes, true);
+        status = write_handoff(analysis, process, &write, conn, closed, offset + e->bytes, true,
+                               loop_write_ns);
         offset += e->bytes;
     }
     return status;
@@ -1181,10 +1188,18 @@ static int on_run_with_enqueues(xtio_analysis *analysis, struct process *process
  * it) is counted as a write without its enqueue; the bytes the run's known handoffs leave
  * unexplained are its. Offsets are exact from the run's start up to the first such handoff and
  * from its end back to the last; in between, a handoff is taken as flushed with that last part. */
-static int on_run(xtio_analysis *analysis, struct process *process, const struct xtio_event *run)
+static int on_run(xtio_analysis *analysis, struct process *process, const struct xtio_event *run,
+                  const uint64_t *drain_since_ns)
 {
+    /* The loop's time on the run, shared by its handoffs. */
+    uint64_t each_ns = 0;
+    const uint64_t *loop_write_ns = NULL;
+    if (drain_since_ns && run->count) {
+        each_ns = since(*drain_since_ns, run->ts_ns) / run->count;
+        loop_write_ns = &each_ns;
+    }
     if (run->enqueues)
-        return on_run_with_enqueues(analysis, process, run);
+        return on_run_with_enqueues(analysis, process, run, loop_write_ns);
     struct conn_state *conn;
     bool closed;
     int status = written_conn(analysis, process, run, &conn, &closed);
@@ -1231,7 +1246,7 @@ static int on_run(xtio_analysis *analysis, struct process *process, const struct
             hint = 0;
         }
         status = write_handoff(analysis, process, &write, conn, closed,
-                               exact ? offset + write.bytes : tail_start, exact);
+                               exact ? offset + write.bytes : tail_start, exact, loop_write_ns);
         offset += write.bytes;
     }
     return status;
@@ -1325,6 +1340,9 @@ static int on_sync_wait_end(xtio_analysis *analysis, struct process *process,
                              event->vtid};
     status = record_metric(analysis, &at, XTIO_LATENCY_PRODUCER_BLOCKED,
                            since(handoff->enqueue_ns, event->ts_ns));
+    if (status == 0 && handoff->written)
+        status =
+            record_metric(analysis, &at, XTIO_LATENCY_WAKE, since(handoff->write_ns, event->ts_ns));
     const struct xtio_analysis_observer *observer = analysis->options.observer;
     if (status == 0 && observer && observer->sync_wait) {
         struct xtio_sync_wait_record record = {
@@ -1389,6 +1407,49 @@ static int on_thread_name(xtio_analysis *analysis, struct process *process,
     return 0;
 }
 
+/* Follows each loop thread through its drains, for XTIO_LATENCY_LOOP_WRITE: a drain starts at
+ * the loop_run of a posted task (libxtio's drain_task(), or any task posted with xtio_loop_post()
+ * that writes a queue) and goes on through the handoff_runs that follow it on the same thread;
+ * any other event of the thread ends it, and so does a discard that ended after it began. On a
+ * handoff_run of a drain, *since is set to when the loop began on the run: the drain's start, or
+ * its previous run. Returns 0 or -ENOMEM. */
+static int drain_step(const xtio_analysis *analysis, struct process *process,
+                      const struct xtio_event *event, const uint64_t **since, uint64_t *since_ns)
+{
+    *since = NULL;
+    if (!event->has_vtid)
+        return 0;
+    struct drain_mark *mark = NULL;
+    for (size_t i = 0; i < process->drain_count && !mark; i++) {
+        if (process->drains[i].vtid == event->vtid)
+            mark = &process->drains[i];
+    }
+    bool starts = event->kind == XTIO_EVENT_LOOP_RUN && event->mech == XTIO_SCHEMA_MECH_LOOP_POST;
+    if (!mark && !starts)
+        return 0;
+    if (!mark) {
+        if (process->drain_count == process->drain_cap) {
+            size_t cap = process->drain_cap ? process->drain_cap * 2 : 4;
+            struct drain_mark *drains = realloc(process->drains, cap * sizeof(*drains));
+            if (!drains)
+                return -ENOMEM;
+            process->drains = drains;
+            process->drain_cap = cap;
+        }
+        mark = &process->drains[process->drain_count++];
+        *mark = (struct drain_mark){.vtid = event->vtid};
+    }
+    bool goes_on = event->kind == XTIO_EVENT_HANDOFF_RUN && mark->open &&
+                   analysis->lost_until_ns < mark->ts_ns;
+    if (goes_on) {
+        *since_ns = mark->ts_ns;
+        *since = since_ns;
+    }
+    mark->open = starts || goes_on;
+    mark->ts_ns = event->ts_ns;
+    return 0;
+}
+
 static int process_event(xtio_analysis *analysis, const struct xtio_event *event)
 {
     struct process *process;
@@ -1403,6 +1464,11 @@ static int process_event(xtio_analysis *analysis, const struct xtio_event *event
     process->events++;
     if (event->ts_ns > process->last_ns)
         process->last_ns = event->ts_ns;
+    const uint64_t *drain_since = NULL;
+    uint64_t drain_since_ns;
+    status = drain_step(analysis, process, event, &drain_since, &drain_since_ns);
+    if (status)
+        goto end;
 
     switch (event->kind) {
     case XTIO_EVENT_LOOP_START:
@@ -1421,7 +1487,7 @@ static int process_event(xtio_analysis *analysis, const struct xtio_event *event
         status = on_write(analysis, process, event);
         break;
     case XTIO_EVENT_HANDOFF_RUN:
-        status = on_run(analysis, process, event);
+        status = on_run(analysis, process, event, drain_since);
         break;
     case XTIO_EVENT_CONN_FLUSH:
         status = on_flush(analysis, process, event);
@@ -1655,6 +1721,10 @@ void xtio_analysis_feed_discard(xtio_analysis *analysis, const struct xtio_disca
         analysis->stream_count++;
     }
 
+    /* The lost events may be a loop's, inside a drain: no drain is timed across them. */
+    uint64_t lost_until = discard->has_range ? discard->end_ns : UINT64_MAX;
+    if (lost_until > analysis->lost_until_ns)
+        analysis->lost_until_ns = lost_until;
     stream->events += discard->count;
     stream->messages++;
     analysis->discards.events += discard->count;

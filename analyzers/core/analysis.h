@@ -242,10 +242,14 @@ enum xtio_latency_kind {
     XTIO_LATENCY_FLUSH,
     XTIO_LATENCY_PRODUCER_BLOCKED,
     XTIO_LATENCY_SPOOL_DELAY,
+    XTIO_LATENCY_LOOP_WRITE,
+    XTIO_LATENCY_WAKE,
 };
-#define XTIO_LATENCY_KIND_COUNT 5
-/* "queue_wait", ... (the JSON keys without their _us); NULL when out of range. */
+#define XTIO_LATENCY_KIND_COUNT 7
+/* "queue_wait", ...; NULL when out of range. */
 const char *xtio_latency_kind_name(enum xtio_latency_kind kind);
+/* Its key in the JSON report and in xtio-compare's metrics: "queue_wait_us", ... */
+const char *xtio_latency_kind_key(enum xtio_latency_kind kind);
 
 /* A latency distribution in microseconds. Percentiles come from a log-linear histogram, read by
  * the rule of common/xtio_hist.h (docs/analysis.md, "Percentiles"); max is exact. All 0 when
@@ -281,6 +285,11 @@ struct xtio_mode_summary {
     struct xtio_latency_summary flush;            /* write -> kernel */
     struct xtio_latency_summary producer_blocked; /* sync: enqueue -> sync_wait_end */
     struct xtio_latency_summary spool_delay;      /* batch: spool_ns */
+    /* Queued modes: the loop's own time to write the handoff in a drain, from the drain's start
+     * (its loop_run) or the drain's previous handoff_run to this handoff_run, over the run's
+     * handoffs. Wake-ups and waits are not in it, so it tracks the cost of the write path. */
+    struct xtio_latency_summary loop_write;
+    struct xtio_latency_summary wake; /* sync: write -> sync_wait_end */
     /* At each enqueue, the connection's queue with this handoff in it: handoffs (queue_depth) and
      * bytes accepted and not yet in the output buffer (queued_bytes, from schema version 2). */
     struct xtio_quantity_summary queue_depth;

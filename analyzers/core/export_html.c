@@ -739,8 +739,9 @@ static int put_cdfs(FILE *out, const struct column *columns, size_t count)
           out);
     /* End to end first: what a client of the connection sees. */
     static const int order[XTIO_LATENCY_KIND_COUNT] = {
-        XTIO_LATENCY_END_TO_END, XTIO_LATENCY_QUEUE_WAIT, XTIO_LATENCY_FLUSH,
-        XTIO_LATENCY_PRODUCER_BLOCKED, XTIO_LATENCY_SPOOL_DELAY};
+        XTIO_LATENCY_END_TO_END,       XTIO_LATENCY_QUEUE_WAIT, XTIO_LATENCY_FLUSH,
+        XTIO_LATENCY_PRODUCER_BLOCKED, XTIO_LATENCY_WAKE,       XTIO_LATENCY_SPOOL_DELAY,
+        XTIO_LATENCY_LOOP_WRITE};
     for (int o = 0; o < XTIO_LATENCY_KIND_COUNT; o++) {
         int metric = order[o];
         struct plot_series *series = calloc(count + 1, sizeof(*series));

@@ -26,6 +26,7 @@
 /* A handoff seen enqueued and not yet finished with. */
 struct handoff {
     uint64_t enqueue_ns;
+    uint64_t write_ns; /* valid once written */
     uint64_t conn_id;
     uint64_t seq;
     uint64_t bytes;

@@ -141,6 +141,14 @@ struct process {
     bool has_posts;  /* a loop_post or loop_run */
     bool has_writes; /* an io_write */
     struct mech_stats mechs[XTIO_SCHEMA_MECH_COUNT];
+    /* Per loop thread, the drain it is in (drain_step()): a handful per process. */
+    struct drain_mark {
+        int64_t vtid;
+        uint64_t ts_ns; /* its last loop_run or handoff_run */
+        bool open;      /* that event started a drain or went on with one */
+    } * drains;         /* owned */
+    size_t drain_count;
+    size_t drain_cap;
 };
 
 /* A task posted to a loop and not yet run: the posts since the last run of (loop_id, task). Keyed
@@ -320,6 +328,7 @@ struct xtio_analysis {
     struct stream_discards *streams; /* owned */
     size_t stream_count;
     struct xtio_discard_summary discards;
+    uint64_t lost_until_ns; /* the latest end of a discard's range; UINT64_MAX: one without */
     bool has_ranged_discard;
     uint64_t discard_min_begin;
     uint64_t discard_max_end;

@@ -10,14 +10,6 @@
 
 #define JSON_FORMAT_VERSION 1
 
-static const char *const metric_keys[XTIO_LATENCY_KIND_COUNT] = {
-    [XTIO_LATENCY_QUEUE_WAIT] = "queue_wait_us",
-    [XTIO_LATENCY_END_TO_END] = "end_to_end_us",
-    [XTIO_LATENCY_FLUSH] = "flush_us",
-    [XTIO_LATENCY_PRODUCER_BLOCKED] = "producer_blocked_us",
-    [XTIO_LATENCY_SPOOL_DELAY] = "spool_delay_us",
-};
-
 static const char *const percentile_keys[PERCENTILE_COUNT] = {"p50", "p90", "p99", "p99_9"};
 
 /* Building a document is many small allocations: instead of checking each, a failure is noted
@@ -105,7 +97,8 @@ static json_t *quantity_json(struct builder *b, const struct xtio_hist *hist)
 static json_t *metrics_json(struct builder *b, json_t *object, const struct xtio_hist *metrics)
 {
     for (int i = 0; i < XTIO_LATENCY_KIND_COUNT; i++)
-        put(b, object, metric_keys[i], latency_json(b, &metrics[i]));
+        put(b, object, xtio_latency_kind_key((enum xtio_latency_kind)i),
+            latency_json(b, &metrics[i]));
     return object;
 }
 

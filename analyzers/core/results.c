@@ -30,6 +30,8 @@ const char *const xtio__latency_labels[XTIO_LATENCY_KIND_COUNT] = {
     [XTIO_LATENCY_FLUSH] = "flush",
     [XTIO_LATENCY_PRODUCER_BLOCKED] = "producer blocked",
     [XTIO_LATENCY_SPOOL_DELAY] = "spool delay",
+    [XTIO_LATENCY_LOOP_WRITE] = "loop write",
+    [XTIO_LATENCY_WAKE] = "producer wake",
 };
 
 const char *const xtio__stat_labels[PERCENTILE_COUNT + 2] = {"n",   "p50",   "p90",
@@ -257,6 +259,8 @@ int xtio_analysis_mode_summary(const xtio_analysis *analysis, int64_t vpid, int 
     xtio__latency(&stats->metric[XTIO_LATENCY_FLUSH], &summary->flush);
     xtio__latency(&stats->metric[XTIO_LATENCY_PRODUCER_BLOCKED], &summary->producer_blocked);
     xtio__latency(&stats->metric[XTIO_LATENCY_SPOOL_DELAY], &summary->spool_delay);
+    xtio__latency(&stats->metric[XTIO_LATENCY_LOOP_WRITE], &summary->loop_write);
+    xtio__latency(&stats->metric[XTIO_LATENCY_WAKE], &summary->wake);
     xtio__quantity(&stats->queue_depth, &summary->queue_depth);
     xtio__quantity(&stats->queued_bytes, &summary->queued_bytes);
     return 0;
@@ -389,19 +393,32 @@ int xtio_analysis_handover_summary(const xtio_analysis *analysis, int64_t vpid, 
     return 0;
 }
 
-static const char *const latency_names[XTIO_LATENCY_KIND_COUNT] = {
-    [XTIO_LATENCY_QUEUE_WAIT] = "queue_wait",
-    [XTIO_LATENCY_END_TO_END] = "end_to_end",
-    [XTIO_LATENCY_FLUSH] = "flush",
-    [XTIO_LATENCY_PRODUCER_BLOCKED] = "producer_blocked",
-    [XTIO_LATENCY_SPOOL_DELAY] = "spool_delay",
+/* One name per latency: the report's label, the compare metric's and the JSON report's key. */
+static const struct {
+    const char *name;
+    const char *key;
+} latency_names[XTIO_LATENCY_KIND_COUNT] = {
+    [XTIO_LATENCY_QUEUE_WAIT] = {"queue_wait", "queue_wait_us"},
+    [XTIO_LATENCY_END_TO_END] = {"end_to_end", "end_to_end_us"},
+    [XTIO_LATENCY_FLUSH] = {"flush", "flush_us"},
+    [XTIO_LATENCY_PRODUCER_BLOCKED] = {"producer_blocked", "producer_blocked_us"},
+    [XTIO_LATENCY_SPOOL_DELAY] = {"spool_delay", "spool_delay_us"},
+    [XTIO_LATENCY_LOOP_WRITE] = {"loop_write", "loop_write_us"},
+    [XTIO_LATENCY_WAKE] = {"wake", "wake_us"},
 };
 
 const char *xtio_latency_kind_name(enum xtio_latency_kind kind)
 {
     if ((unsigned)kind >= XTIO_LATENCY_KIND_COUNT)
         return NULL;
-    return latency_names[kind];
+    return latency_names[kind].name;
+}
+
+const char *xtio_latency_kind_key(enum xtio_latency_kind kind)
+{
+    if ((unsigned)kind >= XTIO_LATENCY_KIND_COUNT)
+        return NULL;
+    return latency_names[kind].key;
 }
 
 const struct xtio_hist *xtio_analysis_latency_hist(const xtio_analysis *analysis, int64_t vpid,

@@ -22,8 +22,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-PLOTS = ["cdf-queue_wait", "cdf-end_to_end", "cdf-flush", "cdf-producer_blocked",
-         "cdf-spool_delay", "time-p99", "time-rate"]
+PLOTS = ["cdf-queue_wait", "cdf-end_to_end", "cdf-flush", "cdf-producer_blocked", "cdf-wake",
+         "cdf-spool_delay", "cdf-loop_write", "time-p99", "time-rate"]
 # The report's series colours (analyzers/core/export_html.c), in order.
 COLOURS = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442"]
 

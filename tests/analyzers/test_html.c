@@ -104,9 +104,9 @@ static void assert_lacks(const char *text, const char *needle)
         fail_msg("the page holds \"%s\"", needle);
 }
 
-static const char *const plot_ids[] = {
-    "cdf-queue_wait",  "cdf-end_to_end", "cdf-flush", "cdf-producer_blocked",
-    "cdf-spool_delay", "time-p99",       "time-rate"};
+static const char *const plot_ids[] = {"cdf-queue_wait",       "cdf-end_to_end", "cdf-flush",
+                                       "cdf-producer_blocked", "cdf-wake",       "cdf-spool_delay",
+                                       "cdf-loop_write",       "time-p99",       "time-rate"};
 #define PLOT_COUNT (sizeof(plot_ids) / sizeof(plot_ids[0]))
 
 /* The SVG of plot `id`, up to its end, as a string (free it). */

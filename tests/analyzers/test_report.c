@@ -89,6 +89,8 @@ static void assert_metric_keys(const json_t *object)
     assert_latency_keys(json_object_get(object, "flush_us"));
     assert_latency_keys(json_object_get(object, "producer_blocked_us"));
     assert_latency_keys(json_object_get(object, "spool_delay_us"));
+    assert_latency_keys(json_object_get(object, "loop_write_us"));
+    assert_latency_keys(json_object_get(object, "wake_us"));
 }
 
 static void json_report_has_the_documented_keys(void **state)
@@ -120,7 +122,7 @@ static void json_report_has_the_documented_keys(void **state)
         json_t *mode = json_object_get(modes, xtio_schema_mode_label(m));
         ASSERT_KEYS(mode, "handoffs", "bytes", "records", "dropped", "dropped_bytes",
                     "queue_wait_us", "end_to_end_us", "flush_us", "producer_blocked_us",
-                    "spool_delay_us", "queue_depth", "queued_bytes");
+                    "spool_delay_us", "loop_write_us", "wake_us", "queue_depth", "queued_bytes");
         assert_metric_keys(mode);
         ASSERT_KEYS(json_object_get(mode, "queue_depth"), "count", "p50", "p99", "max");
         ASSERT_KEYS(json_object_get(mode, "queued_bytes"), "count", "p50", "p99", "max");
@@ -252,7 +254,7 @@ static void json_tables_are_there_only_on_request(void **state)
     json_t *conn = json_array_get(conns, 0);
     ASSERT_KEYS(conn, "conn_id", "owner_tid", "loop_id", "handoffs", "bytes", "records",
                 "queue_wait_us", "end_to_end_us", "flush_us", "producer_blocked_us",
-                "spool_delay_us", "backpressure_us");
+                "spool_delay_us", "loop_write_us", "wake_us", "backpressure_us");
     assert_int_equal(json_integer_value(json_object_get(conn, "owner_tid")), LOOP);
     assert_int_equal(json_integer_value(json_object_get(conn, "bytes")), 50);
     assert_int_equal(
@@ -265,7 +267,7 @@ static void json_tables_are_there_only_on_request(void **state)
     json_t *loop = json_array_get(loops, 0);
     ASSERT_KEYS(loop, "tid", "name", "loop_id", "handoffs", "bytes", "records", "queue_wait_us",
                 "end_to_end_us", "flush_us", "producer_blocked_us", "spool_delay_us",
-                "backpressure_us");
+                "loop_write_us", "wake_us", "backpressure_us");
     assert_int_equal(json_integer_value(json_object_get(loop, "tid")), LOOP);
     assert_int_equal(json_integer_value(json_object_get(loop, "bytes")), 50);
 
@@ -275,7 +277,7 @@ static void json_tables_are_there_only_on_request(void **state)
     json_t *worker = json_array_get(producers, 1);
     ASSERT_KEYS(worker, "tid", "name", "handoffs", "bytes", "records", "queue_wait_us",
                 "end_to_end_us", "flush_us", "producer_blocked_us", "spool_delay_us",
-                "backpressure_us");
+                "loop_write_us", "wake_us", "backpressure_us");
     assert_int_equal(json_integer_value(json_object_get(worker, "tid")), WORKER);
     assert_string_equal(json_string_value(json_object_get(worker, "name")), "worker-1");
     assert_int_equal(json_integer_value(json_object_get(worker, "bytes")), 40);

@@ -260,6 +260,7 @@ static void assert_same(const xtio_analysis *v1, const xtio_analysis *v2, uint64
         assert_same_latency(&a.flush, &b.flush, "flush", m);
         assert_same_latency(&a.producer_blocked, &b.producer_blocked, "producer blocked", m);
         assert_same_latency(&a.spool_delay, &b.spool_delay, "spool delay", m);
+        assert_same_latency(&a.wake, &b.wake, "wake", m);
         if (unseen)
             assert_int_equal(a.queue_depth.count, b.queue_depth.count + (m == ASYNC ? unseen : 0));
         else
@@ -641,6 +642,57 @@ static void tied_runs_keep_their_enqueues(void **state)
     free_tracer(t);
 }
 
+/* The loop's time on each handoff of a drain: from the drain's loop_run, or the drain's previous
+ * run, to the run, over its handoffs; any other event of the loop thread ends the drain. */
+static void drains(struct tracer *t)
+{
+    start_loop(t, 10);
+    open_conn(t, 20, CONN);
+    open_conn(t, 21, CONN2);
+    for (uint64_t h = 1; h <= 4; h++)
+        enqueue(t, 100 + h, h, CONN, h - 1, ASYNC, 10);
+    ev_loop_run(t->a, 1000, PID, LOOP, 0, 0x10, XTIO_SCHEMA_MECH_LOOP_POST);
+    RUN(t, 1400, CONN, ASYNC, 0, {1, 0, 10}, {2, 1, 10}); /* 200 ns each */
+    RUN(t, 1700, CONN, ASYNC, 20, {3, 2, 10});            /* 300 ns */
+    ev_flush(t->a, 1800, PID, CONN, 30);                  /* the drain is over */
+    RUN(t, 2500, CONN, ASYNC, 30, {4, 3, 10});            /* not in a drain: not timed */
+    enqueue(t, 2600, 5, CONN2, 0, SYNC, 8);
+    ev_loop_run(t->a, 2700, PID, LOOP, 0, 0x20, XTIO_SCHEMA_MECH_LOOP_CALL); /* not a drain */
+    RUN(t, 2800, CONN2, SYNC, 0, {5, 0, 8});
+    ev_sync_wait_end(t->a, 3300, PID, 5, CONN2, 1); /* woken 500 ns after its write */
+    enqueue(t, 3400, 6, CONN2, 1, SYNC, 8);
+    ev_loop_run(t->a, 3500, PID, LOOP, 0, 0x10, XTIO_SCHEMA_MECH_LOOP_POST);
+    RUN(t, 3600, CONN2, SYNC, 8, {6, 1, 8}); /* 100 ns */
+    ev_sync_wait_end(t->a, 4400, PID, 6, CONN2, 1);
+    enqueue(t, 4410, 7, CONN2, 2, SYNC, 8);
+    ev_loop_run(t->a, 4420, PID, LOOP, 0, 0x10, XTIO_SCHEMA_MECH_LOOP_POST);
+    discard(t->a, 1, true, 4430, 4440); /* the drain's own events may be among them */
+    RUN(t, 4450, CONN2, SYNC, 16, {7, 2, 8});
+    ev_flush(t->a, 4500, PID, CONN, 40);
+    ev_flush(t->a, 4600, PID, CONN2, 24);
+}
+
+static void loop_write_times_the_runs_of_a_drain(void **state)
+{
+    (void)state;
+    struct tracer *t = traced(drains, 3, false);
+    struct xtio_mode_summary async = mode_summary(t->a, PID, ASYNC);
+    assert_int_equal(async.handoffs, 4);
+    assert_int_equal(async.loop_write.count, 3);
+    assert_near_us(async.loop_write.p50_us, 0.2);
+    assert_us(async.loop_write.max_us, 0.3);
+    assert_int_equal(async.wake.count, 0);
+    struct xtio_mode_summary sync = mode_summary(t->a, PID, SYNC);
+    assert_int_equal(sync.handoffs, 3);
+    assert_int_equal(sync.loop_write.count, 1);
+    assert_us(sync.loop_write.max_us, 0.1);
+    /* From each write to its sync_wait_end, drain or not. */
+    assert_int_equal(sync.wake.count, 2);
+    assert_us(sync.wake.max_us, 0.8);
+    assert_near_us(sync.wake.p50_us, 0.5);
+    free_tracer(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -656,6 +708,7 @@ int main(void)
         cmocka_unit_test(out_of_order_fills_a_gap),
         cmocka_unit_test(gaps_after_a_discard_or_still_open_are_not_lost),
         cmocka_unit_test(tied_runs_keep_their_enqueues),
+        cmocka_unit_test(loop_write_times_the_runs_of_a_drain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
