@@ -501,8 +501,9 @@ int xtio_compare_preset(const char *name, struct xtio_compare_threshold *thresho
     if (strcmp(name, "handoffs") != 0)
         return fail(error, -EINVAL,
                     "unknown --preset '%s': use handoffs (every mode's queue wait, end to "
-                    "end and spool delay, p50 and p99, and its server's CPU time per record, "
-                    "against the reference) or none (findings only)",
+                    "end and spool delay, p50 and p99, its server's CPU time per record and "
+                    "its loop's time per handoff, against the reference) or none (findings "
+                    "only)",
                     name);
     for (size_t l = 0; l < sizeof(latencies) / sizeof(latencies[0]); l++) {
         for (size_t s = 0; s < 2; s++)
@@ -535,6 +536,19 @@ int xtio_compare_preset(const char *name, struct xtio_compare_threshold *thresho
                      "%s.loop_cpu_ns_per_record/%s.server_cpu_ns_per_record=%g", cpu[m].mode,
                      cpu[m].mode, cpu[m].share);
     }
+    /* The same cost as the loop's own time per handoff, which no wake-up is part of: for the
+     * modes whose drains make it hold. */
+    static const struct {
+        const char *mode;
+        double limit;
+    } loop_write[] = {
+        {"async", XTIO_COMPARE_PRESET_LIMIT_LOOP_WRITE},
+        {"batch", XTIO_COMPARE_PRESET_LIMIT_LOOP_WRITE_BATCH},
+    };
+    for (size_t m = 0; m < sizeof(loop_write) / sizeof(loop_write[0]); m++)
+        snprintf(specs[spec_count++], sizeof(specs[0]),
+                 "%s.loop_write_us.p50/" REFERENCE_NAME ".cpu_us.p50=%g", loop_write[m].mode,
+                 loop_write[m].limit);
     for (size_t i = 0; i < spec_count; i++) {
         if (*count == capacity)
             return fail(error, -EINVAL, "no room for the thresholds of --preset %s", name);

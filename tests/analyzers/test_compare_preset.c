@@ -82,11 +82,11 @@ static void the_preset_is_queue_wait_and_end_to_end_p50_and_p99_over_cpu(void **
         const char *name;
         double limit;
     } want[] = {
-        {"*.queue_wait_us.p50/reference.cpu_us.p50", 300},
+        {"*.queue_wait_us.p50/reference.cpu_us.p50", 700},
         {"*.queue_wait_us.p99/reference.cpu_us.p50", 3000},
-        {"*.end_to_end_us.p50/reference.cpu_us.p50", 300},
+        {"*.end_to_end_us.p50/reference.cpu_us.p50", 700},
         {"*.end_to_end_us.p99/reference.cpu_us.p50", 3000},
-        {"*.spool_delay_us.p50/reference.cpu_us.p50", 300},
+        {"*.spool_delay_us.p50/reference.cpu_us.p50", 700},
         {"*.spool_delay_us.p99/reference.cpu_us.p50", 3000},
         {"inline.server_cpu_ns_per_record/reference.cpu_us.p50",
          XTIO_COMPARE_PRESET_LIMIT_CPU_INLINE},
@@ -102,8 +102,11 @@ static void the_preset_is_queue_wait_and_end_to_end_p50_and_p99_over_cpu(void **
          XTIO_COMPARE_PRESET_LIMIT_LOOP_SHARE},
         {"direct.loop_cpu_ns_per_record/direct.server_cpu_ns_per_record",
          XTIO_COMPARE_PRESET_LIMIT_LOOP_SHARE_DIRECT},
+        {"async.loop_write_us.p50/reference.cpu_us.p50", XTIO_COMPARE_PRESET_LIMIT_LOOP_WRITE},
+        {"batch.loop_write_us.p50/reference.cpu_us.p50",
+         XTIO_COMPARE_PRESET_LIMIT_LOOP_WRITE_BATCH},
     };
-    assert_int_equal(count, 15);
+    assert_int_equal(count, 17);
     for (size_t i = 0; i < count; i++) {
         assert_string_equal(thresholds[i].name, want[i].name);
         assert_true(thresholds[i].limit_pct == want[i].limit);
@@ -131,7 +134,7 @@ static void the_preset_covers_every_mode_and_skips_what_a_mode_lacks(void **stat
             snprintf(metric, sizeof(metric), "%s.%s.%s/reference.cpu_us.p50", modes[m],
                      k < 2 ? "queue_wait_us" : "end_to_end_us", k % 2 ? "p99" : "p50");
             assert_true(row(&run, metric)->thresholded);
-            assert_true(row(&run, metric)->limit_pct == (k % 2 ? 3000 : 300));
+            assert_true(row(&run, metric)->limit_pct == (k % 2 ? 3000 : 700));
         }
     }
     assert_true(row(&run, "inline.end_to_end_us.p50/reference.cpu_us.p50")->thresholded);
@@ -391,19 +394,19 @@ static void workload_figures_lost_fail_and_new_ones_pass(void **state)
 
 /* ---- Limits and verdicts ------------------------------------------------------------------- */
 
-/* p50: +300% holds, more fails; p99: +3000% holds, more fails. */
-static void the_limits_are_300_percent_at_p50_and_3000_at_p99(void **state)
+/* p50: +700% holds, more fails; p99: +3000% holds, more fails. */
+static void the_limits_are_700_percent_at_p50_and_3000_at_p99(void **state)
 {
     (void)state;
-    /* Exactly +300% (20 us to 80 us); other rows land on either side of it by rounding. */
-    struct run run = compared(1, 4, false, -1);
-    assert_true(row(&run, P50_E2E)->delta_pct == 300);
+    /* Exactly +700% (20 us to 160 us); other rows land on either side of it by rounding. */
+    struct run run = compared(1, 8, false, -1);
+    assert_true(row(&run, P50_E2E)->delta_pct == 700);
     assert_int_equal(row(&run, P50_E2E)->verdict, XTIO_COMPARE_WITHIN);
     xtio_compare_result_fini(&run.result);
-    run = compared(1, 3.99, false, 0);
+    run = compared(1, 7.99, false, 0);
     xtio_compare_result_fini(&run.result);
 
-    run = compared(1, 4.1, false, 1);
+    run = compared(1, 8.1, false, 1);
     assert_int_equal(row(&run, P50_QW)->verdict, XTIO_COMPARE_CROSSED);
     assert_int_equal(row(&run, P50_E2E)->verdict, XTIO_COMPARE_CROSSED);
     assert_int_equal(row(&run, P99_E2E)->verdict, XTIO_COMPARE_WITHIN);
@@ -425,8 +428,8 @@ static void the_limits_are_300_percent_at_p50_and_3000_at_p99(void **state)
 static void a_change_passes_and_says_so(void **state)
 {
     (void)state;
-    /* 5x faster: beyond 1/4 at p50, within 1/31 at p99. */
-    struct run run = compared(5, 1, false, 0);
+    /* 10x faster: beyond 1/8 at p50, within 1/31 at p99. */
+    struct run run = compared(10, 1, false, 0);
     assert_int_equal(row(&run, P50_E2E)->verdict, XTIO_COMPARE_CHANGED);
     assert_int_equal(row(&run, P99_E2E)->verdict, XTIO_COMPARE_WITHIN);
     assert_int_equal(run.result.thresholds_changed, 5);
@@ -438,7 +441,7 @@ static void a_change_passes_and_says_so(void **state)
     FILE *out = open_memstream(&text, &size);
     assert_int_equal(xtio_compare_write_table(&run.result, false, out), 0);
     fclose(out);
-    assert_contains(text, "changed: faster by 80.0%");
+    assert_contains(text, "changed: faster by 90.0%");
     assert_contains(text, "5 of 10 thresholds changed: better by more than the limit allows");
     assert_contains(text, "PASS: 0 of 10 thresholds crossed");
     free(text);
@@ -449,16 +452,16 @@ static void a_change_passes_and_says_so(void **state)
     assert_int_equal(xtio_compare_write_junit(&run.result, baselines, currents, out), 0);
     fclose(out);
     assert_contains(text, "failures=\"0\"");
-    assert_contains(text, "name=\"" P50_E2E " within +300%\">\n    <system-out>" P50_E2E
-                          ": baseline 10, current 2, delta -80.0%: changed: faster by 80.0% "
-                          "beyond limit +300%; passes, refresh the baseline if the change is "
+    assert_contains(text, "name=\"" P50_E2E " within +700%\">\n    <system-out>" P50_E2E
+                          ": baseline 20, current 2, delta -90.0%: changed: faster by 90.0% "
+                          "beyond limit +700%; passes, refresh the baseline if the change is "
                           "meant</system-out>\n  </testcase>");
     assert_contains(text, "name=\"" P99_E2E " within +3000%\"/>");
     free(text);
     xtio_compare_result_fini(&run.result);
 
-    /* 3.9x faster: within the factor at p50. */
-    run = compared(3.9, 1, false, 0);
+    /* 7.9x faster: within the factor at p50. */
+    run = compared(7.9, 1, false, 0);
     assert_int_equal(row(&run, P50_E2E)->verdict, XTIO_COMPARE_WITHIN);
     assert_int_equal(run.result.thresholds_changed, 0);
     xtio_compare_result_fini(&run.result);
@@ -467,7 +470,7 @@ static void a_change_passes_and_says_so(void **state)
 static void fail_on_change_makes_a_change_fail(void **state)
 {
     (void)state;
-    struct run run = compared(5, 1, true, 1);
+    struct run run = compared(10, 1, true, 1);
     assert_int_equal(row(&run, P50_E2E)->verdict, XTIO_COMPARE_CHANGED_FAILS);
     assert_int_equal(row(&run, P99_E2E)->verdict, XTIO_COMPARE_WITHIN);
     assert_int_equal(run.result.thresholds_failed, 5);
@@ -480,9 +483,9 @@ static void fail_on_change_makes_a_change_fail(void **state)
     assert_int_equal(xtio_compare_write_junit(&run.result, baselines, currents, out), 0);
     fclose(out);
     assert_contains(text, "failures=\"5\"");
-    assert_contains(text, "name=\"" P50_E2E " within +300%\">\n    <failure message=\"" P50_E2E
-                          ": baseline 10, current 2, delta -80.0%: FAIL: changed: faster by "
-                          "80.0% beyond limit +300%\"/>");
+    assert_contains(text, "name=\"" P50_E2E " within +700%\">\n    <failure message=\"" P50_E2E
+                          ": baseline 20, current 2, delta -90.0%: FAIL: changed: faster by "
+                          "90.0% beyond limit +700%\"/>");
     free(text);
     xtio_compare_result_fini(&run.result);
 }
@@ -500,7 +503,7 @@ int main(void)
         cmocka_unit_test(cpu_per_record_is_divided_by_the_reference),
         cmocka_unit_test(workload_figures_lost_fail_and_new_ones_pass),
         cmocka_unit_test(the_loops_share_catches_a_costlier_loop),
-        cmocka_unit_test(the_limits_are_300_percent_at_p50_and_3000_at_p99),
+        cmocka_unit_test(the_limits_are_700_percent_at_p50_and_3000_at_p99),
         cmocka_unit_test(a_change_passes_and_says_so),
         cmocka_unit_test(fail_on_change_makes_a_change_fail),
     };

@@ -31,7 +31,7 @@ declare -A inject_var=(
 )
 declare -A inject_ns=(
     [drain]=100000      # issue 15's case: 100 us at the start of every drain task, on the loop
-    [sync-wake]=5000    # half of the ~10 us wake-up round trip of a sync record
+    [sync-wake]=10000   # half of the ~19 us of server CPU per sync record (.ci/xtio-baseline)
     [spool-flush]=20000 # half of a chunk's cost: ~110 records of ~350 ns per 8 KiB chunk
     [async-record]=160  # half of the ~320 ns of server CPU per async record at 64 B
     [write-path]=200    # half of inline's cost per record, added to every mode's writes
