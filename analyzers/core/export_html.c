@@ -231,14 +231,10 @@ static void put_process(FILE *out, const struct process *process)
     }
 }
 
-/* A call site as the text report names it, "unknown" for 0. */
+/* A call site as the text report names it. */
 static void put_site(FILE *out, const xtio_analysis *analysis, int64_t vpid, uint64_t site)
 {
     char buf[512];
-    if (site == 0) {
-        fputs("unknown", out);
-        return;
-    }
     xtio__format_site(analysis, vpid, site, buf, sizeof(buf));
     xtio_markup_put_escaped(out, buf);
 }
@@ -605,12 +601,6 @@ static void free_plot_series(struct plot_series *series, size_t count)
 
 /* ---- The report ---------------------------------------------------------------------------- */
 
-/* One column of the side-by-side table, one series of each plot: a mode of a process. */
-struct column {
-    const struct process *process;
-    int mode;
-};
-
 static void column_label(char *buf, size_t size, const struct column *column)
 {
     if (column->process->name[0])
@@ -627,12 +617,7 @@ static void column_label(char *buf, size_t size, const struct column *column)
 static struct column *make_columns(struct process *const *processes, size_t count, size_t *used)
 {
     struct column *columns = calloc(count * XTIO_SCHEMA_MODE_COUNT + 1, sizeof(*columns));
-    *used = 0;
-    for (size_t i = 0; columns && i < count; i++) {
-        int mode = xtio__primary_mode(processes[i]);
-        if (mode >= 0)
-            columns[(*used)++] = (struct column){processes[i], mode};
-    }
+    *used = columns ? xtio__primary_columns(processes, count, columns) : 0;
     if (*used >= 2 || !columns)
         return columns;
     *used = 0;
@@ -1158,9 +1143,8 @@ static int put_rows(FILE *out, const xtio_analysis *analysis, const struct proce
             kind == TABLE_CONNECTIONS ? "owner" : "name");
     for (size_t i = 0; i < count; i++) {
         const struct row *row = rows[i];
-        uint64_t handoffs = 0;
-        for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++)
-            handoffs += row->handoffs[m];
+        char cells[XTIO__ROW_CELLS][32];
+        uint64_t handoffs = xtio__row_cells(row, cells);
         fputs("<tr><td>", out);
         if (kind == TABLE_CONNECTIONS)
             xtio__put_conn(out, row->id);
@@ -1174,13 +1158,8 @@ static int put_rows(FILE *out, const xtio_analysis *analysis, const struct proce
                                     xtio__thread_name(analysis, process->vpid, (int64_t)row->id));
         fprintf(out, "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td>", handoffs,
                 row->bytes, row->records);
-        put_stat_cell(out, &row->metric[XTIO_LATENCY_QUEUE_WAIT], 3);
-        put_stat_cell(out, &row->metric[XTIO_LATENCY_END_TO_END], 1);
-        put_stat_cell(out, &row->metric[XTIO_LATENCY_END_TO_END], 3);
-        put_stat_cell(out, &row->metric[XTIO_LATENCY_END_TO_END], 5);
-        put_stat_cell(out, &row->metric[XTIO_LATENCY_PRODUCER_BLOCKED], 3);
-        put_stat_cell(out, &row->backpressure, 0);
-        put_stat_cell(out, &row->backpressure, 3);
+        for (int c = 0; c < XTIO__ROW_CELLS; c++)
+            fprintf(out, "<td>%s</td>", cells[c]);
         fputs("</tr>\n", out);
     }
     fputs("</table>\n", out);

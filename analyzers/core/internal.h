@@ -31,8 +31,6 @@ extern const char *const xtio__latency_labels[XTIO_LATENCY_KIND_COUNT];
 extern const char *const xtio__stat_labels[PERCENTILE_COUNT + 2];
 extern const char *const xtio__finding_labels[XTIO_FINDING_KIND_COUNT];
 extern const char *const xtio__finding_explanations[XTIO_FINDING_KIND_COUNT];
-/* Microseconds with as many decimals as fit a report's cell. */
-void xtio__format_us(char *buf, size_t size, uint64_t ns);
 /* Statistic `stat` of a latency row: 0 the count, then the percentiles, then the max; "-" when
  * empty. */
 void xtio__format_stat(char *buf, size_t size, const struct xtio_hist *hist, int stat);
@@ -40,6 +38,16 @@ void xtio__format_stat(char *buf, size_t size, const struct xtio_hist *hist, int
 void xtio__put_ts(FILE *out, uint64_t ns);
 /* A conn_id; xtio-preload's have their top bit set, and read as its numbering in hex. */
 void xtio__put_conn(FILE *out, uint64_t conn_id);
+
+/* One column of a side-by-side table, and one series of each HTML plot: a mode of a process. */
+struct column {
+    const struct process *process;
+    int mode;
+};
+/* Each of the `count` processes with a primary mode, in that mode, into `columns` (room for
+ * `count`); returns how many. */
+size_t xtio__primary_columns(struct process *const *processes, size_t count,
+                             struct column *columns);
 
 /* The per-mode numbers of one process. */
 struct mode_stats {
@@ -65,6 +73,11 @@ struct row {
     struct xtio_hist metric[XTIO_LATENCY_KIND_COUNT];
     struct xtio_hist backpressure;
 };
+/* The statistics of a row that the per-connection and per-thread tables show, as text: queue wait
+ * p99, end to end p50, p99 and max, producer blocked p99, backpressure waits and their p99; and
+ * the row's handoffs over every mode. */
+#define XTIO__ROW_CELLS 7
+uint64_t xtio__row_cells(const struct row *row, char cells[XTIO__ROW_CELLS][32]);
 
 /* Evidence of one finding. Thread names are looked up at report time, since the owner's name
  * may only show in events after the finding. */
@@ -381,7 +394,7 @@ int xtio__name_sites(xtio_analysis *analysis);
 const struct site *xtio__site(const xtio_analysis *analysis, int64_t vpid, uint64_t address);
 void xtio__free_sites(xtio_analysis *analysis);
 /* "libevent-2.1.so.7+0x1a2b3 (bufferevent_write+0x42, file.c:12)", or "0x7f12..." without a
- * module: what the text report prints for a site. */
+ * module, "unknown" for 0: what the reports print for a site. */
 void xtio__format_site(const xtio_analysis *analysis, int64_t vpid, uint64_t address, char *buf,
                        size_t size);
 

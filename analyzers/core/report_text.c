@@ -30,12 +30,6 @@ static void print_thread(FILE *out, const xtio_analysis *analysis, int64_t vpid,
         fprintf(out, "%" PRId64, tid);
 }
 
-/* One column of a side-by-side table: one mode of one process. */
-struct column {
-    const struct process *process;
-    int mode;
-};
-
 /* The side-by-side table of `columns`. With `per_process`, each column is a whole process (one
  * for each process of the trace, in the mode it was run in), so its pid and its findings are
  * shown as well. */
@@ -126,12 +120,7 @@ static int print_processes_table(FILE *out, const xtio_analysis *analysis,
     struct column *columns = calloc(count, sizeof(*columns));
     if (!columns)
         return -ENOMEM;
-    size_t used = 0;
-    for (size_t i = 0; i < count; i++) {
-        int mode = xtio__primary_mode(processes[i]);
-        if (mode >= 0)
-            columns[used++] = (struct column){processes[i], mode};
-    }
+    size_t used = xtio__primary_columns(processes, count, columns);
     if (used >= 2) {
         print_table(out, analysis, "processes side by side", columns, used, true);
         fputc('\n', out);
@@ -153,10 +142,6 @@ static void print_summary_line(FILE *out, const struct xtio_hist *hist)
 static void print_site(FILE *out, const xtio_analysis *analysis, int64_t vpid, uint64_t site)
 {
     char buf[512];
-    if (site == 0) {
-        fprintf(out, "unknown");
-        return;
-    }
     xtio__format_site(analysis, vpid, site, buf, sizeof(buf));
     fputs(buf, out);
 }
@@ -360,10 +345,8 @@ static int print_rows(FILE *out, const xtio_analysis *analysis, const struct pro
             "qwait p99", "e2e p50", "e2e p99", "e2e max", "block p99", "bp waits", "bp p99");
     for (size_t i = 0; i < count; i++) {
         const struct row *row = rows[i];
-        char who[24], cells[7][32];
-        uint64_t handoffs = 0;
-        for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++)
-            handoffs += row->handoffs[m];
+        char who[24], cells[XTIO__ROW_CELLS][32];
+        uint64_t handoffs = xtio__row_cells(row, cells);
         if (kind == TABLE_CONNECTIONS && row->owner_tid >= 0)
             snprintf(who, sizeof(who), "%" PRId64, row->owner_tid);
         else if (kind == TABLE_CONNECTIONS)
@@ -373,14 +356,6 @@ static int print_rows(FILE *out, const xtio_analysis *analysis, const struct pro
                      xtio__thread_name(analysis, process->vpid, (int64_t)row->id)
                          ? xtio__thread_name(analysis, process->vpid, (int64_t)row->id)
                          : "?");
-        xtio__format_stat(cells[0], sizeof(cells[0]), &row->metric[XTIO_LATENCY_QUEUE_WAIT], 3);
-        xtio__format_stat(cells[1], sizeof(cells[1]), &row->metric[XTIO_LATENCY_END_TO_END], 1);
-        xtio__format_stat(cells[2], sizeof(cells[2]), &row->metric[XTIO_LATENCY_END_TO_END], 3);
-        xtio__format_stat(cells[3], sizeof(cells[3]), &row->metric[XTIO_LATENCY_END_TO_END], 5);
-        xtio__format_stat(cells[4], sizeof(cells[4]), &row->metric[XTIO_LATENCY_PRODUCER_BLOCKED],
-                          3);
-        xtio__format_stat(cells[5], sizeof(cells[5]), &row->backpressure, 0);
-        xtio__format_stat(cells[6], sizeof(cells[6]), &row->backpressure, 3);
         fprintf(out,
                 "  %10" PRIu64 " %-17s%9" PRIu64 "%12" PRIu64 "%9" PRIu64
                 "%10s%10s%10s%10s%10s%9s%10s\n",

@@ -56,7 +56,7 @@ const char *const xtio__finding_explanations[XTIO_FINDING_KIND_COUNT] = {
 };
 
 /* Microseconds with as many decimals as fit a cell. */
-void xtio__format_us(char *buf, size_t size, uint64_t ns)
+static void format_us(char *buf, size_t size, uint64_t ns)
 {
     double us = ns / 1000.0;
     if (us < 100)
@@ -75,9 +75,9 @@ void xtio__format_stat(char *buf, size_t size, const struct xtio_hist *hist, int
     else if (stat == 0)
         snprintf(buf, size, "%" PRIu64, hist->count);
     else if (stat <= PERCENTILE_COUNT)
-        xtio__format_us(buf, size, xtio_hist_percentile(hist, xtio__percentiles[stat - 1]));
+        format_us(buf, size, xtio_hist_percentile(hist, xtio__percentiles[stat - 1]));
     else
-        xtio__format_us(buf, size, hist->max);
+        format_us(buf, size, hist->max);
 }
 
 void xtio__put_ts(FILE *out, uint64_t ns)
@@ -91,6 +91,40 @@ void xtio__put_conn(FILE *out, uint64_t conn_id)
         fprintf(out, "0x%" PRIx64, conn_id);
     else
         fprintf(out, "%" PRIu64, conn_id);
+}
+
+uint64_t xtio__row_cells(const struct row *row, char cells[XTIO__ROW_CELLS][32])
+{
+    static const struct {
+        int metric; /* XTIO_LATENCY_KIND_COUNT: the backpressure waits */
+        int stat;
+    } shown[XTIO__ROW_CELLS] = {
+        {XTIO_LATENCY_QUEUE_WAIT, 3},       {XTIO_LATENCY_END_TO_END, 1},
+        {XTIO_LATENCY_END_TO_END, 3},       {XTIO_LATENCY_END_TO_END, 5},
+        {XTIO_LATENCY_PRODUCER_BLOCKED, 3}, {XTIO_LATENCY_KIND_COUNT, 0},
+        {XTIO_LATENCY_KIND_COUNT, 3},
+    };
+    for (int c = 0; c < XTIO__ROW_CELLS; c++) {
+        const struct xtio_hist *hist = shown[c].metric == XTIO_LATENCY_KIND_COUNT
+                                           ? &row->backpressure
+                                           : &row->metric[shown[c].metric];
+        xtio__format_stat(cells[c], sizeof(cells[c]), hist, shown[c].stat);
+    }
+    uint64_t handoffs = 0;
+    for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++)
+        handoffs += row->handoffs[m];
+    return handoffs;
+}
+
+size_t xtio__primary_columns(struct process *const *processes, size_t count, struct column *columns)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < count; i++) {
+        int mode = xtio__primary_mode(processes[i]);
+        if (mode >= 0)
+            columns[used++] = (struct column){processes[i], mode};
+    }
+    return used;
 }
 
 static int compare_processes(const void *pa, const void *pb)

@@ -222,6 +222,10 @@ static const char *base_name(const char *path)
 void xtio__format_site(const xtio_analysis *analysis, int64_t vpid, uint64_t address, char *buf,
                        size_t size)
 {
+    if (address == 0) {
+        snprintf(buf, size, "unknown");
+        return;
+    }
     const struct module *module = xtio__module_of(analysis, vpid, address);
     if (!module) {
         snprintf(buf, size, "0x%" PRIx64, address);
