@@ -20,28 +20,12 @@ analyze=$2
 source_dir=$3
 readonly step_timeout=300
 
-die() {
-    echo "csv_test: FAIL: $*" >&2
-    exit 1
-}
-
-workdir=$(mktemp -d "${TMPDIR:-/tmp}/xtio-csv.XXXXXX") || die "cannot make a work directory"
-cleanup() {
-    local rc=$?
-    if ((rc == 0)); then
-        rm -rf "$workdir"
-    else
-        echo "csv_test: outputs kept in $workdir" >&2
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
+# shellcheck source=view_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/view_lib.sh"
+view_test csv_test
 command -v jq >/dev/null || die "jq is missing: run scripts/install-deps"
 
-status=0
-timeout "$step_timeout" "$analyze" --format json -o "$workdir/report.json" "$trace" ||
-    status=$?
-((status == 1)) || die "xtio-analyze --format json exited $status, expected 1 (direct's writes)"
+analyze_findings report.json --format json
 status=0
 /usr/bin/time -f %M -o "$workdir/csv.rss" timeout "$step_timeout" "$analyze" --format csv \
     --rows handoffs -o "$workdir/rows.csv" "$trace" 2>"$workdir/csv.err" || status=$?

@@ -25,22 +25,9 @@ source_dir=$3
 plugin=$4
 readonly step_timeout=300
 
-die() {
-    echo "html_test: FAIL: $*" >&2
-    exit 1
-}
-
-workdir=$(mktemp -d "${TMPDIR:-/tmp}/xtio-html.XXXXXX") || die "cannot make a work directory"
-cleanup() {
-    local rc=$?
-    if ((rc == 0)); then
-        rm -rf "$workdir"
-    else
-        echo "html_test: page and screenshot kept in $workdir" >&2
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
+# shellcheck source=view_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/view_lib.sh"
+view_test html_test
 for tool in chromium chromedriver; do
     command -v "$tool" >/dev/null ||
         die "$tool is missing: run scripts/install-deps (chromium, chromium-driver)"
@@ -50,11 +37,7 @@ done
     die "python3-selenium is missing: run scripts/install-deps"
 
 # A 1 ms window: each mode runs for tens of ms at 100 requests, so that each has several.
-status=0
-timeout "$step_timeout" "$analyze" --format html --window 1 --by-connection --by-thread \
-    -o "$workdir/report.html" "$trace" 2>"$workdir/analyze.err" || status=$?
-((status == 1)) ||
-    die "xtio-analyze --format html exited $status, expected 1: $(cat "$workdir/analyze.err")"
+analyze_findings report.html --format html --window 1 --by-connection --by-thread
 page=$workdir/report.html
 [[ -s $page ]] || die "no page written"
 

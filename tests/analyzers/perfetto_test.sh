@@ -23,37 +23,16 @@ check=$3
 readonly step_timeout=300
 readonly limit=100
 
-die() {
-    echo "perfetto_test: FAIL: $*" >&2
-    exit 1
-}
-
-workdir=$(mktemp -d "${TMPDIR:-/tmp}/xtio-perfetto.XXXXXX") || die "cannot make a work directory"
-cleanup() {
-    local rc=$?
-    if ((rc == 0)); then
-        rm -rf "$workdir"
-    else
-        echo "perfetto_test: outputs kept in $workdir" >&2
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
+# shellcheck source=view_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/view_lib.sh"
+view_test perfetto_test
 command -v jq >/dev/null || die "jq is missing: run scripts/install-deps"
 
-# xtio-analyze exits 1 on findings: direct's off-loop writes are.
-analyze() {
-    local out=$1 status=0
-    shift
-    timeout "$step_timeout" "$analyze" "$@" -o "$workdir/$out" "$trace" \
-        2>"$workdir/$out.err" || status=$?
-    ((status == 1)) || die "xtio-analyze $* exited $status, expected 1: $(cat "$workdir/$out.err")"
-}
-analyze report.json --format json
-analyze timeline.json --format perfetto
+analyze_findings report.json --format json
+analyze_findings timeline.json --format perfetto
 "$check" full "$workdir/timeline.json" "$workdir/report.json" || die "the full timeline"
 
-analyze limited.json --format perfetto --limit "$limit"
+analyze_findings limited.json --format perfetto --limit "$limit"
 "$check" limit "$workdir/limited.json" "$workdir/report.json" "$limit" ||
     die "the timeline of --limit $limit"
 
@@ -63,7 +42,7 @@ read -r begin end < <(jq -r '.otherData as $m
     | [.traceEvents[] | select(.ph == "X" and (.name | startswith("write "))) | .ts] | sort
     | [.[length / 2 | floor] * 1e3 + $m.ts_origin_ns - $m.trace_first_ns, 2e6] | max
     | "\((. - 1e6) / 1e9) \((. + 1e6) / 1e9)"' "$workdir/timeline.json")
-analyze window.json --format perfetto --begin "$begin" --end "$end"
+analyze_findings window.json --format perfetto --begin "$begin" --end "$end"
 "$check" window "$workdir/window.json" "$workdir/report.json" ||
     die "the timeline of --begin $begin --end $end"
 [[ $(jq '.otherData.begin_ns' "$workdir/window.json") -gt 0 ]] ||

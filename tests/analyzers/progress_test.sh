@@ -20,22 +20,9 @@ trace=$1
 analyze=$2
 readonly step_timeout=300
 
-die() {
-    echo "progress_test: FAIL: $*" >&2
-    exit 1
-}
-
-workdir=$(mktemp -d "${TMPDIR:-/tmp}/xtio-progress.XXXXXX") || die "cannot make a work directory"
-cleanup() {
-    local rc=$?
-    if ((rc == 0)); then
-        rm -rf "$workdir"
-    else
-        echo "progress_test: outputs kept in $workdir" >&2
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
+# shellcheck source=view_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/view_lib.sh"
+view_test progress_test
 command -v script >/dev/null || die "script (util-linux, bsdutils) is missing"
 command -v perl >/dev/null || die "perl is missing"
 

@@ -12,6 +12,7 @@
 
 #include "analysis.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -260,22 +261,39 @@ static inline uint64_t findings(const xtio_analysis *analysis, enum xtio_finding
     return xtio_analysis_finding_count(analysis, PID, kind);
 }
 
-/* The report as a string (free it). */
-static inline char *report(const xtio_analysis *analysis, enum xtio_report_format format)
-{
-    /* On the heap: GCC takes a memstream's buffer in a local for a dangling pointer. */
+/* A stream into memory: membuf_open(), write to .out, then membuf_text() closes it and returns
+ * what was written (free it). */
+struct membuf {
+    FILE *out;
     struct {
         char *text;
         size_t size;
-    } *buffer = calloc(1, sizeof(*buffer));
-    assert_non_null(buffer);
-    FILE *out = open_memstream(&buffer->text, &buffer->size);
-    assert_non_null(out);
-    assert_int_equal(xtio_analysis_write_report(analysis, format, out), 0);
-    assert_int_equal(fclose(out), 0);
-    char *text = buffer->text;
-    free(buffer);
+    } * buffer; /* on the heap: GCC takes a memstream's buffer in a local for a dangling one */
+};
+
+static inline void membuf_open(struct membuf *m)
+{
+    m->buffer = calloc(1, sizeof(*m->buffer));
+    assert_non_null(m->buffer);
+    m->out = open_memstream(&m->buffer->text, &m->buffer->size);
+    assert_non_null(m->out);
+}
+
+static inline char *membuf_text(struct membuf *m)
+{
+    assert_int_equal(fclose(m->out), 0);
+    char *text = m->buffer->text;
+    free(m->buffer);
     return text;
+}
+
+/* The report as a string (free it). */
+static inline char *report(const xtio_analysis *analysis, enum xtio_report_format format)
+{
+    struct membuf m;
+    membuf_open(&m);
+    assert_int_equal(xtio_analysis_write_report(analysis, format, m.out), 0);
+    return membuf_text(&m);
 }
 
 /* Exact values: maxima, and any statistic of a single measurement. */

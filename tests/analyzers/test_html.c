@@ -15,51 +15,13 @@
 #include <cmocka.h>
 
 #include "export.h"
-#include "test_events.h"
+#include "test_export.h"
 
 #define CONN 1
 
 /* A program name and a thread name that would be markup if they were not escaped. */
 #define EVIL_PROGRAM "<i>srv</i>&'\""
 #define EVIL_THREAD  "loop\"><img src=x>"
-
-struct page {
-    xtio_analysis *analysis;
-    xtio_export *export;
-    FILE *out;
-    struct {
-        char *text;
-        size_t size;
-    } * buffer; /* on the heap: GCC takes a memstream's buffer in a local for a dangling one */
-};
-
-static void page_open(struct page *page, const struct xtio_export_options *export_options,
-                      bool by_connection, bool by_thread)
-{
-    memset(page, 0, sizeof(*page));
-    page->buffer = calloc(1, sizeof(*page->buffer));
-    assert_non_null(page->buffer);
-    page->out = open_memstream(&page->buffer->text, &page->buffer->size);
-    assert_non_null(page->out);
-    assert_int_equal(xtio_export_create(&page->export, XTIO_EXPORT_HTML, export_options, page->out),
-                     0);
-    struct xtio_analysis_options options = {.observer = xtio_export_observer(page->export),
-                                            .by_connection = by_connection,
-                                            .by_thread = by_thread};
-    assert_int_equal(xtio_analysis_create(&page->analysis, &options), 0);
-}
-
-/* Finishes the export (the analysis is finished by the caller) and returns the page (free it). */
-static char *page_close(struct page *page)
-{
-    assert_int_equal(xtio_export_finish(page->export, page->analysis), 0);
-    assert_int_equal(fclose(page->out), 0);
-    char *text = page->buffer->text;
-    free(page->buffer);
-    xtio_export_destroy(page->export);
-    xtio_analysis_destroy(page->analysis);
-    return text;
-}
 
 /* Every mode on one connection, a direct (off-loop) write, a drop, a backpressure wait. */
 static void feed_modes(xtio_analysis *a)
@@ -125,11 +87,11 @@ static char *plot_svg(const char *page, const char *id)
 static void sections_plots_and_tables_are_there(void **state)
 {
     (void)state;
-    struct page page;
-    page_open(&page, NULL, true, true);
+    struct exported page;
+    export_open(&page, XTIO_EXPORT_HTML, NULL, true, true);
     feed_modes(page.analysis);
     assert_int_equal(xtio_analysis_finish(page.analysis), 0);
-    char *html = page_close(&page);
+    char *html = export_close(&page);
 
     assert_true(strncmp(html, "<!DOCTYPE html>", 15) == 0);
     assert_true(strstr(html, "</html>") && strstr(html, "</html>")[8] == '\0');
@@ -183,11 +145,11 @@ static void sections_plots_and_tables_are_there(void **state)
 static void strings_from_the_trace_are_escaped_and_nothing_is_loaded(void **state)
 {
     (void)state;
-    struct page page;
-    page_open(&page, NULL, true, true);
+    struct exported page;
+    export_open(&page, XTIO_EXPORT_HTML, NULL, true, true);
     feed_modes(page.analysis);
     assert_int_equal(xtio_analysis_finish(page.analysis), 0);
-    char *html = page_close(&page);
+    char *html = export_close(&page);
 
     assert_lacks(html, "<script");
     assert_lacks(html, "<img");
@@ -211,11 +173,11 @@ static void strings_from_the_trace_are_escaped_and_nothing_is_loaded(void **stat
 static void banner_shows_when_results_are_partial(void **state)
 {
     (void)state;
-    struct page page;
-    page_open(&page, NULL, false, false);
+    struct exported page;
+    export_open(&page, XTIO_EXPORT_HTML, NULL, false, false);
     feed_modes(page.analysis);
     assert_int_equal(xtio_analysis_finish(page.analysis), 0);
-    char *html = page_close(&page);
+    char *html = export_close(&page);
     assert_has(html, "id=\"banner-whole\"");
     assert_lacks(html, "id=\"banner-partial\"");
     assert_lacks(html, "id=\"banner-refused\"");
@@ -225,22 +187,22 @@ static void banner_shows_when_results_are_partial(void **state)
     free(html);
 
     /* Discarded events. */
-    page_open(&page, NULL, false, false);
+    export_open(&page, XTIO_EXPORT_HTML, NULL, false, false);
     feed_modes(page.analysis);
     discard(page.analysis, 7, true, 2500, 2600);
     assert_int_equal(xtio_analysis_finish(page.analysis), 0);
-    html = page_close(&page);
+    html = export_close(&page);
     assert_has(html, "id=\"banner-partial\"");
     assert_has(html, " 7 events were discarded");
     assert_lacks(html, "id=\"banner-whole\"");
     free(html);
 
     /* A write whose enqueue precedes the trace: incomplete, no discard. */
-    page_open(&page, NULL, false, false);
+    export_open(&page, XTIO_EXPORT_HTML, NULL, false, false);
     ev_conn_open(page.analysis, 100, PID, LOOP, CONN);
     ev_write(page.analysis, 200, PID, 9, CONN, 0, ASYNC, 10, 0);
     assert_int_equal(xtio_analysis_finish(page.analysis), 0);
-    html = page_close(&page);
+    html = export_close(&page);
     assert_has(html, "id=\"banner-partial\"");
     assert_has(html, "incomplete (the trace started or ended mid-run)");
     free(html);
@@ -249,12 +211,12 @@ static void banner_shows_when_results_are_partial(void **state)
 static void refused_input_is_a_banner_with_its_reason_escaped(void **state)
 {
     (void)state;
-    struct page page;
-    page_open(&page, NULL, false, false);
+    struct exported page;
+    export_open(&page, XTIO_EXPORT_HTML, NULL, false, false);
     feed_modes(page.analysis);
     xtio_analysis_refuse(page.analysis, -EPROTO, "event <x> & 'y' cannot be decoded");
     assert_int_equal(xtio_analysis_finish(page.analysis), -EPROTO);
-    char *html = page_close(&page);
+    char *html = export_close(&page);
     assert_has(html, "id=\"banner-refused\"");
     assert_has(html, "event &lt;x&gt; &amp; &#39;y&#39; cannot be decoded");
     assert_has(html, "</html>");
@@ -306,9 +268,9 @@ static size_t line_points(const char *svg, size_t n, double *ys, size_t cap)
 static void a_stall_shows_as_a_spike_over_time(void **state)
 {
     (void)state;
-    struct page page;
+    struct exported page;
     struct xtio_export_options options = {.window_ns = 10000000}; /* 10 ms */
-    page_open(&page, &options, false, false);
+    export_open(&page, XTIO_EXPORT_HTML, &options, false, false);
     /* Events so that the process exists and the time range starts at 0. */
     ev_loop_start(page.analysis, 1, PID, LOOP, 1, "loop");
     ev_conn_open(page.analysis, 2, PID, LOOP, CONN);
@@ -326,7 +288,7 @@ static void a_stall_shows_as_a_spike_over_time(void **state)
     ev_write(page.analysis, 100000100, PID, 1, CONN, 0, ASYNC, 10, 0);
     ev_flush(page.analysis, 100000200, PID, CONN, 10);
     assert_int_equal(xtio_analysis_finish(page.analysis), 0);
-    char *html = page_close(&page);
+    char *html = export_close(&page);
     assert_has(html, "<span class=\"window\">10 ms</span>");
     char *svg = plot_svg(html, "time-p99");
     double ys[64];
@@ -346,8 +308,8 @@ static void a_stall_shows_as_a_spike_over_time(void **state)
 static void a_long_trace_doubles_the_window(void **state)
 {
     (void)state;
-    struct page page;
-    page_open(&page, NULL, false, false); /* 100 ms */
+    struct exported page;
+    export_open(&page, XTIO_EXPORT_HTML, NULL, false, false); /* 100 ms */
     ev_loop_start(page.analysis, 1, PID, LOOP, 1, "loop");
     ev_conn_open(page.analysis, 2, PID, LOOP, CONN);
     const struct xtio_analysis_observer *observer = xtio_export_observer(page.export);
@@ -364,7 +326,7 @@ static void a_long_trace_doubles_the_window(void **state)
     ev_write(page.analysis, 1000 * second + 100, PID, 1, CONN, 0, SYNC, 10, 0);
     ev_flush(page.analysis, 1000 * second + 200, PID, CONN, 10);
     assert_int_equal(xtio_analysis_finish(page.analysis), 0);
-    char *html = page_close(&page);
+    char *html = export_close(&page);
     /* 10000 windows do not fit in 2000: doubled three times, 800 ms, 1250 windows. */
     assert_has(html, "<span class=\"window\">800 ms</span>");
     assert_has(html, "it was doubled");
@@ -381,8 +343,8 @@ static void a_long_trace_doubles_the_window(void **state)
 static void schema4_sections_are_there(void **state)
 {
     (void)state;
-    struct page page;
-    page_open(&page, NULL, false, false);
+    struct exported page;
+    export_open(&page, XTIO_EXPORT_HTML, NULL, false, false);
     xtio_analysis *a = page.analysis;
     const uint64_t conn = (1ull << 63) | 3;
     ev_thread_name(a, 500, PID, WORKER, "w<1>");
@@ -392,7 +354,7 @@ static void schema4_sections_are_there(void **state)
     ev_io_write(a, 3000, PID, WORKER, conn, 30, LOOP, true, XTIO_SCHEMA_CALL_WRITE, 0);
     ev_io_write(a, 4000, PID, WORKER, conn, 40, LOOP, false, XTIO_SCHEMA_CALL_WRITE, 0);
     assert_int_equal(xtio_analysis_finish(a), 0);
-    char *html = page_close(&page);
+    char *html = export_close(&page);
     assert_has(html, "<table class=\"posts\">");
     assert_has(html, "<table class=\"writes\">");
     assert_has(html, "<table class=\"handovers\">");

@@ -17,27 +17,37 @@
 
 #include "export.h"
 #include "perfetto_check.h"
-#include "test_events.h"
+#include "test_export.h"
 
 #define CONN  1
 #define CONN2 2
 
-/* Feeds the trace below to an analysis that the export watches; returns the timeline parsed. */
-static json_t *timeline(const struct xtio_export_options *options)
-{
-    struct {
-        char *text;
-        size_t size;
-    } *buffer = calloc(1, sizeof(*buffer));
-    assert_non_null(buffer);
-    FILE *out = open_memstream(&buffer->text, &buffer->size);
-    assert_non_null(out);
-    xtio_export *export = NULL;
-    assert_int_equal(xtio_export_create(&export, XTIO_EXPORT_PERFETTO, options, out), 0);
-    struct xtio_analysis_options analysis_options = {.observer = xtio_export_observer(export)};
-    xtio_analysis *a = NULL;
-    assert_int_equal(xtio_analysis_create(&a, &analysis_options), 0);
+typedef void scenario_fn(xtio_analysis *a);
 
+/* The timeline of the export of `scenario`, which the analysis finishes with `finish_status`,
+ * parsed and held to perfetto_check.h's rules (their counts in *stats). */
+static json_t *render(scenario_fn *scenario, const struct xtio_export_options *options,
+                      int finish_status, struct timeline_stats *stats)
+{
+    struct exported e;
+    export_open(&e, XTIO_EXPORT_PERFETTO, options, false, false);
+    scenario(e.analysis);
+    assert_int_equal(xtio_analysis_finish(e.analysis), finish_status);
+    char *text = export_close(&e);
+    json_error_t error;
+    json_t *root = json_loads(text, 0, &error);
+    if (!root)
+        fail_msg("timeline does not parse: %s (line %d)", error.text, error.line);
+    free(text);
+    const char *why = timeline_check(root, stats);
+    if (why)
+        fail_msg("timeline breaks a rule: %s", why);
+    return root;
+}
+
+/* Every mode on two connections, a sync wait, an off-loop write, overlapping flushes. */
+static void every_mode(xtio_analysis *a)
+{
     struct xtio_event event = event_at(XTIO_EVENT_BACKPRESSURE, 10, PID, WORKER);
     event.conn_id = CONN;
     event.queued_bytes = 300000;
@@ -67,23 +77,12 @@ static json_t *timeline(const struct xtio_export_options *options)
     ev_flush(a, 2100, PID, CONN2, 10);
     ev_conn_close(a, 3000, PID, LOOP, CONN);
     ev_conn_close(a, 3000, PID, LOOP, CONN2);
-    assert_int_equal(xtio_analysis_finish(a), 0);
-    assert_int_equal(xtio_export_finish(export, a), 0);
-    xtio_export_destroy(export);
-    xtio_analysis_destroy(a);
-    assert_int_equal(fclose(out), 0);
+}
 
-    json_error_t error;
-    json_t *root = json_loads(buffer->text, 0, &error);
-    if (!root)
-        fail_msg("timeline does not parse: %s (line %d)", error.text, error.line);
-    free(buffer->text);
-    free(buffer);
+static json_t *timeline(const struct xtio_export_options *options)
+{
     struct timeline_stats stats;
-    const char *why = timeline_check(root, &stats);
-    if (why)
-        fail_msg("timeline breaks a rule: %s", why);
-    return root;
+    return render(every_mode, options, 0, &stats);
 }
 
 /* The events of phase ph and name (NULL: any), in file order. */
@@ -317,17 +316,8 @@ static void test_window(void **state)
 
 /* A sync handoff dropped at close, and a direct producer that writes one handoff and enqueues
  * the next at one timestamp. */
-static json_t *drops_timeline(const struct xtio_export_options *options)
+static void drops(xtio_analysis *a)
 {
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&text, &size);
-    assert_non_null(out);
-    xtio_export *export = NULL;
-    assert_int_equal(xtio_export_create(&export, XTIO_EXPORT_PERFETTO, options, out), 0);
-    struct xtio_analysis_options analysis_options = {.observer = xtio_export_observer(export)};
-    xtio_analysis *a = NULL;
-    assert_int_equal(xtio_analysis_create(&a, &analysis_options), 0);
     ev_loop_start(a, 20, PID, LOOP, 1, "xtio-loop-1");
     ev_conn_open(a, 100, PID, LOOP, CONN);
     ev_enqueue(a, 1000, PID, 1, CONN, 0, SYNC, 10);
@@ -339,19 +329,12 @@ static json_t *drops_timeline(const struct xtio_export_options *options)
     ev_write(a, 2200, PID, 3, CONN, 2, ASYNC, 10, 10);
     ev_flush(a, 2300, PID, CONN, 20);
     ev_conn_close(a, 3000, PID, LOOP, CONN);
-    assert_int_equal(xtio_analysis_finish(a), 0);
-    assert_int_equal(xtio_export_finish(export, a), 0);
-    xtio_export_destroy(export);
-    xtio_analysis_destroy(a);
-    assert_int_equal(fclose(out), 0);
-    json_t *root = json_loads(text, 0, NULL);
-    free(text);
-    assert_non_null(root);
+}
+
+static json_t *drops_timeline(const struct xtio_export_options *options)
+{
     struct timeline_stats stats;
-    const char *why = timeline_check(root, &stats);
-    if (why)
-        fail_msg("timeline breaks a rule: %s", why);
-    return root;
+    return render(drops, options, 0, &stats);
 }
 
 static void test_drops_and_ties(void **state)
@@ -397,28 +380,16 @@ static void test_drops_and_ties(void **state)
 }
 
 /* No xtio event: still a timeline that parses, empty. */
+static void nothing(xtio_analysis *a)
+{
+    (void)a;
+}
+
 static void test_empty(void **state)
 {
     (void)state;
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&text, &size);
-    assert_non_null(out);
-    xtio_export *export = NULL;
-    assert_int_equal(xtio_export_create(&export, XTIO_EXPORT_PERFETTO, NULL, out), 0);
-    struct xtio_analysis_options options = {.observer = xtio_export_observer(export)};
-    xtio_analysis *a = NULL;
-    assert_int_equal(xtio_analysis_create(&a, &options), 0);
-    assert_int_equal(xtio_analysis_finish(a), -ENODATA);
-    assert_int_equal(xtio_export_finish(export, a), 0);
-    xtio_export_destroy(export);
-    xtio_analysis_destroy(a);
-    assert_int_equal(fclose(out), 0);
-    json_t *root = json_loads(text, 0, NULL);
-    free(text);
-    assert_non_null(root);
     struct timeline_stats stats;
-    assert_null(timeline_check(root, &stats));
+    json_t *root = render(nothing, NULL, -ENODATA, &stats);
     assert_int_equal(stats.events, 0);
     assert_int_equal(timeline_meta(root, "handoffs"), 0);
     json_decref(root);
