@@ -51,6 +51,9 @@ static const int tie_rank[XTIO_EVENT_KIND_COUNT] = {
 /* ---- Small helpers ----------------------------------------------------------------------- */
 
 /* Latencies never go negative: a tie or a clock step backwards reads as 0. */
+/* A time that is not known: the loop's write time of a handoff outside a drain. */
+#define NO_TIME UINT64_MAX
+
 static uint64_t since(uint64_t from, uint64_t to)
 {
     return to > from ? to - from : 0;
@@ -979,8 +982,7 @@ static int check_write(xtio_analysis *analysis, struct process *process,
         status = xtio__add_finding(analysis, process, XTIO_FINDING_OFF_LOOP_WRITE, &sample);
         if (status)
             goto end;
-        if (*finding < 0)
-            *finding = XTIO_FINDING_OFF_LOOP_WRITE;
+        *finding = XTIO_FINDING_OFF_LOOP_WRITE;
     }
     if (closed) {
         struct sample sample = sample_of(event, event->owner_tid);
@@ -1011,10 +1013,10 @@ end:
 /* One handoff written: by its own handoff_write, or as one of a handoff_run (then `event` is the
  * run's, with this handoff's handoff_id, seq, bytes and offset, see on_run()). `end`: the stream
  * offset its last byte is flushed at; `exact`: end is offset + bytes, not a bound (on_run()).
- * `loop_write_ns`: the loop's time on it in a drain, or NULL when unknown (drain_step()). */
+ * `loop_write_ns`: the loop's time on it in a drain, or NO_TIME (drain_step()). */
 static int write_handoff(xtio_analysis *analysis, struct process *process,
                          const struct xtio_event *event, struct conn_state *conn, bool closed,
-                         uint64_t end, bool exact, const uint64_t *loop_write_ns)
+                         uint64_t end, bool exact, uint64_t loop_write_ns)
 {
     int8_t finding;
     int status = check_write(analysis, process, event, conn, closed, &finding);
@@ -1062,8 +1064,8 @@ static int write_handoff(xtio_analysis *analysis, struct process *process,
     }
     entry.producer_tid = at.producer_tid;
     entry.records = (uint32_t)records;
-    if (loop_write_ns)
-        status = record_metric(analysis, &at, XTIO_LATENCY_LOOP_WRITE, *loop_write_ns);
+    if (loop_write_ns != NO_TIME)
+        status = record_metric(analysis, &at, XTIO_LATENCY_LOOP_WRITE, loop_write_ns);
     if (status == 0)
         status = count_handoff(analysis, &at, event->bytes, records);
     if (status)
@@ -1113,7 +1115,7 @@ static int on_write(xtio_analysis *analysis, struct process *process,
         status = name_seqs(conn, event->seq, 1, event->ts_ns);
     if (status == 0)
         status = write_handoff(analysis, process, event, conn, closed, event->offset + event->bytes,
-                               true, NULL);
+                               true, NO_TIME);
     return status;
 }
 
@@ -1157,7 +1159,7 @@ static void take_queued(struct conn_state *conn, struct queued *q)
 /* A version 3 handoff_run: it carries each handoff's enqueue, and so its bytes, and every
  * offset in it is exact. */
 static int on_run_with_enqueues(xtio_analysis *analysis, struct process *process,
-                                const struct xtio_event *run, const uint64_t *loop_write_ns)
+                                const struct xtio_event *run, uint64_t loop_write_ns)
 {
     struct conn_state *conn;
     bool closed;
@@ -1189,15 +1191,12 @@ static int on_run_with_enqueues(xtio_analysis *analysis, struct process *process
  * unexplained are its. Offsets are exact from the run's start up to the first such handoff and
  * from its end back to the last; in between, a handoff is taken as flushed with that last part. */
 static int on_run(xtio_analysis *analysis, struct process *process, const struct xtio_event *run,
-                  const uint64_t *drain_since_ns)
+                  uint64_t drain_since_ns)
 {
     /* The loop's time on the run, shared by its handoffs. */
-    uint64_t each_ns = 0;
-    const uint64_t *loop_write_ns = NULL;
-    if (drain_since_ns && run->count) {
-        each_ns = since(*drain_since_ns, run->ts_ns) / run->count;
-        loop_write_ns = &each_ns;
-    }
+    uint64_t loop_write_ns = NO_TIME;
+    if (drain_since_ns != NO_TIME && run->count)
+        loop_write_ns = since(drain_since_ns, run->ts_ns) / run->count;
     if (run->enqueues)
         return on_run_with_enqueues(analysis, process, run, loop_write_ns);
     struct conn_state *conn;
@@ -1410,23 +1409,32 @@ static int on_thread_name(xtio_analysis *analysis, struct process *process,
 /* Follows each loop thread through its drains, for XTIO_LATENCY_LOOP_WRITE: a drain starts at
  * the loop_run of a posted task (libxtio's drain_task(), or any task posted with xtio_loop_post()
  * that writes a queue) and goes on through the handoff_runs that follow it on the same thread;
- * any other event of the thread ends it, and so does a discard that ended after it began. On a
- * handoff_run of a drain, *since is set to when the loop began on the run: the drain's start, or
- * its previous run. Returns 0 or -ENOMEM. */
+ * any other event of the thread ends it, and so does a discard that ended after it began. Only
+ * the drains in progress are kept. Returns 1 when `event` is a handoff_run of a drain, with
+ * *since_ns when the loop began on it (the drain's start, or its previous run); 0 when not;
+ * -ENOMEM. */
 static int drain_step(const xtio_analysis *analysis, struct process *process,
-                      const struct xtio_event *event, const uint64_t **since, uint64_t *since_ns)
+                      const struct xtio_event *event, uint64_t *since_ns)
 {
-    *since = NULL;
-    if (!event->has_vtid)
+    bool starts = event->kind == XTIO_EVENT_LOOP_RUN && event->mech == XTIO_SCHEMA_MECH_LOOP_POST;
+    if (process->drain_count == 0 && !starts)
         return 0;
     struct drain_mark *mark = NULL;
     for (size_t i = 0; i < process->drain_count && !mark; i++) {
         if (process->drains[i].vtid == event->vtid)
             mark = &process->drains[i];
     }
-    bool starts = event->kind == XTIO_EVENT_LOOP_RUN && event->mech == XTIO_SCHEMA_MECH_LOOP_POST;
     if (!mark && !starts)
         return 0;
+    if (mark && event->kind == XTIO_EVENT_HANDOFF_RUN && analysis->lost_until_ns < mark->ts_ns) {
+        *since_ns = mark->ts_ns;
+        mark->ts_ns = event->ts_ns;
+        return 1;
+    }
+    if (mark && !starts) {
+        *mark = process->drains[--process->drain_count];
+        return 0;
+    }
     if (!mark) {
         if (process->drain_count == process->drain_cap) {
             size_t cap = process->drain_cap ? process->drain_cap * 2 : 4;
@@ -1437,15 +1445,8 @@ static int drain_step(const xtio_analysis *analysis, struct process *process,
             process->drain_cap = cap;
         }
         mark = &process->drains[process->drain_count++];
-        *mark = (struct drain_mark){.vtid = event->vtid};
+        mark->vtid = event->vtid;
     }
-    bool goes_on = event->kind == XTIO_EVENT_HANDOFF_RUN && mark->open &&
-                   analysis->lost_until_ns < mark->ts_ns;
-    if (goes_on) {
-        *since_ns = mark->ts_ns;
-        *since = since_ns;
-    }
-    mark->open = starts || goes_on;
     mark->ts_ns = event->ts_ns;
     return 0;
 }
@@ -1464,11 +1465,12 @@ static int process_event(xtio_analysis *analysis, const struct xtio_event *event
     process->events++;
     if (event->ts_ns > process->last_ns)
         process->last_ns = event->ts_ns;
-    const uint64_t *drain_since = NULL;
-    uint64_t drain_since_ns;
-    status = drain_step(analysis, process, event, &drain_since, &drain_since_ns);
-    if (status)
+    uint64_t drain_since_ns = 0;
+    int in_drain = drain_step(analysis, process, event, &drain_since_ns);
+    if (in_drain < 0) {
+        status = in_drain;
         goto end;
+    }
 
     switch (event->kind) {
     case XTIO_EVENT_LOOP_START:
@@ -1487,7 +1489,7 @@ static int process_event(xtio_analysis *analysis, const struct xtio_event *event
         status = on_write(analysis, process, event);
         break;
     case XTIO_EVENT_HANDOFF_RUN:
-        status = on_run(analysis, process, event, drain_since);
+        status = on_run(analysis, process, event, in_drain ? drain_since_ns : NO_TIME);
         break;
     case XTIO_EVENT_CONN_FLUSH:
         status = on_flush(analysis, process, event);
@@ -1849,7 +1851,8 @@ int xtio_analysis_finish(xtio_analysis *analysis)
     name_processes(analysis);
     status = xtio__handoffs_visit(&analysis->handoffs, settle_in_flight, analysis);
     if (status) {
-        refuse(analysis, status, NOMEM_MESSAGE);
+        /* Its findings go to the observer too, whose output may fail. */
+        refuse(analysis, status, failure_message(status));
         goto end;
     }
     xtio__settle_posts(analysis);

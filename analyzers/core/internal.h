@@ -154,11 +154,10 @@ struct process {
     bool has_posts;  /* a loop_post or loop_run */
     bool has_writes; /* an io_write */
     struct mech_stats mechs[XTIO_SCHEMA_MECH_COUNT];
-    /* Per loop thread, the drain it is in (drain_step()): a handful per process. */
+    /* The loop threads in a drain (drain_step()): a handful per process at most. */
     struct drain_mark {
         int64_t vtid;
-        uint64_t ts_ns; /* its last loop_run or handoff_run */
-        bool open;      /* that event started a drain or went on with one */
+        uint64_t ts_ns; /* the drain's last loop_run or handoff_run */
     } * drains;         /* owned */
     size_t drain_count;
     size_t drain_cap;
