@@ -210,17 +210,17 @@ static int check_workload(struct xtio_compare_report *report, const json_t *refe
     const json_t *mode;
     json_object_foreach((json_t *)modes, name, mode)
     {
-        for (int k = 0; k < WORKLOAD_KEY_COUNT; k++) {
-            const json_t *figure =
-                json_is_object(mode) ? json_object_get(mode, workload_keys[k]) : NULL;
-            if (!json_is_object(mode) ||
-                (figure && !json_is_number(figure) && !json_is_null(figure)))
-                return fail(error, -EINVAL,
-                            "%s: " REFERENCE_NAME "." WORKLOAD_NAME ".modes.%s is not an object "
-                            "of numbers or nulls: give the unmodified cpu.json of "
-                            "`scripts/workload --out DIR` to xtio-reference --workload",
-                            report->path, name);
+        bool numbers = json_is_object(mode);
+        for (int k = 0; k < WORKLOAD_KEY_COUNT && numbers; k++) {
+            const json_t *figure = json_object_get(mode, workload_keys[k]);
+            numbers = !figure || json_is_number(figure) || json_is_null(figure);
         }
+        if (!numbers)
+            return fail(error, -EINVAL,
+                        "%s: " REFERENCE_NAME "." WORKLOAD_NAME ".modes.%s is not an object of "
+                        "numbers or nulls: give the unmodified cpu.json of `scripts/workload "
+                        "--out DIR` to xtio-reference --workload",
+                        report->path, name);
     }
     report->workload = modes;
     return 0;
@@ -484,6 +484,25 @@ int xtio_compare_threshold_parse(const char *spec, struct xtio_compare_threshold
     return 0;
 }
 
+/* Adds the preset's threshold that `format` writes, when there is room for it. */
+__attribute__((format(printf, 5, 6))) static int
+preset_add(struct xtio_compare_threshold *thresholds, size_t capacity, size_t *count,
+           struct xtio_compare_error *error, const char *format, ...)
+{
+    char spec[XTIO_COMPARE_METRIC_MAX];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(spec, sizeof(spec), format, args);
+    va_end(args);
+    if (*count == capacity)
+        return fail(error, -EINVAL, "no room for the thresholds of --preset handoffs");
+    int status = xtio_compare_threshold_parse(spec, &thresholds[*count], error);
+    if (status)
+        return status;
+    thresholds[(*count)++].preset = true;
+    return 0;
+}
+
 int xtio_compare_preset(const char *name, struct xtio_compare_threshold *thresholds,
                         size_t capacity, size_t *count, struct xtio_compare_error *error)
 {
@@ -493,24 +512,6 @@ int xtio_compare_preset(const char *name, struct xtio_compare_threshold *thresho
         const char *stat;
         double limit;
     } stats[] = {{"p50", XTIO_COMPARE_PRESET_LIMIT_P50}, {"p99", XTIO_COMPARE_PRESET_LIMIT_P99}};
-    char specs[XTIO_COMPARE_PRESET_MAX][XTIO_COMPARE_METRIC_MAX];
-    size_t spec_count = 0;
-    *count = 0;
-    if (strcmp(name, "none") == 0)
-        return 0;
-    if (strcmp(name, "handoffs") != 0)
-        return fail(error, -EINVAL,
-                    "unknown --preset '%s': use handoffs (every mode's queue wait, end to "
-                    "end and spool delay, p50 and p99, its server's CPU time per record and "
-                    "its loop's time per handoff, against the reference) or none (findings "
-                    "only)",
-                    name);
-    for (size_t l = 0; l < sizeof(latencies) / sizeof(latencies[0]); l++) {
-        for (size_t s = 0; s < 2; s++)
-            snprintf(specs[spec_count++], sizeof(specs[0]),
-                     "*.%s.%s/" REFERENCE_NAME ".cpu_us.p50=%g", latencies[l], stats[s].stat,
-                     stats[s].limit);
-    }
     /* A per-record CPU cost, which latencies cannot resolve: the server's, over the reference,
      * and the share of it that its event loops take, which holds when contention makes every
      * thread costlier. Per mode, as their noise differs: inline's cost has no handoff in it, and
@@ -526,16 +527,6 @@ int xtio_compare_preset(const char *name, struct xtio_compare_threshold *thresho
         {"batch", XTIO_COMPARE_PRESET_LIMIT_CPU, XTIO_COMPARE_PRESET_LIMIT_LOOP_SHARE},
         {"direct", XTIO_COMPARE_PRESET_LIMIT_CPU, XTIO_COMPARE_PRESET_LIMIT_LOOP_SHARE_DIRECT},
     };
-    for (size_t m = 0; m < sizeof(cpu) / sizeof(cpu[0]); m++)
-        snprintf(specs[spec_count++], sizeof(specs[0]),
-                 "%s.server_cpu_ns_per_record/" REFERENCE_NAME ".cpu_us.p50=%g", cpu[m].mode,
-                 cpu[m].cpu);
-    for (size_t m = 0; m < sizeof(cpu) / sizeof(cpu[0]); m++) {
-        if (cpu[m].share >= 0)
-            snprintf(specs[spec_count++], sizeof(specs[0]),
-                     "%s.loop_cpu_ns_per_record/%s.server_cpu_ns_per_record=%g", cpu[m].mode,
-                     cpu[m].mode, cpu[m].share);
-    }
     /* The same cost as the loop's own time per handoff, which no wake-up is part of: for the
      * modes whose drains make it hold. */
     static const struct {
@@ -545,19 +536,38 @@ int xtio_compare_preset(const char *name, struct xtio_compare_threshold *thresho
         {"async", XTIO_COMPARE_PRESET_LIMIT_LOOP_WRITE},
         {"batch", XTIO_COMPARE_PRESET_LIMIT_LOOP_WRITE_BATCH},
     };
-    for (size_t m = 0; m < sizeof(loop_write) / sizeof(loop_write[0]); m++)
-        snprintf(specs[spec_count++], sizeof(specs[0]),
-                 "%s.loop_write_us.p50/" REFERENCE_NAME ".cpu_us.p50=%g", loop_write[m].mode,
-                 loop_write[m].limit);
-    for (size_t i = 0; i < spec_count; i++) {
-        if (*count == capacity)
-            return fail(error, -EINVAL, "no room for the thresholds of --preset %s", name);
-        int status = xtio_compare_threshold_parse(specs[i], &thresholds[*count], error);
-        if (status)
-            return status;
-        thresholds[(*count)++].preset = true;
+    int status = 0;
+    *count = 0;
+    if (strcmp(name, "none") == 0)
+        return 0;
+    if (strcmp(name, "handoffs") != 0)
+        return fail(error, -EINVAL,
+                    "unknown --preset '%s': use handoffs (every mode's queue wait, end to "
+                    "end and spool delay, p50 and p99, its server's CPU time per record and "
+                    "its loop's time per handoff, against the reference) or none (findings "
+                    "only)",
+                    name);
+    for (size_t l = 0; l < sizeof(latencies) / sizeof(latencies[0]); l++) {
+        for (size_t s = 0; s < 2 && status == 0; s++)
+            status = preset_add(thresholds, capacity, count, error,
+                                "*.%s.%s/" REFERENCE_NAME ".cpu_us.p50=%g", latencies[l],
+                                stats[s].stat, stats[s].limit);
     }
-    return 0;
+    for (size_t m = 0; m < sizeof(cpu) / sizeof(cpu[0]) && status == 0; m++)
+        status = preset_add(thresholds, capacity, count, error,
+                            "%s.server_cpu_ns_per_record/" REFERENCE_NAME ".cpu_us.p50=%g",
+                            cpu[m].mode, cpu[m].cpu);
+    for (size_t m = 0; m < sizeof(cpu) / sizeof(cpu[0]) && status == 0; m++) {
+        if (cpu[m].share >= 0)
+            status = preset_add(thresholds, capacity, count, error,
+                                "%s.loop_cpu_ns_per_record/%s.server_cpu_ns_per_record=%g",
+                                cpu[m].mode, cpu[m].mode, cpu[m].share);
+    }
+    for (size_t m = 0; m < sizeof(loop_write) / sizeof(loop_write[0]) && status == 0; m++)
+        status = preset_add(thresholds, capacity, count, error,
+                            "%s.loop_write_us.p50/" REFERENCE_NAME ".cpu_us.p50=%g",
+                            loop_write[m].mode, loop_write[m].limit);
+    return status;
 }
 
 /* ---- Values -------------------------------------------------------------------------------- */
@@ -950,21 +960,19 @@ static int add_threshold(struct comparison *c, const struct xtio_compare_thresho
             result->row_count--;
             return 0;
         }
-        bool workload =
-            metric->terms[0].workload || (metric->term_count == 2 && metric->terms[1].workload);
-        if (!threshold->preset && workload && row->baseline.presence == XTIO_COMPARE_ABSENT &&
-            row->current.presence == XTIO_COMPARE_ABSENT)
-            return fail(c->error, -EINVAL,
-                        "metric '%s' of --max-regress is in neither report: no report has the "
-                        "workload's figures for its mode (reference.workload.modes); run the "
-                        "workload under `xtio-reference -o ref.json --workload cpu.json`, where "
-                        "it writes cpu.json as `scripts/workload --out DIR` does, and analyse its "
-                        "trace with `xtio-analyze --format json --reference ref.json`; or drop "
-                        "the metric",
-                        threshold->name);
-        /* Absent from both: a mode no process runs, most likely a typo. */
+        /* Absent from both: the workload's figures were not recorded, or a mode no process
+         * runs, most likely a typo. */
         if (!threshold->preset && row->baseline.presence == XTIO_COMPARE_ABSENT &&
             row->current.presence == XTIO_COMPARE_ABSENT) {
+            if (metric->terms[0].workload || (metric->term_count == 2 && metric->terms[1].workload))
+                return fail(c->error, -EINVAL,
+                            "metric '%s' of --max-regress is in neither report: no report has "
+                            "the workload's figures for its mode (reference.workload.modes); run "
+                            "the workload under `xtio-reference -o ref.json --workload "
+                            "cpu.json`, where it writes cpu.json as `scripts/workload --out DIR` "
+                            "does, and analyse its trace with `xtio-analyze --format json "
+                            "--reference ref.json`; or drop the metric",
+                            threshold->name);
             char found[512];
             describe_modes(c, found, sizeof(found));
             return fail(c->error, -EINVAL,
