@@ -33,9 +33,9 @@ struct handoff {
     uint64_t handoff_id;
     uint64_t seq;
     uint64_t bytes;
-    uint64_t enqueue_ns;
+    uint64_t enqueue_ns; /* 0: no step of its own (enqueue_drawn()) */
     uint64_t write_ns;
-    uint64_t flush_ns;
+    uint64_t flush_ns; /* 0: not flushed */
     int32_t producer_tid;
     int32_t writer_tid;
     uint32_t records;
@@ -127,10 +127,10 @@ struct perfetto {
     uint64_t origin_ns; /* ts 0 of the file */
     /* Without --begin the window starts at the trace's first event, before any handoff, and the
      * bound is the first max_handoffs by start, whatever the trace's first timestamp: then the
-     * handoffs are a max-heap by start of at most max_handoffs, and of the others only the
-     * starts are kept, to count them at the end. */
+     * handoffs are a max-heap by start of at most max_handoffs, and the others are counted; with
+     * --end, their starts are kept, to tell at the end those after it from those over the limit. */
     bool bounded;
-    uint64_t max_handoffs;
+    uint64_t evicted_count;
     VECTOR(uint64_t) evicted;
     uint64_t waits_seen;
     /* What the bound left out. */
@@ -159,9 +159,7 @@ static int create(void **state, const struct xtio_export_options *options, FILE 
     if (!p)
         return -ENOMEM;
     p->out = out;
-    p->options = *options;
-    p->max_handoffs =
-        options->max_handoffs ? options->max_handoffs : XTIO_EXPORT_DEFAULT_MAX_HANDOFFS;
+    p->options = *options; /* export.c gave max_handoffs its default */
     p->bounded = options->begin_ns == 0;
     *state = p;
     return 0;
@@ -183,27 +181,21 @@ static void destroy(void *state)
 }
 
 /* Whether a handoff's enqueue is drawn as a step of its own on its producer's thread: not for an
- * inline write (its enqueue is its write), nor one whose enqueue was not seen. */
-static bool has_enqueue(const struct handoff *h)
+ * inline write (the core gives its write as its enqueue), nor one whose enqueue was not seen. */
+static bool enqueue_drawn(const struct xtio_handoff_record *r)
 {
-    return h->mode != XTIO_SCHEMA_MODE_INLINE && h->enqueue_ns != 0 && h->producer_tid >= 0 &&
-           h->enqueue_ns <= h->write_ns &&
-           !(h->producer_tid == h->writer_tid && h->enqueue_ns == h->write_ns);
-}
-
-static bool has_flush(const struct handoff *h)
-{
-    return h->flush_ns != 0 && h->flush_ns >= h->write_ns;
+    return r->enqueue_ns != 0 && r->producer_tid >= 0 && r->enqueue_ns <= r->write_ns &&
+           !(r->producer_tid == r->writer_tid && r->enqueue_ns == r->write_ns);
 }
 
 static uint64_t handoff_start(const struct handoff *h)
 {
-    return has_enqueue(h) ? h->enqueue_ns : h->write_ns;
+    return h->enqueue_ns ? h->enqueue_ns : h->write_ns;
 }
 
 static uint64_t handoff_end(const struct handoff *h)
 {
-    return has_flush(h) ? h->flush_ns : h->write_ns;
+    return h->flush_ns ? h->flush_ns : h->write_ns;
 }
 
 #define CMP(a, b)                                                                                  \
@@ -253,7 +245,7 @@ static void heap_sift_up(struct handoff *heap, size_t i)
 
 static bool heap_full(const struct perfetto *p)
 {
-    return p->bounded && p->handoffs.len >= p->max_handoffs;
+    return p->bounded && p->handoffs.len >= p->options.max_handoffs;
 }
 
 static int on_handoff(void *data, const struct xtio_handoff_record *r)
@@ -265,9 +257,9 @@ static int on_handoff(void *data, const struct xtio_handoff_record *r)
         .handoff_id = r->handoff_id,
         .seq = r->seq,
         .bytes = r->bytes,
-        .enqueue_ns = r->enqueue_ns,
+        .enqueue_ns = enqueue_drawn(r) ? r->enqueue_ns : 0,
         .write_ns = r->write_ns,
-        .flush_ns = r->flush_ns,
+        .flush_ns = r->flush_ns >= r->write_ns ? r->flush_ns : 0,
         .producer_tid = (int32_t)r->producer_tid,
         .writer_tid = (int32_t)r->writer_tid,
         .records = r->records,
@@ -277,10 +269,13 @@ static int on_handoff(void *data, const struct xtio_handoff_record *r)
     if (heap_full(p)) {
         struct handoff *top = &p->handoffs.items[0];
         bool keep = by_start(&record, top) < 0;
-        uint64_t *start = PUSH(p->evicted);
-        if (!start)
-            return -ENOMEM;
-        *start = handoff_start(keep ? top : &record);
+        p->evicted_count++;
+        if (p->options.end_ns) {
+            uint64_t *start = PUSH(p->evicted);
+            if (!start)
+                return -ENOMEM;
+            *start = handoff_start(keep ? top : &record);
+        }
         if (keep) {
             *top = record;
             heap_sift_down(p->handoffs.items, p->handoffs.len, 0);
@@ -299,8 +294,8 @@ static int on_handoff(void *data, const struct xtio_handoff_record *r)
 static int on_sync_wait(void *data, const struct xtio_sync_wait_record *r)
 {
     struct perfetto *p = data;
-    if (r->enqueue_ns == 0 || r->end_ns < r->enqueue_ns || r->producer_tid < 0)
-        return 0; /* not drawable: its start precedes the trace */
+    if (r->end_ns < r->enqueue_ns)
+        return 0; /* not drawable: a clock that went back */
     p->waits_seen++;
     /* Its handoff starts at its enqueue: later than every handoff kept, it is not drawn. */
     if (heap_full(p) && r->enqueue_ns > handoff_start(&p->handoffs.items[0])) {
@@ -392,7 +387,7 @@ static void select_drawn(struct perfetto *p, uint64_t first_ns)
 {
     uint64_t begin = first_ns + p->options.begin_ns;
     uint64_t end = p->options.end_ns ? first_ns + p->options.end_ns : UINT64_MAX;
-    uint64_t max = p->max_handoffs;
+    uint64_t max = p->options.max_handoffs;
 
     sort(p->handoffs.items, p->handoffs.len, sizeof(struct handoff), by_start);
     uint64_t taken = 0;
@@ -412,8 +407,9 @@ static void select_drawn(struct perfetto *p, uint64_t first_ns)
             last_start = handoff_start(h);
         }
     }
-    /* Those the heap let go started after every one kept: after the window, or over the
-     * limit. */
+    /* Those the heap let go started after every one kept: after the window (only with --end),
+     * or over the limit. */
+    p->cut_limit += p->evicted_count - p->evicted.len;
     for (size_t i = 0; i < p->evicted.len; i++) {
         if (p->evicted.items[i] > end)
             p->cut_after++;
@@ -536,7 +532,7 @@ static int assign_lanes(struct perfetto *p)
     p->flushes = keys;
     for (size_t i = 0; i < p->handoffs.len; i++) {
         const struct handoff *h = &p->handoffs.items[i];
-        if (h->drawn && has_flush(h))
+        if (h->drawn && h->flush_ns)
             keys[n++] = (struct flush_key){h->vpid, h->conn_id, h->write_ns, h->flush_ns, i};
     }
     sort(keys, n, sizeof(*keys), by_flush);
@@ -607,7 +603,7 @@ static int lay_out(struct perfetto *p)
         if (!h->drawn)
             continue;
         struct point *pt;
-        if (has_enqueue(h)) {
+        if (h->enqueue_ns) {
             if (!(pt = PUSH(p->points)))
                 return -ENOMEM;
             *pt = (struct point){h->vpid, h->enqueue_ns, h->producer_tid, POINT_ENQUEUE, i};
@@ -635,7 +631,7 @@ static int lay_out(struct perfetto *p)
         const struct handoff *h = &p->handoffs.items[i];
         if (!h->drawn)
             continue;
-        bool enqueue = has_enqueue(h), flush = has_flush(h);
+        bool enqueue = h->enqueue_ns != 0, flush = h->flush_ns != 0;
         /* A flow needs two steps: a handoff with its write alone has none. */
         if (!enqueue && !flush)
             continue;
@@ -765,7 +761,7 @@ static void write_point(const struct perfetto *p, const struct item *it, bool *f
         fprintf(out, ",\"writes\":%" PRIu32, writes);
     const struct handoff *h = g.first;
     if (g.count == 1 && pts[0].kind == POINT_WRITE) {
-        if (has_enqueue(h))
+        if (h->enqueue_ns)
             put_us(out, "queue_wait_us", h->write_ns - h->enqueue_ns);
         if (h->finding >= 0) {
             fputs(",\"finding\":", out);
@@ -798,7 +794,7 @@ static void write_flow(const struct perfetto *p, const struct item *it, bool *fi
 {
     FILE *out = p->out;
     const struct handoff *h = &p->handoffs.items[it->index];
-    bool enqueue = has_enqueue(h), flush = has_flush(h);
+    bool enqueue = h->enqueue_ns != 0, flush = h->flush_ns != 0;
     enum step step = it->count;
     char phase = 't';
     int64_t tid = h->writer_tid;
@@ -879,9 +875,8 @@ static void write_metadata_event(FILE *out, bool *first, const char *what, int64
 static int write_names(const struct perfetto *p, const xtio_analysis *analysis, bool *first)
 {
     size_t n = 0;
-    struct track *tracks =
-        malloc((2 * p->points.len + p->waits.len + p->markers.len + p->handoffs.len + 1) *
-               sizeof(*tracks));
+    struct track *tracks = malloc(
+        (p->points.len + p->waits.len + p->markers.len + p->handoffs.len + 1) * sizeof(*tracks));
     if (!tracks)
         return -ENOMEM;
     for (size_t i = 0; i < p->points.len; i++)
@@ -906,8 +901,7 @@ static int write_names(const struct perfetto *p, const xtio_analysis *analysis, 
             struct xtio_process_summary summary = {0};
             char fallback[48];
             const char *name = NULL;
-            if (xtio_analysis_process_summary(analysis, t->vpid, &summary) == 0 && summary.name &&
-                summary.name[0])
+            if (xtio_analysis_process_summary(analysis, t->vpid, &summary) == 0 && summary.name[0])
                 name = summary.name;
             else {
                 snprintf(fallback, sizeof(fallback), "pid %" PRId64, t->vpid);
@@ -971,7 +965,7 @@ static int finish(void *state, const xtio_analysis *analysis)
             break;
         }
     }
-    uint64_t handoffs = p->handoffs.len + p->evicted.len;
+    uint64_t handoffs = p->handoffs.len + p->evicted_count;
     uint64_t drawn = handoffs - p->cut_before - p->cut_after - p->cut_limit;
     fprintf(out,
             "\n],\n\"otherData\":{\"generator\":\"xtio-analyze\",\"format\":\"xtio timeline 1\","
@@ -983,8 +977,9 @@ static int finish(void *state, const xtio_analysis *analysis)
             ",\"sync_waits_cut\":%" PRIu64 ",\"findings\":%zu"
             ",\"findings_cut\":%" PRIu64 "}}\n",
             p->origin_ns, any ? first_ns : 0, any ? last_ns : 0, p->options.begin_ns,
-            p->options.end_ns, p->max_handoffs, handoffs, drawn, p->cut_before, p->cut_after,
-            p->cut_limit, p->waits_seen, p->waits_cut, p->markers.len, p->markers_cut);
+            p->options.end_ns, p->options.max_handoffs, handoffs, drawn, p->cut_before,
+            p->cut_after, p->cut_limit, p->waits_seen, p->waits_cut, p->markers.len,
+            p->markers_cut);
     if (fflush(out) != 0 || ferror(out))
         return -EIO;
     return 0;
