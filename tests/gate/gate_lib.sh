@@ -8,6 +8,10 @@
 #   gate_verdict OUT MODES    after run_gate: did the gate fail, naming a metric of one of MODES?
 #                             sets verdict (caught, missed or broken), verdict_detail and
 #                             verdict_failed (the metrics it failed)
+#   inject_once SCRATCH OUT NAME NS   run_gate on SCRATCH's injected build with NAME at NS, and
+#                             gate_verdict on it; dies (the gate's last lines shown) when broken
+#   clean_runs BUILD OUT RUNS WHO   RUNS gates of the unmodified BUILD, each told as WHO; sets
+#                             clean_passed; dies when one could not run
 #   start_noise N, stop_noise N busy loops beside the gate: other work on the machine
 # Callers define die MESSAGE... and may set gate_timeout (seconds, default 900).
 # XTIO_GATE_SCRIPT names another gate to test than this tree's .ci/gate (a candidate in a copy of
@@ -197,6 +201,36 @@ gate_verdict() {
         verdict=missed
         verdict_detail="exit 0: $(grep -E '(PASS|FAIL)' "$gate_stdout" | tail -n 1)"
     fi
+}
+
+inject_once() {
+    local scratch=$1 out=$2 name=$3 ns=$4
+    run_gate "$scratch/gate-build" "$out" "${inject_var[$name]}=$ns"
+    gate_verdict "$out" "${inject_modes[$name]}"
+    if [[ $verdict == broken ]]; then
+        sed 's/^/  gate: /' "$out.stderr" | tail -n 20 >&2
+        die "inject $name=${ns}ns: the gate could not run: $verdict_detail"
+    fi
+}
+
+clean_runs() {
+    local build=$1 out=$2 runs=$3 who=$4 i
+    clean_passed=0
+    for ((i = 1; i <= runs; i++)); do
+        run_gate "$build" "$out/clean-$i"
+        gate_verdict "$out/clean-$i" "inline sync async batch direct"
+        case $gate_rc in
+            0)
+                clean_passed=$((clean_passed + 1))
+                echo "$who: clean run $i/$runs: pass in ${gate_seconds}s"
+                ;;
+            1) echo "$who: clean run $i/$runs: FALSE ALARM in ${gate_seconds}s: $verdict_failed" ;;
+            *)
+                sed 's/^/  gate: /' "$out/clean-$i.stderr" | tail -n 20 >&2
+                die "clean run $i: the gate could not run (exit $gate_rc, above)"
+                ;;
+        esac
+    done
 }
 
 # moved_rows MODES: the rows of the last gate's table for the latencies and the CPU time per

@@ -104,9 +104,7 @@ failures=0
 caught_in_all() {
     local name=$1 ns=$2 i
     for ((i = 1; i <= runs; i++)); do
-        run_gate "$scratch/gate-build" "$out/power-$name-$ns-$i" "${inject_var[$name]}=$ns"
-        gate_verdict "$out/power-$name-$ns-$i" "${inject_modes[$name]}"
-        [[ $verdict != broken ]] || die "power $name=${ns}ns run $i: $verdict_detail"
+        inject_once "$scratch" "$out/power-$name-$ns-$i" "$name" "$ns"
         echo "gate_power:   $name=${ns}ns run $i/$runs: $verdict (${gate_seconds}s)"
         [[ $verdict == caught ]] || return 1
     done
@@ -116,9 +114,7 @@ echo
 echo "== injections, each at its own size"
 for name in "${chosen[@]}"; do
     ns=${inject_ns[$name]}
-    run_gate "$scratch/gate-build" "$out/inject-$name" "${inject_var[$name]}=$ns"
-    gate_verdict "$out/inject-$name" "${inject_modes[$name]}"
-    [[ $verdict != broken ]] || die "inject $name: $verdict_detail"
+    inject_once "$scratch" "$out/inject-$name" "$name" "$ns"
     echo "gate_power: inject $name=${ns}ns (${inject_what[$name]}): $verdict in" \
         "${gate_seconds}s: $verdict_detail"
     if [[ $verdict != caught ]]; then
@@ -130,18 +126,9 @@ done
 
 echo
 echo "== false alarms: the unmodified build, $runs runs"
-passed=0
-for ((i = 1; i <= runs; i++)); do
-    run_gate "$build" "$out/clean-$i"
-    gate_verdict "$out/clean-$i" "inline sync async batch direct"
-    case $gate_rc in
-        0) passed=$((passed + 1)) && echo "gate_power: clean run $i: pass (${gate_seconds}s)" ;;
-        1) echo "gate_power: clean run $i: FALSE ALARM (${gate_seconds}s): $verdict_failed" ;;
-        *) die "clean run $i: $verdict_detail" ;;
-    esac
-done
-((passed == runs)) || failures=$((failures + 1))
-summary[clean]="$passed of $runs passed"
+clean_runs "$build" "$out" "$runs" gate_power
+((clean_passed == runs)) || failures=$((failures + 1))
+summary[clean]="$clean_passed of $runs passed"
 
 declare -A found=()
 if $power; then

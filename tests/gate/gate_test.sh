@@ -66,30 +66,22 @@ cmd_inject() {
         ns=${inject_ns[$name]}
         [[ $spec != *=* ]] || ns=${spec#*=}
         [[ $ns =~ ^[0-9]+$ ]] || die "$spec: the size must be a number of nanoseconds"
-        run_gate "$scratch/gate-build" "$out/$name-$ns" "${inject_var[$name]}=$ns"
-        gate_verdict "$out/$name-$ns" "${inject_modes[$name]}"
+        inject_once "$scratch" "$out/$name-$ns" "$name" "$ns"
         echo "gate_test: inject $name=${ns}ns (${inject_what[$name]}): $verdict in" \
             "${gate_seconds}s: $verdict_detail"
-        case $verdict in
-            caught) ;;
-            broken)
-                sed 's/^/  gate: /' "$out/$name-$ns.stderr" | tail -n 20 >&2
-                die "inject $name: the gate could not run (above)"
-                ;;
-            *)
-                echo "gate_test: FAIL: the gate missed $name=${ns}ns; the rows of" \
-                    "${inject_modes[$name]// /, } it printed:" >&2
-                moved_rows "${inject_modes[$name]}" | sed 's/^/  /' >&2
-                failed=1
-                ;;
-        esac
+        if [[ $verdict != caught ]]; then
+            echo "gate_test: FAIL: the gate missed $name=${ns}ns; the rows of" \
+                "${inject_modes[$name]// /, } it printed:" >&2
+            moved_rows "${inject_modes[$name]}" | sed 's/^/  /' >&2
+            failed=1
+        fi
     done
     return "$failed"
 }
 
 # clean BUILD [--runs N] [--noise N]: every run must pass.
 cmd_clean() {
-    local build=$1 runs=1 noise=0 i passed=0
+    local build=$1 runs=1 noise=0
     shift
     while (($#)); do
         case $1 in
@@ -101,26 +93,9 @@ cmd_clean() {
     done
     [[ $runs =~ ^[1-9][0-9]*$ && $noise =~ ^[0-9]+$ ]] || die "--runs and --noise take numbers"
     start_noise "$noise"
-    for ((i = 1; i <= runs; i++)); do
-        run_gate "$build" "$out/clean-$i"
-        gate_verdict "$out/clean-$i" "inline sync async batch direct"
-        case $gate_rc in
-            0)
-                passed=$((passed + 1))
-                echo "gate_test: clean run $i/$runs (noise $noise): pass in ${gate_seconds}s"
-                ;;
-            1)
-                echo "gate_test: clean run $i/$runs (noise $noise): FALSE ALARM in" \
-                    "${gate_seconds}s: ${verdict_failed}" >&2
-                ;;
-            *)
-                sed 's/^/  gate: /' "$out/clean-$i.stderr" | tail -n 20 >&2
-                die "clean run $i: the gate could not run (exit $gate_rc, above)"
-                ;;
-        esac
-    done
-    echo "gate_test: the unmodified build passed $passed of $runs runs"
-    ((passed == runs))
+    clean_runs "$build" "$out" "$runs" "gate_test (noise $noise)"
+    echo "gate_test: the unmodified build passed $clean_passed of $runs runs"
+    ((clean_passed == runs))
 }
 
 (($#)) || {
