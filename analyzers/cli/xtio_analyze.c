@@ -583,10 +583,13 @@ static void progress_clear(struct progress *p)
  * Nothing without a progress line (p NULL). */
 static void progress_tick(struct progress *p)
 {
-    if (!p || seconds_since(&p->start) < p->next_s)
+    if (!p)
+        return;
+    double now = seconds_since(&p->start);
+    if (now < p->next_s)
         return;
     progress_show(p);
-    p->next_s = seconds_since(&p->start) + PROGRESS_INTERVAL_S;
+    p->next_s = now + PROGRESS_INTERVAL_S;
 }
 
 /* Before the sink writes its report: a last line (what was read in all), then none, so that the
