@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xtio_formats.h"
 #include "xtio_hist.h"
 #include "xtio_parse.h"
 
@@ -216,8 +217,6 @@ static void put_latency(FILE *out, const char *key, const struct xtio_hist *hist
     fprintf(out, ", \"max\": %.3f}%s\n", (double)hist->max / 1000.0, last ? "" : ",");
 }
 
-#define WORKLOAD_FORMAT "xtio-workload"
-
 /* The --workload file: a JSON object of format "xtio-workload" with a "modes" object, carried
  * unchanged. NULL (and a message saying what to do) when it is missing or not one. */
 static json_t *read_workload(const char *path)
@@ -232,10 +231,10 @@ static json_t *read_workload(const char *path)
     }
     const json_t *format = json_object_get(workload, "format");
     if (!json_is_object(workload) || !json_is_string(format) ||
-        strcmp(json_string_value(format), WORKLOAD_FORMAT) != 0 ||
+        strcmp(json_string_value(format), XTIO_FORMAT_WORKLOAD) != 0 ||
         !json_is_object(json_object_get(workload, "modes"))) {
         complain("%s is not a workload's figures (a JSON object with \"format\": "
-                 "\"" WORKLOAD_FORMAT "\" and a \"modes\" object): give the cpu.json that "
+                 "\"" XTIO_FORMAT_WORKLOAD "\" and a \"modes\" object): give the cpu.json that "
                  "scripts/workload --out DIR writes",
                  path);
         json_decref(workload);
@@ -251,7 +250,8 @@ static int write_json(const struct timings *t, const json_t *workload, const cha
         complain("cannot write %s: %s; give a writable path to --output", path, strerror(errno));
         return -errno;
     }
-    fprintf(out, "{\n  \"format\": \"xtio-reference\",\n  \"version\": 1,\n");
+    fprintf(out, "{\n  \"format\": \"" XTIO_FORMAT_REFERENCE "\",\n  \"version\": %d,\n",
+            XTIO_FORMAT_REFERENCE_VERSION);
     fprintf(out, "  \"bursts\": %llu,\n", (unsigned long long)t->bursts);
     put_latency(out, "wakeup_us", &t->wakeup, false);
     put_latency(out, "loopback_us", &t->loopback, false);

@@ -24,6 +24,7 @@
 
 #include "export.h"
 #include "sink.h"
+#include "xtio_formats.h"
 #include "xtio_parse.h"
 
 #ifndef XTIO_VERSION
@@ -927,10 +928,11 @@ static int embed_reference(const struct options *opt)
     json_t *report = NULL, *reference = json_load_file(opt->reference, 0, &jerr);
     const json_t *format = json_object_get(reference, "format");
     if (!reference || !json_is_string(format) ||
-        strcmp(json_string_value(format), "xtio-reference") != 0) {
+        strcmp(json_string_value(format), XTIO_FORMAT_REFERENCE) != 0) {
         complain("%s is not the JSON of xtio-reference (%s): give the file of `xtio-reference -o "
                  "FILE -- WORKLOAD`",
-                 opt->reference, reference ? "no \"format\": \"xtio-reference\"" : jerr.text);
+                 opt->reference,
+                 reference ? "no \"format\": \"" XTIO_FORMAT_REFERENCE "\"" : jerr.text);
         goto end;
     }
     report = json_load_file(opt->output, 0, &jerr);

@@ -2,6 +2,7 @@
 #include "compare.h"
 
 #include "analysis.h"
+#include "xtio_formats.h"
 #include "xtio_hist.h"
 
 #include <errno.h>
@@ -11,11 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REPORT_FORMAT  "xtio-analysis"
-#define REPORT_VERSION 1
 /* The processes' primary_mode groups: the modes, then the processes without handoffs. */
-#define GROUP_NONE     XTIO_SCHEMA_MODE_COUNT
-#define GROUP_COUNT    (XTIO_SCHEMA_MODE_COUNT + 1)
+#define GROUP_NONE  XTIO_SCHEMA_MODE_COUNT
+#define GROUP_COUNT (XTIO_SCHEMA_MODE_COUNT + 1)
 
 static const char *const count_keys[] = {"handoffs", "bytes", "records", "dropped",
                                          "dropped_bytes"};
@@ -38,7 +37,6 @@ static const char *const workload_keys[] = {"server_cpu_ns_per_record", "server_
                                             "loop_cpu_ns_per_record", "loop_cpu_us"};
 #define WORKLOAD_KEY_COUNT (int)(sizeof(workload_keys) / sizeof(workload_keys[0]))
 #define WORKLOAD_NAME      "workload"
-#define WORKLOAD_FORMAT    "xtio-workload"
 
 static const char metric_syntax[] =
     "write MODE.COUNT, MODE.LATENCY.STAT, MODE.WORKLOAD or reference.TIMING.STAT, or A/B for the "
@@ -200,10 +198,10 @@ static int check_workload(struct xtio_compare_report *report, const json_t *refe
     const json_t *format = json_object_get(workload, "format");
     const json_t *modes = json_object_get(workload, "modes");
     if (!json_is_object(workload) || !json_is_string(format) ||
-        strcmp(json_string_value(format), WORKLOAD_FORMAT) != 0 || !json_is_object(modes))
+        strcmp(json_string_value(format), XTIO_FORMAT_WORKLOAD) != 0 || !json_is_object(modes))
         return fail(error, -EINVAL,
                     "%s: " REFERENCE_NAME "." WORKLOAD_NAME " is not a workload's figures (an "
-                    "object with \"format\": \"" WORKLOAD_FORMAT "\" and a \"modes\" object): "
+                    "object with \"format\": \"" XTIO_FORMAT_WORKLOAD "\" and a \"modes\" object): "
                     "give xtio-reference --workload the cpu.json of `scripts/workload --out DIR`",
                     report->path);
     const char *name;
@@ -246,9 +244,9 @@ static int check_report(struct xtio_compare_report *report, struct xtio_compare_
     const json_t *root = report->root;
     const json_t *format = json_object_get(root, "format");
     if (!json_is_object(root) || !json_is_string(format) ||
-        strcmp(json_string_value(format), REPORT_FORMAT) != 0)
+        strcmp(json_string_value(format), XTIO_FORMAT_ANALYSIS) != 0)
         return fail(error, -EINVAL,
-                    "%s is not an xtio-analysis report (no \"format\": \"" REPORT_FORMAT
+                    "%s is not an xtio-analysis report (no \"format\": \"" XTIO_FORMAT_ANALYSIS
                     "\"): give the output of `xtio-analyze --format json`",
                     path);
     const json_t *version = json_object_get(root, "version");
@@ -257,12 +255,12 @@ static int check_report(struct xtio_compare_report *report, struct xtio_compare_
                     "%s has no integer \"version\": give the unmodified output "
                     "of `xtio-analyze --format json`",
                     path);
-    if (json_integer_value(version) != REPORT_VERSION)
+    if (json_integer_value(version) != XTIO_FORMAT_ANALYSIS_VERSION)
         return fail(error, -EINVAL,
                     "%s is an xtio-analysis report of version %lld, and this xtio-compare reads "
                     "version %d only: analyse the trace again with this xtio's xtio-analyze, or "
                     "compare with the xtio-compare of the xtio that wrote it",
-                    path, (long long)json_integer_value(version), REPORT_VERSION);
+                    path, (long long)json_integer_value(version), XTIO_FORMAT_ANALYSIS_VERSION);
     const json_t *refusal = json_object_get(json_object_get(root, "summary"), "error");
     if (json_is_string(refusal))
         return fail(error, -EINVAL,

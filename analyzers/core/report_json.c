@@ -1,14 +1,13 @@
 /* The JSON report ("format": "xtio-analysis", "version": 1; every key is in docs/analysis.md):
  * everything the text report has, as numbers. */
 #include "internal.h"
+#include "xtio_formats.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#define JSON_FORMAT_VERSION 1
 
 static const char *const percentile_keys[PERCENTILE_COUNT] = {"p50", "p90", "p99", "p99_9"};
 
@@ -434,8 +433,8 @@ int xtio__write_json(const xtio_analysis *analysis, FILE *out)
             goto end;
         }
     }
-    put(&b, root, "format", json_string("xtio-analysis"));
-    put(&b, root, "version", json_integer(JSON_FORMAT_VERSION));
+    put(&b, root, "format", json_string(XTIO_FORMAT_ANALYSIS));
+    put(&b, root, "version", json_integer(XTIO_FORMAT_ANALYSIS_VERSION));
     put(&b, options, "strict", json_boolean(analysis->options.strict));
     put(&b, options, "by_connection", json_boolean(analysis->options.by_connection));
     put(&b, options, "by_thread", json_boolean(analysis->options.by_thread));
