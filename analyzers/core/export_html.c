@@ -675,7 +675,7 @@ static void put_modes_table(FILE *out, const xtio_analysis *analysis, const stru
         for (int stat = 0; stat < PERCENTILE_COUNT + 2; stat++) {
             fprintf(out, "<tr%s><td class=\"l\">", stat ? " class=\"sub\"" : "");
             if (stat == 0) {
-                fputs(xtio__latency_labels[metric], out);
+                fputs(xtio__latency_label(metric), out);
                 fputs(" (µs)", out);
             }
             fprintf(out, "</td><td class=\"l\">%s</td>", xtio__stat_labels[stat]);
@@ -765,7 +765,7 @@ static int put_cdfs(FILE *out, const struct column *columns, size_t count)
         char id[64], title[96];
         const char *name = xtio_latency_kind_name((enum xtio_latency_kind)metric);
         snprintf(id, sizeof(id), "cdf-%s", name);
-        snprintf(title, sizeof(title), "%s: CDF per mode", xtio__latency_labels[metric]);
+        snprintf(title, sizeof(title), "%s: CDF per mode", xtio__latency_label(metric));
         struct axis x = {.label = "latency (log scale)", .ns = true, .log = true};
         struct axis y = {.label = "fraction of handoffs ≤ latency", .lo = 0, .hi = 1};
         put_plot(out, id, title, &x, &y, series, used);
@@ -892,7 +892,7 @@ static void put_findings(FILE *out, const xtio_analysis *analysis, struct proces
             any = true;
             fprintf(out, "<p class=\"finding\" data-kind=\"%s\"><b>",
                     xtio_finding_kind_name((enum xtio_finding_kind)k));
-            fputs(xtio__finding_labels[k], out);
+            fputs(xtio__finding_label(k), out);
             fprintf(out, "</b>: %" PRIu64 "</p>\n", finding->count);
             fputs("<table class=\"evidence\"><tr><th>time</th><th class=\"l\">event</th>"
                   "<th>conn</th><th>handoff</th><th>seq</th><th class=\"l\">mode</th>"

@@ -27,10 +27,10 @@
 extern const unsigned xtio__percentiles[PERCENTILE_COUNT];
 /* What the text and HTML reports call things (results.c): each latency, each statistic of a
  * latency row (n, the percentiles, max), each finding kind, and what a finding means. */
-extern const char *const xtio__latency_labels[XTIO_LATENCY_KIND_COUNT];
+const char *xtio__latency_label(int kind);
 extern const char *const xtio__stat_labels[PERCENTILE_COUNT + 2];
-extern const char *const xtio__finding_labels[XTIO_FINDING_KIND_COUNT];
-extern const char *const xtio__finding_explanations[XTIO_FINDING_KIND_COUNT];
+const char *xtio__finding_label(int kind);
+const char *xtio__finding_explanation(int kind);
 /* Statistic `stat` of a latency row: 0 the count, then the percentiles, then the max; "-" when
  * empty. */
 void xtio__format_stat(char *buf, size_t size, const struct xtio_hist *hist, int stat);

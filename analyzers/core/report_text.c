@@ -62,7 +62,7 @@ static void print_table(FILE *out, const xtio_analysis *analysis, const char *ti
     for (int metric = 0; metric < XTIO_LATENCY_KIND_COUNT; metric++) {
         for (int stat = 0; stat < PERCENTILE_COUNT + 2; stat++) {
             char label[64];
-            snprintf(label, sizeof(label), "%s%s", stat == 0 ? xtio__latency_labels[metric] : "",
+            snprintf(label, sizeof(label), "%s%s", stat == 0 ? xtio__latency_label(metric) : "",
                      stat == 0 ? " (us)" : "");
             fprintf(out, "  %-*s%-6s", LABEL_WIDTH - 8, label, xtio__stat_labels[stat]);
             for (size_t c = 0; c < count; c++) {
@@ -181,8 +181,8 @@ static void print_findings(FILE *out, const xtio_analysis *analysis, const struc
         if (!xtio__finding_counts(analysis, (enum xtio_finding_kind)k))
             continue;
         const struct finding *finding = &process->findings[k];
-        fprintf(out, "  %s: %" PRIu64 " (%s)\n", xtio__finding_labels[k], finding->count,
-                xtio__finding_explanations[k]);
+        fprintf(out, "  %s: %" PRIu64 " (%s)\n", xtio__finding_label(k), finding->count,
+                xtio__finding_explanation(k));
         for (unsigned i = 0; i < finding->nsamples; i++)
             print_sample(out, analysis, process, &finding->samples[i]);
         if (finding->count > finding->nsamples)

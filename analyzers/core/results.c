@@ -9,51 +9,68 @@
 
 const unsigned xtio__percentiles[PERCENTILE_COUNT] = {500, 900, 990, 999};
 
-static const char *const finding_names[XTIO_FINDING_KIND_COUNT] = {
-    [XTIO_FINDING_OFF_LOOP_WRITE] = "off_loop_write",
-    [XTIO_FINDING_ORDERING_BREAK] = "ordering_break",
-    [XTIO_FINDING_WRITE_AFTER_CLOSE] = "write_after_close",
-    [XTIO_FINDING_LOST_HANDOFF] = "lost_handoff",
-    [XTIO_FINDING_DROPPED_DATA] = "dropped_data",
+/* Each finding kind: its name (the JSON keys), what the reports call it, and what it means. */
+static const struct {
+    const char *name;
+    const char *label;
+    const char *explanation;
+} findings[XTIO_FINDING_KIND_COUNT] = {
+    [XTIO_FINDING_OFF_LOOP_WRITE] = {"off_loop_write", "off-loop writes",
+                                     "written by a thread other than the connection's loop "
+                                     "thread"},
+    [XTIO_FINDING_ORDERING_BREAK] = {"ordering_break", "ordering breaks",
+                                     "a write whose seq is not above the previous write's on its "
+                                     "connection"},
+    [XTIO_FINDING_WRITE_AFTER_CLOSE] = {"write_after_close", "writes after close",
+                                        "an enqueue or write on a closed connection"},
+    [XTIO_FINDING_LOST_HANDOFF] = {"lost_handoff", "lost handoffs",
+                                   "enqueued, then its connection closed with neither its write "
+                                   "nor its drop"},
+    [XTIO_FINDING_DROPPED_DATA] = {"dropped_data", "dropped data",
+                                   "handoffs dropped at close; a finding because of strict"},
 };
+
+const char *xtio__finding_label(int kind)
+{
+    return findings[kind].label;
+}
+
+const char *xtio__finding_explanation(int kind)
+{
+    return findings[kind].explanation;
+}
 
 const char *xtio_finding_kind_name(enum xtio_finding_kind kind)
 {
     if ((unsigned)kind >= XTIO_FINDING_KIND_COUNT)
         return NULL;
-    return finding_names[kind];
+    return findings[kind].name;
 }
 
-const char *const xtio__latency_labels[XTIO_LATENCY_KIND_COUNT] = {
-    [XTIO_LATENCY_QUEUE_WAIT] = "queue wait",
-    [XTIO_LATENCY_END_TO_END] = "end to end",
-    [XTIO_LATENCY_FLUSH] = "flush",
-    [XTIO_LATENCY_PRODUCER_BLOCKED] = "producer blocked",
-    [XTIO_LATENCY_SPOOL_DELAY] = "spool delay",
-    [XTIO_LATENCY_LOOP_WRITE] = "loop write",
-    [XTIO_LATENCY_WAKE] = "producer wake",
+/* Each latency: its name, its key in the JSON report and xtio-compare's metrics, and what the
+ * reports call it. */
+static const struct {
+    const char *name;
+    const char *key;
+    const char *label;
+} latencies[XTIO_LATENCY_KIND_COUNT] = {
+    [XTIO_LATENCY_QUEUE_WAIT] = {"queue_wait", "queue_wait_us", "queue wait"},
+    [XTIO_LATENCY_END_TO_END] = {"end_to_end", "end_to_end_us", "end to end"},
+    [XTIO_LATENCY_FLUSH] = {"flush", "flush_us", "flush"},
+    [XTIO_LATENCY_PRODUCER_BLOCKED] = {"producer_blocked", "producer_blocked_us",
+                                       "producer blocked"},
+    [XTIO_LATENCY_SPOOL_DELAY] = {"spool_delay", "spool_delay_us", "spool delay"},
+    [XTIO_LATENCY_LOOP_WRITE] = {"loop_write", "loop_write_us", "loop write"},
+    [XTIO_LATENCY_WAKE] = {"wake", "wake_us", "producer wake"},
 };
+
+const char *xtio__latency_label(int kind)
+{
+    return latencies[kind].label;
+}
 
 const char *const xtio__stat_labels[PERCENTILE_COUNT + 2] = {"n",   "p50",   "p90",
                                                              "p99", "p99.9", "max"};
-
-const char *const xtio__finding_labels[XTIO_FINDING_KIND_COUNT] = {
-    [XTIO_FINDING_OFF_LOOP_WRITE] = "off-loop writes",
-    [XTIO_FINDING_ORDERING_BREAK] = "ordering breaks",
-    [XTIO_FINDING_WRITE_AFTER_CLOSE] = "writes after close",
-    [XTIO_FINDING_LOST_HANDOFF] = "lost handoffs",
-    [XTIO_FINDING_DROPPED_DATA] = "dropped data",
-};
-
-const char *const xtio__finding_explanations[XTIO_FINDING_KIND_COUNT] = {
-    [XTIO_FINDING_OFF_LOOP_WRITE] = "written by a thread other than the connection's loop thread",
-    [XTIO_FINDING_ORDERING_BREAK] = "a write whose seq is not above the previous write's on its "
-                                    "connection",
-    [XTIO_FINDING_WRITE_AFTER_CLOSE] = "an enqueue or write on a closed connection",
-    [XTIO_FINDING_LOST_HANDOFF] = "enqueued, then its connection closed with neither its write "
-                                  "nor its drop",
-    [XTIO_FINDING_DROPPED_DATA] = "handoffs dropped at close; a finding because of strict",
-};
 
 /* Microseconds with as many decimals as fit a cell. */
 static void format_us(char *buf, size_t size, uint64_t ns)
@@ -427,32 +444,18 @@ int xtio_analysis_handover_summary(const xtio_analysis *analysis, int64_t vpid, 
     return 0;
 }
 
-/* One name per latency: the report's label, the compare metric's and the JSON report's key. */
-static const struct {
-    const char *name;
-    const char *key;
-} latency_names[XTIO_LATENCY_KIND_COUNT] = {
-    [XTIO_LATENCY_QUEUE_WAIT] = {"queue_wait", "queue_wait_us"},
-    [XTIO_LATENCY_END_TO_END] = {"end_to_end", "end_to_end_us"},
-    [XTIO_LATENCY_FLUSH] = {"flush", "flush_us"},
-    [XTIO_LATENCY_PRODUCER_BLOCKED] = {"producer_blocked", "producer_blocked_us"},
-    [XTIO_LATENCY_SPOOL_DELAY] = {"spool_delay", "spool_delay_us"},
-    [XTIO_LATENCY_LOOP_WRITE] = {"loop_write", "loop_write_us"},
-    [XTIO_LATENCY_WAKE] = {"wake", "wake_us"},
-};
-
 const char *xtio_latency_kind_name(enum xtio_latency_kind kind)
 {
     if ((unsigned)kind >= XTIO_LATENCY_KIND_COUNT)
         return NULL;
-    return latency_names[kind].name;
+    return latencies[kind].name;
 }
 
 const char *xtio_latency_kind_key(enum xtio_latency_kind kind)
 {
     if ((unsigned)kind >= XTIO_LATENCY_KIND_COUNT)
         return NULL;
-    return latency_names[kind].key;
+    return latencies[kind].key;
 }
 
 const struct xtio_hist *xtio_analysis_latency_hist(const xtio_analysis *analysis, int64_t vpid,
