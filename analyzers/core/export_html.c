@@ -41,9 +41,9 @@ struct series {
 };
 
 struct html {
-    struct xtio_export_options options;
+    uint64_t asked_window_ns; /* --window */
     FILE *out;
-    uint64_t window_ns; /* options.window_ns, doubled as long traces need */
+    uint64_t window_ns; /* asked_window_ns, doubled as long traces need */
     bool has_origin;
     uint64_t origin_ns;    /* window 0 starts there: the end of the first handoff record */
     struct series *series; /* owned */
@@ -277,7 +277,15 @@ static const char style[] =
  * dash pattern and marker, so that neither hue nor print in grey is needed to tell them. */
 static const char *const colours[] = {"#0072b2", "#d55e00", "#009e73", "#cc79a7",
                                       "#e69f00", "#56b4e9", "#000000", "#f0e442"};
-static const char *const dashes[] = {"none", "8 4", "2 3", "10 3 2 3", "4 2"};
+static const char *const dashes[] = {NULL, "8 4", "2 3", "10 3 2 3", "4 2"};
+
+/* A series' colour and dash pattern, as attributes of its line. */
+static void put_stroke(FILE *out, int style)
+{
+    fprintf(out, " stroke=\"%s\"", colours[style % 8]);
+    if (dashes[style % 5])
+        fprintf(out, " stroke-dasharray=\"%s\"", dashes[style % 5]);
+}
 #define STYLE_COUNT 40 /* distinct (colour, dash, marker) triples before they repeat */
 
 static void put_marker(FILE *out, int style, double x, double y)
@@ -492,24 +500,21 @@ static void put_axis(FILE *out, const struct axis *axis, bool is_x, double step)
 static void put_plot(FILE *out, const char *id, const char *title, struct axis *x, struct axis *y,
                      const struct plot_series *series, size_t count)
 {
-    bool have_x = x->hi > 0, have_y = y->hi > 0;
+    bool have_x = x->hi > 0, have_y = y->hi > 0, seeded = false;
     for (size_t s = 0; s < count; s++) {
         for (size_t i = 0; i < series[s].len; i++) {
             double vx = series[s].x[i], vy = series[s].y[i];
             if ((x->log && !(vx > 0)) || (y->log && !(vy > 0)))
                 continue;
             if (!have_x) {
-                if (x->hi == 0 && x->lo == 0)
-                    x->lo = x->hi = vx;
-                x->lo = vx < x->lo ? vx : x->lo;
-                x->hi = vx > x->hi ? vx : x->hi;
+                x->lo = !seeded || vx < x->lo ? vx : x->lo;
+                x->hi = !seeded || vx > x->hi ? vx : x->hi;
             }
             if (!have_y) {
-                if (y->hi == 0 && y->lo == 0)
-                    y->lo = y->hi = vy;
-                y->lo = vy < y->lo ? vy : y->lo;
-                y->hi = vy > y->hi ? vy : y->hi;
+                y->lo = !seeded || vy < y->lo ? vy : y->lo;
+                y->hi = !seeded || vy > y->hi ? vy : y->hi;
             }
+            seeded = true;
         }
     }
     double xstep = 0, ystep = 0;
@@ -543,11 +548,8 @@ static void put_plot(FILE *out, const char *id, const char *title, struct axis *
                 MARGIN_L + AREA_W / 2, MARGIN_T + AREA_H / 2);
     for (size_t s = 0; s < count; s++) {
         const struct plot_series *p = &series[s];
-        const char *colour = colours[p->style % 8];
-        fprintf(out, "<g class=\"series\" data-series=\"%zu\"><path class=\"line\" stroke=\"%s\"",
-                s, colour);
-        if (strcmp(dashes[p->style % 5], "none") != 0)
-            fprintf(out, " stroke-dasharray=\"%s\"", dashes[p->style % 5]);
+        fprintf(out, "<g class=\"series\" data-series=\"%zu\"><path class=\"line\"", s);
+        put_stroke(out, p->style);
         fputs(" d=\"", out);
         bool pen = false;
         for (size_t i = 0; i < p->len; i++) {
@@ -575,13 +577,10 @@ static void put_plot(FILE *out, const char *id, const char *title, struct axis *
     for (size_t s = 0; s < count; s++) {
         const struct plot_series *p = &series[s];
         int ly = MARGIN_T + 24 + 20 * (int)s;
-        fprintf(out,
-                "<g class=\"legend-item\"><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
-                "stroke=\"%s\" stroke-width=\"2\"",
-                lx, ly, lx + 36, ly, colours[p->style % 8]);
-        if (strcmp(dashes[p->style % 5], "none") != 0)
-            fprintf(out, " stroke-dasharray=\"%s\"", dashes[p->style % 5]);
-        fputs("/>", out);
+        fprintf(out, "<g class=\"legend-item\"><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"", lx,
+                ly, lx + 36, ly);
+        put_stroke(out, p->style);
+        fputs(" stroke-width=\"2\"/>", out);
         put_marker(out, p->style, lx + 18, ly);
         fprintf(out, "<text x=\"%d\" y=\"%d\">", lx + 44, ly + 4);
         xtio_markup_put_escaped(out, p->label);
@@ -660,15 +659,11 @@ static void put_modes_table(FILE *out, const xtio_analysis *analysis, const stru
     for (size_t c = 0; c < count; c++)
         fprintf(out, "<th>%s</th>", xtio_schema_mode_label(columns[c].mode));
     fputs("</tr>\n", out);
-    static const char *const count_labels[] = {"handoffs", "bytes", "records", "dropped",
-                                               "dropped bytes"};
-    for (int row = 0; row < 5; row++) {
-        fprintf(out, "<tr><td class=\"l\" colspan=\"2\">%s</td>", count_labels[row]);
-        for (size_t c = 0; c < count; c++) {
-            const struct mode_stats *s = &columns[c].process->modes[columns[c].mode];
-            uint64_t values[] = {s->handoffs, s->bytes, s->records, s->drops, s->drop_bytes};
-            fprintf(out, "<td>%" PRIu64 "</td>", values[row]);
-        }
+    for (int row = 0; row < XTIO__MODE_COUNTS; row++) {
+        fprintf(out, "<tr><td class=\"l\" colspan=\"2\">%s</td>", xtio__mode_count_labels[row]);
+        for (size_t c = 0; c < count; c++)
+            fprintf(out, "<td>%" PRIu64 "</td>",
+                    xtio__mode_count(&columns[c].process->modes[columns[c].mode], row));
         fputs("</tr>\n", out);
     }
     for (int metric = 0; metric < XTIO_LATENCY_KIND_COUNT; metric++) {
@@ -687,21 +682,16 @@ static void put_modes_table(FILE *out, const xtio_analysis *analysis, const stru
     }
     static const char *const queue_labels[] = {"queue at enqueue (handoffs)",
                                                "queue at enqueue (bytes)"};
-    static const char *const queue_stats[] = {"p50", "p99", "max"};
     for (int which = 0; which < 2; which++) {
         for (int stat = 0; stat < 3; stat++) {
             fprintf(out, "<tr%s><td class=\"l\">%s</td><td class=\"l\">%s</td>",
                     stat ? " class=\"sub\"" : "", stat == 0 ? queue_labels[which] : "",
-                    queue_stats[stat]);
+                    xtio__queue_stat_labels[stat]);
             for (size_t c = 0; c < count; c++) {
-                const struct mode_stats *s = &columns[c].process->modes[columns[c].mode];
-                struct xtio_quantity_summary q;
-                xtio__quantity(which == 0 ? &s->queue_depth : &s->queued_bytes, &q);
-                uint64_t values[] = {q.p50, q.p99, q.max};
-                if (q.count == 0)
-                    fputs("<td>-</td>", out);
-                else
-                    fprintf(out, "<td>%" PRIu64 "</td>", values[stat]);
+                char cell[32];
+                xtio__format_queue(cell, sizeof(cell), &columns[c].process->modes[columns[c].mode],
+                                   which, stat);
+                fprintf(out, "<td>%s</td>", cell);
             }
             fputs("</tr>\n", out);
         }
@@ -791,11 +781,11 @@ static int put_over_time(FILE *out, const struct html *html, const xtio_analysis
             "flush, else its write), from the trace's first event: the p99 end to end (a stall "
             "shows as a spike) and the handoffs per second (a stall shows as a dip).",
             window);
-    if (html->window_ns != html->options.window_ns)
+    if (html->window_ns != html->asked_window_ns)
         fprintf(out,
                 " The window asked for was %.3f ms; it was doubled until the trace fit in "
                 "%d windows.",
-                html->options.window_ns / 1e6, MAX_WINDOWS);
+                html->asked_window_ns / 1e6, MAX_WINDOWS);
     fputs("</p>\n", out);
 
     for (int which = 0; which < 2; which++) {
@@ -820,15 +810,15 @@ static int put_over_time(FILE *out, const struct html *html, const xtio_analysis
                 /* The middle of the window, in seconds from the first event. */
                 double start = (double)html->origin_ns - (double)first_ns +
                                (double)(s->base + (int64_t)i) * (double)html->window_ns;
-                p->x[p->len] = (start + html->window_ns / 2.0) / 1e9;
-                if (p->x[p->len] < 0)
-                    p->x[p->len] = 0;
+                p->x[i] = (start + html->window_ns / 2.0) / 1e9;
+                if (p->x[i] < 0)
+                    p->x[i] = 0;
                 if (which == 0)
-                    p->y[p->len] = (double)xtio_hist_percentile(&s->windows[i].e2e, 990);
+                    p->y[i] = (double)xtio_hist_percentile(&s->windows[i].e2e, 990);
                 else
-                    p->y[p->len] = s->windows[i].handoffs / window_s;
-                p->len++;
+                    p->y[i] = s->windows[i].handoffs / window_s;
             }
+            p->len = s->len;
         }
         struct axis x = {.label = "time from the trace's first event (s)"};
         struct axis y0 = {.label = "p99 end to end (log scale)", .ns = true, .log = true};
@@ -1283,7 +1273,7 @@ static int create(void **state, const struct xtio_export_options *options, FILE 
     struct html *html = calloc(1, sizeof(*html));
     if (!html)
         return -ENOMEM;
-    html->options = *options;
+    html->asked_window_ns = options->window_ns;
     html->out = out;
     html->window_ns = options->window_ns;
     *state = html;

@@ -60,6 +60,14 @@ struct mode_stats {
     struct xtio_hist queue_depth;  /* at enqueue */
     struct xtio_hist queued_bytes; /* at enqueue, from schema version 2 */
 };
+/* The rows of the modes tables (text and HTML) that are not latencies: a mode's counts, and the
+ * queue its handoffs joined at their enqueue (`which` 0: in handoffs, 1: in bytes), its
+ * statistic `stat` (0 p50, 1 p99, 2 max) as text, "-" when none was recorded. */
+#define XTIO__MODE_COUNTS 5
+extern const char *const xtio__mode_count_labels[XTIO__MODE_COUNTS];
+uint64_t xtio__mode_count(const struct mode_stats *s, int row);
+extern const char *const xtio__queue_stat_labels[3];
+void xtio__format_queue(char *buf, size_t size, const struct mode_stats *s, int which, int stat);
 
 /* One line of a per-connection, per-loop-thread or per-producer-thread table. */
 struct row {

@@ -48,15 +48,11 @@ static void print_table(FILE *out, const xtio_analysis *analysis, const char *ti
         fputc('\n', out);
     }
 
-    static const char *const count_labels[] = {"handoffs", "bytes", "records", "dropped",
-                                               "dropped bytes"};
-    for (int row = 0; row < 5; row++) {
-        fprintf(out, "  %-*s", LABEL_WIDTH - 2, count_labels[row]);
-        for (size_t c = 0; c < count; c++) {
-            const struct mode_stats *s = &columns[c].process->modes[columns[c].mode];
-            uint64_t values[] = {s->handoffs, s->bytes, s->records, s->drops, s->drop_bytes};
-            fprintf(out, "%*" PRIu64, CELL_WIDTH, values[row]);
-        }
+    for (int row = 0; row < XTIO__MODE_COUNTS; row++) {
+        fprintf(out, "  %-*s", LABEL_WIDTH - 2, xtio__mode_count_labels[row]);
+        for (size_t c = 0; c < count; c++)
+            fprintf(out, "%*" PRIu64, CELL_WIDTH,
+                    xtio__mode_count(&columns[c].process->modes[columns[c].mode], row));
         fputc('\n', out);
     }
     for (int metric = 0; metric < XTIO_LATENCY_KIND_COUNT; metric++) {
@@ -75,20 +71,13 @@ static void print_table(FILE *out, const xtio_analysis *analysis, const char *ti
     }
     /* The queue each handoff joined at its enqueue: what its queue wait waited behind. */
     static const char *const queue_labels[] = {"queue (handoffs)", "queue (bytes)"};
-    static const char *const queue_stats[] = {"p50", "p99", "max"};
     for (int which = 0; which < 2; which++) {
         for (int stat = 0; stat < 3; stat++) {
             fprintf(out, "  %-*s%-6s", LABEL_WIDTH - 8, stat == 0 ? queue_labels[which] : "",
-                    queue_stats[stat]);
+                    xtio__queue_stat_labels[stat]);
             for (size_t c = 0; c < count; c++) {
-                const struct mode_stats *s = &columns[c].process->modes[columns[c].mode];
-                struct xtio_quantity_summary q;
-                xtio__quantity(which == 0 ? &s->queue_depth : &s->queued_bytes, &q);
-                uint64_t values[] = {q.p50, q.p99, q.max};
-                if (q.count == 0)
-                    snprintf(cell, sizeof(cell), "-");
-                else
-                    snprintf(cell, sizeof(cell), "%" PRIu64, values[stat]);
+                xtio__format_queue(cell, sizeof(cell), &columns[c].process->modes[columns[c].mode],
+                                   which, stat);
                 fprintf(out, "%*s", CELL_WIDTH, cell);
             }
             fputc('\n', out);

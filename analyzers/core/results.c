@@ -110,6 +110,29 @@ void xtio__put_conn(FILE *out, uint64_t conn_id)
         fprintf(out, "%" PRIu64, conn_id);
 }
 
+const char *const xtio__mode_count_labels[XTIO__MODE_COUNTS] = {"handoffs", "bytes", "records",
+                                                                "dropped", "dropped bytes"};
+
+uint64_t xtio__mode_count(const struct mode_stats *s, int row)
+{
+    uint64_t values[XTIO__MODE_COUNTS] = {s->handoffs, s->bytes, s->records, s->drops,
+                                          s->drop_bytes};
+    return values[row];
+}
+
+const char *const xtio__queue_stat_labels[3] = {"p50", "p99", "max"};
+
+void xtio__format_queue(char *buf, size_t size, const struct mode_stats *s, int which, int stat)
+{
+    struct xtio_quantity_summary q;
+    xtio__quantity(which == 0 ? &s->queue_depth : &s->queued_bytes, &q);
+    uint64_t values[] = {q.p50, q.p99, q.max};
+    if (q.count == 0)
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%" PRIu64, values[stat]);
+}
+
 uint64_t xtio__row_cells(const struct row *row, char cells[XTIO__ROW_CELLS][32])
 {
     static const struct {
