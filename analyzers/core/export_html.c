@@ -223,12 +223,9 @@ static int on_handoff(void *data, const struct xtio_handoff_record *record)
 
 static void put_process(FILE *out, const struct process *process)
 {
-    if (process->name[0]) {
-        xtio_markup_put_escaped(out, process->name);
-        fprintf(out, " (pid %" PRId64 ")", process->vpid);
-    } else {
-        fprintf(out, "pid %" PRId64, process->vpid);
-    }
+    char buf[NAME_SIZE + 32];
+    xtio__format_process(buf, sizeof(buf), process);
+    xtio_markup_put_escaped(out, buf);
 }
 
 /* A call site as the text report names it. */
@@ -241,17 +238,9 @@ static void put_site(FILE *out, const xtio_analysis *analysis, int64_t vpid, uin
 
 static void put_thread(FILE *out, const xtio_analysis *analysis, int64_t vpid, int64_t tid)
 {
-    const char *name = xtio__thread_name(analysis, vpid, tid);
-    if (tid < 0) {
-        fputs("unknown", out);
-        return;
-    }
-    fprintf(out, "%" PRId64, tid);
-    if (name && name[0]) {
-        fputs(" (", out);
-        xtio_markup_put_escaped(out, name);
-        fputc(')', out);
-    }
+    char buf[NAME_SIZE + 32];
+    xtio__format_thread(buf, sizeof(buf), analysis, vpid, tid);
+    xtio_markup_put_escaped(out, buf);
 }
 
 static const char style[] =

@@ -39,6 +39,13 @@ void xtio__put_ts(FILE *out, uint64_t ns);
 /* A conn_id; xtio-preload's have their top bit set, and read as its numbering in hex. */
 void xtio__put_conn(FILE *out, uint64_t conn_id);
 
+struct process;
+/* "xtio-server (pid 4401)", or "pid 4401" for a process the trace does not name. */
+void xtio__format_process(char *buf, size_t size, const struct process *process);
+/* "4402 (xtio-loop-1)", "4402" for a thread the trace does not name, "unknown" for -1. */
+void xtio__format_thread(char *buf, size_t size, const xtio_analysis *analysis, int64_t vpid,
+                         int64_t tid);
+
 /* One column of a side-by-side table, and one series of each HTML plot: a mode of a process. */
 struct column {
     const struct process *process;

@@ -10,24 +10,18 @@
 #define LABEL_WIDTH 30
 #define CELL_WIDTH  12
 
-/* "xtio-server (pid 4401)", or "pid 4401" for a process the trace does not name. */
 static void print_process_name(FILE *out, const struct process *process)
 {
-    if (process->name[0])
-        fprintf(out, "%s (pid %" PRId64 ")", process->name, process->vpid);
-    else
-        fprintf(out, "pid %" PRId64, process->vpid);
+    char buf[NAME_SIZE + 32];
+    xtio__format_process(buf, sizeof(buf), process);
+    fputs(buf, out);
 }
 
 static void print_thread(FILE *out, const xtio_analysis *analysis, int64_t vpid, int64_t tid)
 {
-    const char *name = xtio__thread_name(analysis, vpid, tid);
-    if (tid < 0)
-        fprintf(out, "unknown");
-    else if (name)
-        fprintf(out, "%" PRId64 " (%s)", tid, name);
-    else
-        fprintf(out, "%" PRId64, tid);
+    char buf[NAME_SIZE + 32];
+    xtio__format_thread(buf, sizeof(buf), analysis, vpid, tid);
+    fputs(buf, out);
 }
 
 /* The side-by-side table of `columns`. With `per_process`, each column is a whole process (one

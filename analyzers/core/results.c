@@ -110,6 +110,26 @@ void xtio__put_conn(FILE *out, uint64_t conn_id)
         fprintf(out, "%" PRIu64, conn_id);
 }
 
+void xtio__format_process(char *buf, size_t size, const struct process *process)
+{
+    if (process->name[0])
+        snprintf(buf, size, "%s (pid %" PRId64 ")", process->name, process->vpid);
+    else
+        snprintf(buf, size, "pid %" PRId64, process->vpid);
+}
+
+void xtio__format_thread(char *buf, size_t size, const xtio_analysis *analysis, int64_t vpid,
+                         int64_t tid)
+{
+    const char *name = xtio__thread_name(analysis, vpid, tid);
+    if (tid < 0)
+        snprintf(buf, size, "unknown");
+    else if (name && name[0])
+        snprintf(buf, size, "%" PRId64 " (%s)", tid, name);
+    else
+        snprintf(buf, size, "%" PRId64, tid);
+}
+
 const char *const xtio__mode_count_labels[XTIO__MODE_COUNTS] = {"handoffs", "bytes", "records",
                                                                 "dropped", "dropped bytes"};
 
