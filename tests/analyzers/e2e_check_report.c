@@ -30,6 +30,9 @@
  *
  * Exit status: 0 when the expectation holds, 1 when it does not, 2 on bad usage or input.
  */
+#include "check_lib.h"
+#include "xtio_schema.h"
+
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -38,37 +41,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MODE_COUNT 5
-static const char *const modes[MODE_COUNT] = {"inline", "sync", "async", "batch", "direct"};
+#define MODE_COUNT XTIO_SCHEMA_MODE_COUNT
 
 /* The DEBUG POPULATE reply: one handoff of the heavy mode, before xtio-load's first INFO. */
 #define POPULATE_REPLY_BYTES 5 /* "+OK\r\n" */
 
-static int problems;
-
-static void problem(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void problem(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("e2e_check_report: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    problems++;
-}
-
-static json_t *load(const char *path)
-{
-    json_error_t error;
-    json_t *root = json_load_file(path, 0, &error);
-    if (!root) {
-        fprintf(stderr, "e2e_check_report: %s is not JSON: %s (line %d)\n", path, error.text,
-                error.line);
-        exit(2);
-    }
-    return root;
-}
+const char check_name[] = "e2e_check_report";
 
 /* A number at a path of object keys; a problem (and 0) when it is missing. */
 static int64_t number(const json_t *root, const char *what, const char *path)
@@ -123,7 +101,7 @@ static int read_info(const char *path, struct counters info[MODE_COUNT])
     while (fgets(line, sizeof(line), f)) {
         for (int m = 0; m < MODE_COUNT; m++) {
             char prefix[32];
-            int n = snprintf(prefix, sizeof(prefix), "handoff_%s:", modes[m]);
+            int n = snprintf(prefix, sizeof(prefix), "handoff_%s:", xtio_schema_mode_label(m));
             struct counters *c = &info[m];
             if (strncmp(line, prefix, (size_t)n) == 0 &&
                 sscanf(line + n,
@@ -168,9 +146,9 @@ static void check_counts(const json_t *report, const char *load_path, const char
             {"dropped_bytes", "drop_bytes", info[m].drop_bytes},
         };
         for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-            snprintf(path, sizeof(path), "modes.%s.%s", modes[m], fields[i].key);
-            snprintf(what, sizeof(what), "%s %s (server INFO: %s)", modes[m], fields[i].key,
-                     fields[i].info_name);
+            snprintf(path, sizeof(path), "modes.%s.%s", xtio_schema_mode_label(m), fields[i].key);
+            snprintf(what, sizeof(what), "%s %s (server INFO: %s)", xtio_schema_mode_label(m),
+                     fields[i].key, fields[i].info_name);
             expect_eq(what, number(process, "the process", path), fields[i].want);
         }
     }

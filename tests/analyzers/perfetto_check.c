@@ -18,36 +18,13 @@
  *
  * Exit status: 0 when the expectation holds, 1 when it does not, 2 on bad usage or input.
  */
+#include "check_lib.h"
 #include "perfetto_check.h"
 #include "xtio_schema.h"
 
 #include <stdarg.h>
 
-static int problems;
-
-static void problem(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void problem(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("perfetto_check: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    problems++;
-}
-
-static json_t *load(const char *path)
-{
-    json_error_t error;
-    json_t *root = json_load_file(path, 0, &error);
-    if (!root) {
-        fprintf(stderr, "perfetto_check: %s does not parse: %s (line %d)\n", path, error.text,
-                error.line);
-        exit(2);
-    }
-    return root;
-}
+const char check_name[] = "perfetto_check";
 
 static long long integer(const json_t *object, const char *key)
 {
