@@ -261,6 +261,37 @@ static inline uint64_t findings(const xtio_analysis *analysis, enum xtio_finding
     return xtio_analysis_finding_count(analysis, PID, kind);
 }
 
+/* One process on one connection (conn_id 1), in every mode: an inline write, a sync handoff and
+ * its wait, an async one, a batch chunk, a direct write off the loop thread, an async handoff
+ * dropped at close, and a backpressure wait of thread "worker-1" (WORKER). The program and its
+ * loop thread are named `program` and `loop_thread`. The reports' and views' tests read it. */
+static inline void feed_every_mode(xtio_analysis *a, const char *program, const char *loop_thread)
+{
+    struct xtio_event event = event_at(XTIO_EVENT_BACKPRESSURE, 10, PID, WORKER);
+    event.conn_id = 1;
+    event.queued_bytes = 300000;
+    event.waited_ns = 2500;
+    event.procname = "worker-1";
+    feed(a, &event);
+    ev_loop_start(a, 20, PID, LOOP, 1, loop_thread);
+    assert_int_equal(xtio_analysis_name_process(a, PID, program), 0);
+    ev_conn_open(a, 100, PID, LOOP, 1);
+    ev_write(a, 1000, PID, 1, 1, 0, INLINE, 10, 0);
+    ev_enqueue(a, 1100, PID, 2, 1, 1, SYNC, 10);
+    ev_enqueue(a, 1200, PID, 3, 1, 2, ASYNC, 10);
+    ev_enqueue_full(a, 1300, PID, WORKER, LOOP, 4, 1, 3, BATCH, 10, 4, 900);
+    ev_write(a, 1400, PID, 2, 1, 1, SYNC, 10, 10);
+    ev_write(a, 1500, PID, 3, 1, 2, ASYNC, 10, 20);
+    ev_sync_wait_end(a, 1550, PID, 2, 1, 1);
+    ev_write(a, 1600, PID, 4, 1, 3, BATCH, 10, 30);
+    ev_enqueue(a, 1700, PID, 5, 1, 4, DIRECT, 10);
+    ev_write_full(a, 1800, PID, WORKER, LOOP, 5, 1, 4, DIRECT, 10, 40);
+    ev_flush(a, 2000, PID, 1, 50);
+    ev_enqueue(a, 2100, PID, 6, 1, 5, ASYNC, 7);
+    ev_drop(a, 3000, PID, 6, 1, 5, 7);
+    ev_conn_close(a, 3000, PID, LOOP, 1);
+}
+
 /* A stream into memory: membuf_open(), write to .out, then membuf_text() closes it and returns
  * what was written (free it). */
 struct membuf {

@@ -21,29 +21,7 @@
 static xtio_analysis *analysed(bool strict, bool by_connection, bool by_thread)
 {
     xtio_analysis *a = new_analysis(strict, by_connection, by_thread);
-    struct xtio_event event = event_at(XTIO_EVENT_BACKPRESSURE, 10, PID, WORKER);
-    event.conn_id = CONN;
-    event.queued_bytes = 300000;
-    event.waited_ns = 2500;
-    event.procname = "worker-1";
-    feed(a, &event);
-    ev_loop_start(a, 20, PID, LOOP, 1, "xtio-loop-1");
-    assert_int_equal(xtio_analysis_name_process(a, PID, "xtio-server"), 0);
-    ev_conn_open(a, 100, PID, LOOP, CONN);
-    ev_write(a, 1000, PID, 1, CONN, 0, INLINE, 10, 0);
-    ev_enqueue(a, 1100, PID, 2, CONN, 1, SYNC, 10);
-    ev_enqueue(a, 1200, PID, 3, CONN, 2, ASYNC, 10);
-    ev_enqueue_full(a, 1300, PID, WORKER, LOOP, 4, CONN, 3, BATCH, 10, 4, 900);
-    ev_write(a, 1400, PID, 2, CONN, 1, SYNC, 10, 10);
-    ev_write(a, 1500, PID, 3, CONN, 2, ASYNC, 10, 20);
-    ev_sync_wait_end(a, 1550, PID, 2, CONN, 1);
-    ev_write(a, 1600, PID, 4, CONN, 3, BATCH, 10, 30);
-    ev_enqueue(a, 1700, PID, 5, CONN, 4, DIRECT, 10);
-    ev_write_full(a, 1800, PID, WORKER, LOOP, 5, CONN, 4, DIRECT, 10, 40);
-    ev_flush(a, 2000, PID, CONN, 50);
-    ev_enqueue(a, 2100, PID, 6, CONN, 5, ASYNC, 7);
-    ev_drop(a, 3000, PID, 6, CONN, 5, 7);
-    ev_conn_close(a, 3000, PID, LOOP, CONN);
+    feed_every_mode(a, "xtio-server", "xtio-loop-1");
     discard(a, 2, true, 2500, 2600);
     assert_int_equal(xtio_analysis_finish(a), 0);
     return a;
