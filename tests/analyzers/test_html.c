@@ -29,6 +29,16 @@ static void feed_modes(xtio_analysis *a)
     feed_every_mode(a, EVIL_PROGRAM, EVIL_THREAD);
 }
 
+/* The page of feed_modes(), with the tables asked for or not (free it). */
+static char *page_of_modes(bool tables)
+{
+    struct exported page;
+    export_open(&page, XTIO_EXPORT_HTML, NULL, tables, tables);
+    feed_modes(page.analysis);
+    assert_int_equal(xtio_analysis_finish(page.analysis), 0);
+    return export_close(&page);
+}
+
 static size_t occurrences(const char *text, const char *needle)
 {
     size_t n = 0;
@@ -70,11 +80,7 @@ static char *plot_svg(const char *page, const char *id)
 static void sections_plots_and_tables_are_there(void **state)
 {
     (void)state;
-    struct exported page;
-    export_open(&page, XTIO_EXPORT_HTML, NULL, true, true);
-    feed_modes(page.analysis);
-    assert_int_equal(xtio_analysis_finish(page.analysis), 0);
-    char *html = export_close(&page);
+    char *html = page_of_modes(true);
 
     assert_true(strncmp(html, "<!DOCTYPE html>", 15) == 0);
     assert_true(strstr(html, "</html>") && strstr(html, "</html>")[8] == '\0');
@@ -128,11 +134,7 @@ static void sections_plots_and_tables_are_there(void **state)
 static void strings_from_the_trace_are_escaped_and_nothing_is_loaded(void **state)
 {
     (void)state;
-    struct exported page;
-    export_open(&page, XTIO_EXPORT_HTML, NULL, true, true);
-    feed_modes(page.analysis);
-    assert_int_equal(xtio_analysis_finish(page.analysis), 0);
-    char *html = export_close(&page);
+    char *html = page_of_modes(true);
 
     assert_lacks(html, "<script");
     assert_lacks(html, "<img");
@@ -157,10 +159,7 @@ static void banner_shows_when_results_are_partial(void **state)
 {
     (void)state;
     struct exported page;
-    export_open(&page, XTIO_EXPORT_HTML, NULL, false, false);
-    feed_modes(page.analysis);
-    assert_int_equal(xtio_analysis_finish(page.analysis), 0);
-    char *html = export_close(&page);
+    char *html = page_of_modes(false);
     assert_has(html, "id=\"banner-whole\"");
     assert_lacks(html, "id=\"banner-partial\"");
     assert_lacks(html, "id=\"banner-refused\"");
