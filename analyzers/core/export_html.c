@@ -696,11 +696,12 @@ static void put_modes_table(FILE *out, const xtio_analysis *analysis, const stru
 
 static int put_cdfs(FILE *out, const struct column *columns, size_t count)
 {
-    fputs("<h2 id=\"cdfs\">Latency distributions</h2>\n<p class=\"note\">The fraction of "
-          "handoffs whose latency is at most the time on the axis (a CDF), per mode, on a log "
-          "scale: a curve to the left is faster, a long flat top is a tail. Read from the same "
-          "histograms as the table (within 1/128).</p>\n",
-          out);
+    fprintf(out,
+            "<h2 id=\"cdfs\">Latency distributions</h2>\n<p class=\"note\">The fraction of "
+            "handoffs whose latency is at most the time on the axis (a CDF), per mode, on a log "
+            "scale: a curve to the left is faster, a long flat top is a tail. Read from the same "
+            "histograms as the table (within 1/%u).</p>\n",
+            HIST_ERROR(HIST_BITS_MODE));
     /* End to end first: what a client of the connection sees. */
     static const int order[XTIO_LATENCY_KIND_COUNT] = {
         XTIO_LATENCY_END_TO_END,       XTIO_LATENCY_QUEUE_WAIT, XTIO_LATENCY_FLUSH,
@@ -1114,11 +1115,11 @@ static int put_rows(FILE *out, const xtio_analysis *analysis, const struct proce
     fprintf(out, "<h3>%s of ", titles[kind]);
     put_process(out, process);
     fprintf(out,
-            " (percentiles within 1/32, µs)</h3>\n<table class=\"%s\"><tr><th>%s</th><th "
+            " (percentiles within 1/%u, µs)</h3>\n<table class=\"%s\"><tr><th>%s</th><th "
             "class=\"l\">%s</th><th>handoffs</th><th>bytes</th><th>records</th><th>queue wait "
             "p99</th><th>e2e p50</th><th>e2e p99</th><th>e2e max</th><th>blocked p99</th>"
             "<th>backpressure waits</th><th>backpressure p99</th></tr>\n",
-            ids[kind], kind == TABLE_CONNECTIONS ? "conn" : "tid",
+            HIST_ERROR(HIST_BITS_ROW), ids[kind], kind == TABLE_CONNECTIONS ? "conn" : "tid",
             kind == TABLE_CONNECTIONS ? "owner" : "name");
     for (size_t i = 0; i < count; i++) {
         const struct row *row = rows[i];

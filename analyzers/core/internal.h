@@ -16,8 +16,11 @@
 
 /* 64 buckets per power of two (percentiles within 0.8%) for the per-mode tables; 16 (within 3.1%)
  * for the per-connection and per-thread tables, which there may be thousands of. */
-#define HIST_BITS_MODE 6
-#define HIST_BITS_ROW  4
+#define HIST_BITS_MODE   6
+#define HIST_BITS_ROW    4
+/* How close a percentile of such a histogram is: within 1/HIST_ERROR(bits) of the value
+ * (docs/analysis.md, "Percentiles"). */
+#define HIST_ERROR(bits) (1u << ((bits) + 1))
 
 #define DEFAULT_MAX_SAMPLES 5
 #define NAME_SIZE           32 /* procname is at most 16 bytes in LTTng (TASK_COMM_LEN) */

@@ -321,7 +321,7 @@ static int print_rows(FILE *out, const xtio_analysis *analysis, const struct pro
     if (!rows)
         return -ENOMEM;
 
-    fprintf(out, "%s (percentiles within 1/16):\n", titles[kind]);
+    fprintf(out, "%s (percentiles within 1/%u):\n", titles[kind], HIST_ERROR(HIST_BITS_ROW));
     fprintf(out, "  %10s %-17s%9s%12s%9s%10s%10s%10s%10s%10s%9s%10s\n",
             kind == TABLE_CONNECTIONS ? "conn" : "tid",
             kind == TABLE_CONNECTIONS ? "owner" : "name", "handoffs", "bytes", "records",

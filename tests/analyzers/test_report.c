@@ -310,8 +310,8 @@ static void text_report_shows_evidence_coverage_and_summary(void **state)
     assert_non_null(strstr(text, "dropped at close: handoffs 1, bytes 7"));
     assert_non_null(strstr(text, "coverage:"));
     assert_non_null(strstr(text, "discarded events: 2"));
-    assert_non_null(strstr(text, "connections (percentiles within 1/16)"));
-    assert_non_null(strstr(text, "producer threads (percentiles within 1/16)"));
+    assert_non_null(strstr(text, "connections (percentiles within 1/32)"));
+    assert_non_null(strstr(text, "producer threads (percentiles within 1/32)"));
     assert_non_null(strstr(text, "exit code 1"));
     free(text);
     xtio_analysis_destroy(a);
