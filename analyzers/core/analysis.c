@@ -50,14 +50,8 @@ static const int tie_rank[XTIO_EVENT_KIND_COUNT] = {
 
 /* ---- Small helpers ----------------------------------------------------------------------- */
 
-/* Latencies never go negative: a tie or a clock step backwards reads as 0. */
 /* A time that is not known: the loop's write time of a handoff outside a drain. */
 #define NO_TIME UINT64_MAX
-
-static uint64_t since(uint64_t from, uint64_t to)
-{
-    return to > from ? to - from : 0;
-}
 
 static int refuse(xtio_analysis *analysis, int status, const char *format, ...)
 {
@@ -1041,7 +1035,7 @@ static int write_handoff(xtio_analysis *analysis, struct process *process,
     if (handoff && !handoff->written && !handoff->dropped) {
         at.producer_tid = handoff->producer_tid;
         status = record_metric(analysis, &at, XTIO_LATENCY_QUEUE_WAIT,
-                               since(handoff->enqueue_ns, event->ts_ns));
+                               xtio__since(handoff->enqueue_ns, event->ts_ns));
         if (status)
             goto end;
         entry.start_ns = handoff->enqueue_ns;
@@ -1081,7 +1075,7 @@ static int write_handoff(xtio_analysis *analysis, struct process *process,
          * (docs/tracepoints.md). */
         if (entry.has_start)
             status = record_metric(analysis, &at, XTIO_LATENCY_END_TO_END,
-                                   since(entry.start_ns, event->ts_ns));
+                                   xtio__since(entry.start_ns, event->ts_ns));
         if (status == 0)
             status = record_metric(analysis, &at, XTIO_LATENCY_FLUSH, 0);
         if (status == 0)
@@ -1196,7 +1190,7 @@ static int on_run(xtio_analysis *analysis, struct process *process, const struct
     /* The loop's time on the run, shared by its handoffs. */
     uint64_t loop_write_ns = NO_TIME;
     if (drain_since_ns != NO_TIME && run->count)
-        loop_write_ns = since(drain_since_ns, run->ts_ns) / run->count;
+        loop_write_ns = xtio__since(drain_since_ns, run->ts_ns) / run->count;
     if (run->enqueues)
         return on_run_with_enqueues(analysis, process, run, loop_write_ns);
     struct conn_state *conn;
@@ -1273,12 +1267,12 @@ static int on_flush(xtio_analysis *analysis, struct process *process,
                                  entry->producer_tid};
         if (entry->has_start) {
             status = record_metric(analysis, &at, XTIO_LATENCY_END_TO_END,
-                                   since(entry->start_ns, event->ts_ns));
+                                   xtio__since(entry->start_ns, event->ts_ns));
             if (status)
                 goto end;
         }
-        status =
-            record_metric(analysis, &at, XTIO_LATENCY_FLUSH, since(entry->write_ns, event->ts_ns));
+        status = record_metric(analysis, &at, XTIO_LATENCY_FLUSH,
+                               xtio__since(entry->write_ns, event->ts_ns));
         if (status == 0)
             status = observe_handoff(analysis, process->vpid, conn->conn_id, entry, event->ts_ns);
         if (status)
@@ -1338,10 +1332,10 @@ static int on_sync_wait_end(xtio_analysis *analysis, struct process *process,
     struct attribution at = {process, handoff->mode, handoff->conn_id, handoff->owner_tid,
                              event->vtid};
     status = record_metric(analysis, &at, XTIO_LATENCY_PRODUCER_BLOCKED,
-                           since(handoff->enqueue_ns, event->ts_ns));
+                           xtio__since(handoff->enqueue_ns, event->ts_ns));
     if (status == 0 && handoff->written)
-        status =
-            record_metric(analysis, &at, XTIO_LATENCY_WAKE, since(handoff->write_ns, event->ts_ns));
+        status = record_metric(analysis, &at, XTIO_LATENCY_WAKE,
+                               xtio__since(handoff->write_ns, event->ts_ns));
     const struct xtio_analysis_observer *observer = analysis->options.observer;
     if (status == 0 && observer && observer->sync_wait) {
         struct xtio_sync_wait_record record = {

@@ -5,6 +5,7 @@
  * field is a number or a fixed name).
  */
 #include "export_internal.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -75,8 +76,8 @@ static int on_handoff(void *data, const struct xtio_handoff_record *r)
     put_optional(out, enqueued, r->enqueue_ns);
     fprintf(out, ",%" PRIu64, r->write_ns);
     put_optional(out, flushed, r->flush_ns);
-    put_optional(out, waited, r->write_ns - r->enqueue_ns);
-    put_optional(out, enqueued && flushed, r->flush_ns - r->enqueue_ns);
+    put_optional(out, waited, xtio__since(r->enqueue_ns, r->write_ns));
+    put_optional(out, enqueued && flushed, xtio__since(r->enqueue_ns, r->flush_ns));
     fprintf(out, ",%s\n", finding ? finding : "");
     return ferror(out) ? -EIO : 0;
 }

@@ -25,6 +25,12 @@
 #define DEFAULT_MAX_SAMPLES 5
 #define NAME_SIZE           32 /* procname is at most 16 bytes in LTTng (TASK_COMM_LEN) */
 
+/* A latency, from `from` to `to`: never negative, so a tie or a clock step backwards reads 0. */
+static inline uint64_t xtio__since(uint64_t from, uint64_t to)
+{
+    return to > from ? to - from : 0;
+}
+
 /* Percentiles reported, in permille. */
 #define PERCENTILE_COUNT 4
 extern const unsigned xtio__percentiles[PERCENTILE_COUNT];
