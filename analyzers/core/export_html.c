@@ -1099,17 +1099,13 @@ static void put_coverage(FILE *out, const xtio_analysis *analysis, struct proces
     fputs("</table>\n", out);
 }
 
-enum table_kind { TABLE_CONNECTIONS, TABLE_LOOP_THREADS, TABLE_PRODUCER_THREADS };
-
 static int put_rows(FILE *out, const xtio_analysis *analysis, const struct process *process,
-                    enum table_kind kind)
+                    enum xtio__table kind)
 {
     static const char *const titles[] = {"Connections", "Loop threads", "Producer threads"};
     static const char *const ids[] = {"connections", "loop-threads", "producer-threads"};
-    const struct xtio__map *maps[] = {&analysis->conn_rows, &analysis->loop_rows,
-                                      &analysis->producer_rows};
     size_t count;
-    struct row **rows = xtio__sorted_rows(maps[kind], process->vpid, &count);
+    struct row **rows = xtio__table_rows(analysis, process->vpid, kind, &count);
     if (!rows)
         return -ENOMEM;
     fprintf(out, "<h3>%s of ", titles[kind]);
@@ -1119,19 +1115,19 @@ static int put_rows(FILE *out, const xtio_analysis *analysis, const struct proce
             "class=\"l\">%s</th><th>handoffs</th><th>bytes</th><th>records</th><th>queue wait "
             "p99</th><th>e2e p50</th><th>e2e p99</th><th>e2e max</th><th>blocked p99</th>"
             "<th>backpressure waits</th><th>backpressure p99</th></tr>\n",
-            HIST_ERROR(HIST_BITS_ROW), ids[kind], kind == TABLE_CONNECTIONS ? "conn" : "tid",
-            kind == TABLE_CONNECTIONS ? "owner" : "name");
+            HIST_ERROR(HIST_BITS_ROW), ids[kind], kind == XTIO__TABLE_CONNECTIONS ? "conn" : "tid",
+            kind == XTIO__TABLE_CONNECTIONS ? "owner" : "name");
     for (size_t i = 0; i < count; i++) {
         const struct row *row = rows[i];
         char cells[XTIO__ROW_CELLS][32];
         uint64_t handoffs = xtio__row_cells(row, cells);
         fputs("<tr><td>", out);
-        if (kind == TABLE_CONNECTIONS)
+        if (kind == XTIO__TABLE_CONNECTIONS)
             xtio__put_conn(out, row->id);
         else
             fprintf(out, "%" PRIu64, row->id);
         fputs("</td><td class=\"l\">", out);
-        if (kind == TABLE_CONNECTIONS)
+        if (kind == XTIO__TABLE_CONNECTIONS)
             put_thread(out, analysis, process->vpid, row->owner_tid);
         else
             xtio_markup_put_escaped(out,
@@ -1237,11 +1233,11 @@ static int write_page(struct html *html, const xtio_analysis *analysis)
         fputs("<h2 id=\"tables\">Per connection and per thread</h2>\n", out);
     for (size_t i = 0; status == 0 && i < count; i++) {
         if (by_connection)
-            status = put_rows(out, analysis, processes[i], TABLE_CONNECTIONS);
+            status = put_rows(out, analysis, processes[i], XTIO__TABLE_CONNECTIONS);
         if (status == 0 && by_thread)
-            status = put_rows(out, analysis, processes[i], TABLE_LOOP_THREADS);
+            status = put_rows(out, analysis, processes[i], XTIO__TABLE_LOOP_THREADS);
         if (status == 0 && by_thread)
-            status = put_rows(out, analysis, processes[i], TABLE_PRODUCER_THREADS);
+            status = put_rows(out, analysis, processes[i], XTIO__TABLE_PRODUCER_THREADS);
     }
     fputs("<p class=\"note\">Made by xtio-analyze; docs/analysis.md says how each number is "
           "measured.</p>\n</body></html>\n",

@@ -374,6 +374,15 @@ struct xtio_analysis {
 struct process **xtio__sorted_processes(const xtio_analysis *analysis, size_t *count);
 /* The rows of one process in a row map, sorted by id: as above. */
 struct row **xtio__sorted_rows(const struct xtio__map *rows, int64_t vpid, size_t *count);
+/* The tables of rows the analysis keeps with by_connection and by_thread. */
+enum xtio__table {
+    XTIO__TABLE_CONNECTIONS,
+    XTIO__TABLE_LOOP_THREADS,
+    XTIO__TABLE_PRODUCER_THREADS
+};
+/* The rows of one process in `table`, sorted by id: as above. */
+struct row **xtio__table_rows(const xtio_analysis *analysis, int64_t vpid, enum xtio__table table,
+                              size_t *count);
 const char *xtio__thread_name(const xtio_analysis *analysis, int64_t vpid, int64_t tid);
 void xtio__latency(const struct xtio_hist *hist, struct xtio_latency_summary *summary);
 void xtio__quantity(const struct xtio_hist *hist, struct xtio_quantity_summary *summary);

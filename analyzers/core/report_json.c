@@ -213,15 +213,11 @@ static json_t *coverage_json(struct builder *b, const struct process *process)
     return coverage;
 }
 
-enum table_kind { TABLE_CONNECTIONS, TABLE_LOOP_THREADS, TABLE_PRODUCER_THREADS };
-
-static json_t *rows_json(struct builder *b, const struct process *process, enum table_kind kind)
+static json_t *rows_json(struct builder *b, const struct process *process, enum xtio__table kind)
 {
     const xtio_analysis *analysis = b->analysis;
-    const struct xtio__map *maps[] = {&analysis->conn_rows, &analysis->loop_rows,
-                                      &analysis->producer_rows};
     size_t count;
-    struct row **rows = xtio__sorted_rows(maps[kind], process->vpid, &count);
+    struct row **rows = xtio__table_rows(analysis, process->vpid, kind, &count);
     json_t *array = json_array();
     if (!rows) {
         b->failed = true;
@@ -231,7 +227,7 @@ static json_t *rows_json(struct builder *b, const struct process *process, enum 
         const struct row *row = rows[i];
         json_t *object = json_object();
         json_t *handoffs = json_object();
-        if (kind == TABLE_CONNECTIONS) {
+        if (kind == XTIO__TABLE_CONNECTIONS) {
             put(b, object, "conn_id", id_json(row->id));
             put(b, object, "owner_tid", tid_json(row->owner_tid));
         } else {
@@ -239,7 +235,7 @@ static json_t *rows_json(struct builder *b, const struct process *process, enum 
             put(b, object, "name",
                 name_json(xtio__thread_name(analysis, process->vpid, (int64_t)row->id)));
         }
-        if (kind != TABLE_PRODUCER_THREADS)
+        if (kind != XTIO__TABLE_PRODUCER_THREADS)
             put(b, object, "loop_id", row->has_loop_id ? count_json(row->loop_id) : json_null());
         for (int m = 0; m < XTIO_SCHEMA_MODE_COUNT; m++)
             put(b, handoffs, xtio_schema_mode_label(m), count_json(row->handoffs[m]));
@@ -384,10 +380,10 @@ static json_t *process_json(struct builder *b, const struct process *process)
     put(b, object, "findings", findings_json(b, process));
     put(b, object, "coverage", coverage_json(b, process));
     if (analysis->options.by_connection)
-        put(b, object, "per_connection", rows_json(b, process, TABLE_CONNECTIONS));
+        put(b, object, "per_connection", rows_json(b, process, XTIO__TABLE_CONNECTIONS));
     if (analysis->options.by_thread) {
-        put(b, object, "per_loop_thread", rows_json(b, process, TABLE_LOOP_THREADS));
-        put(b, object, "per_producer_thread", rows_json(b, process, TABLE_PRODUCER_THREADS));
+        put(b, object, "per_loop_thread", rows_json(b, process, XTIO__TABLE_LOOP_THREADS));
+        put(b, object, "per_producer_thread", rows_json(b, process, XTIO__TABLE_PRODUCER_THREADS));
     }
     return object;
 }

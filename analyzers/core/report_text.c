@@ -308,31 +308,27 @@ static int print_writes(FILE *out, const xtio_analysis *analysis, const struct p
     return status;
 }
 
-enum table_kind { TABLE_CONNECTIONS, TABLE_LOOP_THREADS, TABLE_PRODUCER_THREADS };
-
 static int print_rows(FILE *out, const xtio_analysis *analysis, const struct process *process,
-                      enum table_kind kind)
+                      enum xtio__table kind)
 {
     static const char *const titles[] = {"connections", "loop threads", "producer threads"};
-    const struct xtio__map *maps[] = {&analysis->conn_rows, &analysis->loop_rows,
-                                      &analysis->producer_rows};
     size_t count;
-    struct row **rows = xtio__sorted_rows(maps[kind], process->vpid, &count);
+    struct row **rows = xtio__table_rows(analysis, process->vpid, kind, &count);
     if (!rows)
         return -ENOMEM;
 
     fprintf(out, "%s (percentiles within 1/%u):\n", titles[kind], HIST_ERROR(HIST_BITS_ROW));
     fprintf(out, "  %10s %-17s%9s%12s%9s%10s%10s%10s%10s%10s%9s%10s\n",
-            kind == TABLE_CONNECTIONS ? "conn" : "tid",
-            kind == TABLE_CONNECTIONS ? "owner" : "name", "handoffs", "bytes", "records",
+            kind == XTIO__TABLE_CONNECTIONS ? "conn" : "tid",
+            kind == XTIO__TABLE_CONNECTIONS ? "owner" : "name", "handoffs", "bytes", "records",
             "qwait p99", "e2e p50", "e2e p99", "e2e max", "block p99", "bp waits", "bp p99");
     for (size_t i = 0; i < count; i++) {
         const struct row *row = rows[i];
         char who[24], cells[XTIO__ROW_CELLS][32];
         uint64_t handoffs = xtio__row_cells(row, cells);
-        if (kind == TABLE_CONNECTIONS && row->owner_tid >= 0)
+        if (kind == XTIO__TABLE_CONNECTIONS && row->owner_tid >= 0)
             snprintf(who, sizeof(who), "%" PRId64, row->owner_tid);
-        else if (kind == TABLE_CONNECTIONS)
+        else if (kind == XTIO__TABLE_CONNECTIONS)
             snprintf(who, sizeof(who), "?");
         else
             snprintf(who, sizeof(who), "%s",
@@ -388,15 +384,15 @@ static int print_process(FILE *out, const xtio_analysis *analysis, const struct 
     print_coverage(out, process);
 
     if (analysis->options.by_connection) {
-        status = print_rows(out, analysis, process, TABLE_CONNECTIONS);
+        status = print_rows(out, analysis, process, XTIO__TABLE_CONNECTIONS);
         if (status)
             goto end;
     }
     if (analysis->options.by_thread) {
-        status = print_rows(out, analysis, process, TABLE_LOOP_THREADS);
+        status = print_rows(out, analysis, process, XTIO__TABLE_LOOP_THREADS);
         if (status)
             goto end;
-        status = print_rows(out, analysis, process, TABLE_PRODUCER_THREADS);
+        status = print_rows(out, analysis, process, XTIO__TABLE_PRODUCER_THREADS);
     }
 end:
     fputc('\n', out);

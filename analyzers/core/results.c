@@ -227,6 +227,14 @@ struct row **xtio__sorted_rows(const struct xtio__map *rows, int64_t vpid, size_
     return sorted;
 }
 
+struct row **xtio__table_rows(const xtio_analysis *analysis, int64_t vpid, enum xtio__table table,
+                              size_t *count)
+{
+    const struct xtio__map *maps[] = {&analysis->conn_rows, &analysis->loop_rows,
+                                      &analysis->producer_rows};
+    return xtio__sorted_rows(maps[table], vpid, count);
+}
+
 const char *xtio__thread_name(const xtio_analysis *analysis, int64_t vpid, int64_t tid)
 {
     if (tid < 0)
